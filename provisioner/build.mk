@@ -1,0 +1,93 @@
+# provisioner/build.mk: how the C parts are built (included by the root Makefile).
+#
+#   build/inception          the host CLI        (provisioner/*.c)
+#   build/agent              the guest agent     (agent/*.c)
+#   build/unit/test_*        cmocka unit tests, ASan+UBSan (tests/unit/test_*.c
+#                            link the provisioner modules, tests/unit/agent_test_*.c
+#                            the agent modules)
+#   build/unit-vg/test_*     the same tests without sanitizers, for valgrind
+#   build/fuzz/fuzz_*        libFuzzer targets (tests/fuzz/fuzz_*.c, clang)
+#
+# Every module is compiled once per flavour into build/<flavour>/; flags for
+# the libraries come from pkg-config.
+
+CC       ?= cc
+FUZZ_CC  ?= clang
+BUILD    := build
+PKG_CONFIG ?= pkg-config
+
+PROV_PKGS  := libvirt libvirt-qemu libssh yaml-0.1 libcurl libxml-2.0 libcrypto
+AGENT_PKGS := libcurl libcrypto
+pkgflags = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
+
+WARN     := -std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+DEFS     := -D_DEFAULT_SOURCE -D_GNU_SOURCE -DINCEPTION_VERSION='"$(VERSION)"'
+VERSION  := $(shell git -C $(CURDIR) describe --always --dirty 2>/dev/null || echo 0.1)
+OPT      ?= -O2 -g
+DEPFLAGS  = -MMD -MP
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+PROV_SRCS   := $(wildcard provisioner/*.c)
+PROV_LIB    := $(filter-out provisioner/main.c,$(PROV_SRCS))
+AGENT_SRCS  := $(wildcard agent/*.c)
+AGENT_LIB   := $(filter-out agent/main.c,$(AGENT_SRCS))
+UNIT_PROV   := $(wildcard tests/unit/test_*.c)
+UNIT_AGENT  := $(wildcard tests/unit/agent_test_*.c)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+
+PROV_CFLAGS  = $(WARN) $(DEFS) $(OPT) -Iprovisioner $(call pkgflags,cflags,$(PROV_PKGS))
+PROV_LIBS    = $(call pkgflags,libs,$(PROV_PKGS))
+AGENT_CFLAGS = $(WARN) $(DEFS) $(OPT) -Iagent $(call pkgflags,cflags,$(AGENT_PKGS))
+AGENT_LIBS   = $(call pkgflags,libs,$(AGENT_PKGS))
+CMOCKA_LIBS  = $(call pkgflags,libs,cmocka)
+
+obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+.PHONY: build unit-build fuzz-build
+build: $(BUILD)/inception $(BUILD)/agent
+
+$(BUILD)/inception: $(call obj,rel,$(PROV_SRCS))
+	$(CC) -o $@ $^ $(PROV_LIBS)
+
+$(BUILD)/agent: $(call obj,rel-agent,$(AGENT_SRCS))
+	$(CC) -o $@ $^ $(AGENT_LIBS)
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(PROV_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+$(BUILD)/rel-agent/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(PROV_CFLAGS) -Iagent $(SAN) -O1 $(DEPFLAGS) -c -o $@ $<
+$(BUILD)/vg/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(PROV_CFLAGS) -Iagent -O0 $(DEPFLAGS) -c -o $@ $<
+
+# Unit tests: one binary per test file, in two flavours.
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_PROV) $(UNIT_AGENT))
+VG_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/unit-vg/%,$(UNIT_PROV) $(UNIT_AGENT))
+unit-build: $(UNIT_BINS) $(VG_BINS) $(BUILD)/inception $(BUILD)/agent
+
+$(BUILD)/unit/test_%: $(BUILD)/asan/tests/unit/test_%.o $(call obj,asan,$(PROV_LIB))
+	$(CC) $(SAN) -o $@ $^ $(PROV_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/unit/agent_test_%: $(BUILD)/asan/tests/unit/agent_test_%.o $(call obj,asan,$(AGENT_LIB))
+	$(CC) $(SAN) -o $@ $^ $(AGENT_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/unit-vg/test_%: $(BUILD)/vg/tests/unit/test_%.o $(call obj,vg,$(PROV_LIB))
+	$(CC) -o $@ $^ $(PROV_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/unit-vg/agent_test_%: $(BUILD)/vg/tests/unit/agent_test_%.o $(call obj,vg,$(AGENT_LIB))
+	$(CC) -o $@ $^ $(AGENT_LIBS) $(CMOCKA_LIBS)
+
+# Fuzz targets: fuzz_agent_* link the agent modules, the rest the provisioner's.
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -g -O1
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+fuzz-build: $(FUZZ_BINS)
+$(BUILD)/fuzz/fuzz_agent_%: tests/fuzz/fuzz_agent_%.c $(AGENT_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(filter-out -Werror,$(AGENT_CFLAGS)) $(FUZZ_FLAGS) -o $@ $^ $(AGENT_LIBS)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROV_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(PROV_CFLAGS) $(FUZZ_FLAGS) -o $@ $^ $(PROV_LIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

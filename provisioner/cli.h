@@ -1,0 +1,68 @@
+/*
+ * cli.h: what the command handlers share.
+ *
+ * main() parses the global flags, loads the configuration (defaults < file
+ * < INCEPTION_* environment < flags) and calls one handler from the command
+ * table.  A handler parses its own arguments with cli_getopt(), which also
+ * accepts every configuration flag, so `inception up --memory 4G` and
+ * `inception --memory 4G up` mean the same.
+ */
+#ifndef INCEPTION_CLI_H
+#define INCEPTION_CLI_H
+
+#include <getopt.h>
+
+#include "config.h"
+#include "err.h"
+
+/* Exit codes (documented in `inception --help` and the README). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,       /* the operation failed; the message says why */
+	EXIT_USAGE = 2,      /* bad flag, bad config, or not implemented yet */
+	EXIT_HOSTKEY = 3,    /* the guest's SSH host key is not the pinned one */
+	EXIT_TIMEOUT = 4,    /* a wait ran out of time */
+	EXIT_UNHEALTHY = 5,  /* the VM runs but the stack is not healthy */
+	EXIT_NOVM = 6,       /* no such VM (status/ssh/... before up) */
+};
+
+struct cli {
+	struct config cfg;
+	const char *config_path; /* -c FILE, or NULL */
+	int json;
+	int verbosity;
+	const char *prog;
+};
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv, struct err *e);
+	const char *usage; /* arguments after the command name */
+	const char *help;  /* one line */
+	const char *details; /* longer text for `inception help CMD`, may be NULL */
+};
+
+/* getopt_long over argv with the command's own options plus the config
+ * flags.  Returns the option character like getopt_long, -1 at the end, or
+ * '?' after setting e for a bad option or value.  Config flags are applied
+ * to cli->cfg and not returned. */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, struct err *e);
+
+/* Fails with "not implemented yet" and EXIT_USAGE. */
+int cli_not_implemented(const char *cmd, struct err *e);
+
+/* Handlers, one per command (cmd_*.c). */
+int cmd_up(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_status(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_ssh(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_console(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_push(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_down(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_destroy(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_rebuild(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_image(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_config(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_creds(struct cli *cli, int argc, char **argv, struct err *e);
+
+#endif

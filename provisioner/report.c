@@ -1,0 +1,333 @@
+/*
+ * report.c: rendering for people or for machines (see report.h).
+ *
+ * Human output goes to stderr for chatter (progress, steps, warnings) and to
+ * stdout for results (config, status), so `inception status > file` keeps
+ * only the result.  JSON output is one object per line on stdout.
+ */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KV_MAX 64
+
+static struct {
+	enum report_mode mode;
+	int verbosity;
+	bool tty;
+	bool progress_shown;
+	long progress_last_ms;
+	uint64_t progress_last_done;
+	long progress_start_ms;
+	/* buffered key/value pairs, so columns can be aligned */
+	int nkv;
+	char *kv_key[KV_MAX];
+	char *kv_val[KV_MAX];
+	char *kv_note[KV_MAX];
+	bool kv_raw[KV_MAX];
+	bool kv_any_note;
+} R;
+
+long report_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void report_init(enum report_mode mode, int verbosity)
+{
+	R.mode = mode;
+	R.verbosity = verbosity;
+	R.tty = isatty(STDERR_FILENO) == 1;
+}
+
+enum report_mode report_mode(void) { return R.mode; }
+int report_verbosity(void) { return R.verbosity; }
+
+void json_write_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	fputc('"', f);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void clear_progress(void)
+{
+	if (R.progress_shown && R.tty && R.mode == REPORT_HUMAN) {
+		fputs("\r\033[K", stderr);
+		R.progress_shown = false;
+	}
+}
+
+static void json_event(const char *type, const char *msg)
+{
+	fputs("{\"type\":", stdout);
+	json_write_string(stdout, type);
+	fputs(",\"msg\":", stdout);
+	json_write_string(stdout, msg);
+	fputs("}\n", stdout);
+	fflush(stdout);
+}
+
+static void vmessage(const char *type, const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[4096];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (R.mode == REPORT_JSON) {
+		json_event(type, buf);
+		return;
+	}
+	clear_progress();
+	fprintf(stderr, "%s%s\n", prefix, buf);
+}
+
+void report_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (R.verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vmessage("info", "", fmt, ap);
+	va_end(ap);
+}
+
+void report_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning", "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void report_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (R.verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vmessage("debug", "debug: ", fmt, ap);
+	va_end(ap);
+}
+
+void report_error(const char *msg)
+{
+	clear_progress();
+	if (R.mode == REPORT_JSON)
+		json_event("error", msg);
+	fprintf(stderr, "inception: error: %s\n", msg);
+}
+
+void report_step_begin(const char *step, const char *what)
+{
+	if (R.mode == REPORT_JSON) {
+		fputs("{\"type\":\"step\",\"step\":", stdout);
+		json_write_string(stdout, step);
+		fputs(",\"state\":\"start\",\"msg\":", stdout);
+		json_write_string(stdout, what);
+		fputs("}\n", stdout);
+		fflush(stdout);
+		return;
+	}
+	if (R.verbosity < 0)
+		return;
+	clear_progress();
+	fprintf(stderr, "==> %-8s %s\n", step, what ? what : "");
+}
+
+void report_step_end(const char *step, const char *state, long ms, const char *msg)
+{
+	if (R.mode == REPORT_JSON) {
+		fputs("{\"type\":\"step\",\"step\":", stdout);
+		json_write_string(stdout, step);
+		fputs(",\"state\":", stdout);
+		json_write_string(stdout, state);
+		fprintf(stdout, ",\"ms\":%ld,\"msg\":", ms);
+		json_write_string(stdout, msg);
+		fputs("}\n", stdout);
+		fflush(stdout);
+		return;
+	}
+	if (R.verbosity < 0 && strcmp(state, "fail") != 0)
+		return;
+	clear_progress();
+	fprintf(stderr, "    %-8s %-6s %6.1fs  %s\n", step, state, (double)ms / 1000.0,
+		msg ? msg : "");
+}
+
+static void human_size(char *buf, size_t n, double v)
+{
+	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int i = 0;
+
+	while (v >= 1024.0 && i < 4) {
+		v /= 1024.0;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
+}
+
+void report_progress(const char *what, uint64_t done, uint64_t total)
+{
+	long now = report_now_ms();
+	char d[32], t[32], r[32];
+	double rate, secs;
+
+	if (!R.progress_shown && R.progress_start_ms == 0) {
+		R.progress_start_ms = now;
+		R.progress_last_ms = 0;
+	}
+	secs = (double)(now - R.progress_start_ms) / 1000.0;
+	rate = secs > 0.2 ? (double)done / secs : 0.0;
+	if (R.mode == REPORT_JSON) {
+		if (now - R.progress_last_ms < 1000 && done != total)
+			return;
+		R.progress_last_ms = now;
+		fputs("{\"type\":\"progress\",\"what\":", stdout);
+		json_write_string(stdout, what);
+		fprintf(stdout, ",\"done\":%llu,\"total\":%llu,\"rate\":%.0f}\n",
+			(unsigned long long)done, (unsigned long long)total, rate);
+		fflush(stdout);
+		return;
+	}
+	if (R.verbosity < 0)
+		return;
+	if (!R.tty && now - R.progress_last_ms < 5000 && done != total)
+		return;
+	if (R.tty && now - R.progress_last_ms < 100 && done != total)
+		return;
+	R.progress_last_ms = now;
+	human_size(d, sizeof(d), (double)done);
+	human_size(r, sizeof(r), rate);
+	if (total > 0) {
+		int pct = (int)(done * 100 / total);
+		double eta = rate > 0 ? (double)(total - done) / rate : 0;
+		char bar[21];
+		int fill = pct / 5;
+
+		human_size(t, sizeof(t), (double)total);
+		memset(bar, '#', (size_t)fill);
+		memset(bar + fill, '.', (size_t)(20 - fill));
+		bar[20] = '\0';
+		fprintf(stderr, "%s%s [%s] %3d%% %s / %s  %s/s  ETA %.0fs%s",
+			R.tty ? "\r\033[K" : "", what, bar, pct, d, t, r, eta, R.tty ? "" : "\n");
+	} else {
+		fprintf(stderr, "%s%s %s  %s/s%s", R.tty ? "\r\033[K" : "", what, d, r,
+			R.tty ? "" : "\n");
+	}
+	R.progress_shown = true;
+	R.progress_last_done = done;
+}
+
+void report_progress_done(void)
+{
+	if (R.progress_shown && R.tty && R.mode == REPORT_HUMAN)
+		fputc('\n', stderr);
+	R.progress_shown = false;
+	R.progress_start_ms = 0;
+}
+
+static char *dupstr(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void report_kv_begin(const char *title)
+{
+	R.nkv = 0;
+	R.kv_any_note = false;
+	if (R.mode == REPORT_HUMAN && title && R.verbosity >= 0)
+		printf("%s\n", title);
+}
+
+static void kv_add(const char *key, const char *value, const char *note, bool raw)
+{
+	if (R.nkv >= KV_MAX)
+		return;
+	R.kv_key[R.nkv] = dupstr(key);
+	R.kv_val[R.nkv] = dupstr(value ? value : "");
+	R.kv_note[R.nkv] = dupstr(note);
+	R.kv_raw[R.nkv] = raw;
+	if (note)
+		R.kv_any_note = true;
+	R.nkv++;
+}
+
+void report_kv(const char *key, const char *value, const char *note)
+{
+	kv_add(key, value, note, false);
+}
+
+void report_kv_raw(const char *key, const char *raw_json, const char *note)
+{
+	kv_add(key, raw_json, note, true);
+}
+
+void report_kv_end(void)
+{
+	int i, width = 0;
+
+	for (i = 0; i < R.nkv; i++)
+		if ((int)strlen(R.kv_key[i]) > width)
+			width = (int)strlen(R.kv_key[i]);
+	if (R.mode == REPORT_JSON)
+		fputc('{', stdout);
+	for (i = 0; i < R.nkv; i++) {
+		if (R.mode == REPORT_JSON) {
+			if (i)
+				fputc(',', stdout);
+			json_write_string(stdout, R.kv_key[i]);
+			fputc(':', stdout);
+			if (R.kv_any_note)
+				fputs("{\"value\":", stdout);
+			if (R.kv_raw[i])
+				fputs(R.kv_val[i], stdout);
+			else
+				json_write_string(stdout, R.kv_val[i]);
+			if (R.kv_any_note) {
+				fputs(",\"note\":", stdout);
+				if (R.kv_note[i])
+					json_write_string(stdout, R.kv_note[i]);
+				else
+					fputs("null", stdout);
+				fputc('}', stdout);
+			}
+		} else if (R.kv_note[i]) {
+			printf("  %-*s  %-40s  (%s)\n", width, R.kv_key[i], R.kv_val[i], R.kv_note[i]);
+		} else {
+			printf("  %-*s  %s\n", width, R.kv_key[i], R.kv_val[i]);
+		}
+		free(R.kv_key[i]);
+		free(R.kv_val[i]);
+		free(R.kv_note[i]);
+	}
+	if (R.mode == REPORT_JSON)
+		fputs("}\n", stdout);
+	fflush(stdout);
+	R.nkv = 0;
+}

@@ -1,0 +1,54 @@
+/*
+ * report.h: the one place where the CLI writes to the terminal.
+ *
+ * Modules never print; the command handlers tell the reporter what happened
+ * and it renders it for a person (steps with times, a progress bar on a TTY,
+ * plain lines otherwise) or, with --json, as one JSON object per line on
+ * stdout.  -q hides everything but errors and results, -v adds debug lines.
+ * The reporter is the only global mutable state in the program.
+ */
+#ifndef INCEPTION_REPORT_H
+#define INCEPTION_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum report_mode { REPORT_HUMAN, REPORT_JSON };
+
+/* verbosity: -1 quiet, 0 normal, 1 verbose */
+void report_init(enum report_mode mode, int verbosity);
+enum report_mode report_mode(void);
+int report_verbosity(void);
+
+void report_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void report_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "inception: error: MSG" on stderr (JSON: an "error" event on stdout too). */
+void report_error(const char *msg);
+
+/* A step of a long job: begin prints "==> what", end prints the outcome
+ * with the elapsed time.  state is "ok", "fail", "skip" or "cached". */
+void report_step_begin(const char *step, const char *what);
+void report_step_end(const char *step, const char *state, long ms, const char *msg);
+
+/* Progress of a transfer or a wait.  total 0 = unknown.  On a TTY it
+ * redraws one line; otherwise it prints at most one line every 5 s. */
+void report_progress(const char *what, uint64_t done, uint64_t total);
+void report_progress_done(void);
+
+/* Key/value output (config, status).  Human: aligned columns with the note in
+ * brackets; JSON: one object {"key":{"value":...,"note":...}} when any note is
+ * given, else {"key":value}.  Values are strings; raw_json values (numbers,
+ * booleans) are written as they are in JSON. */
+void report_kv_begin(const char *title);
+void report_kv(const char *key, const char *value, const char *note);
+void report_kv_raw(const char *key, const char *raw_json, const char *note);
+void report_kv_end(void);
+
+/* Writes s as a JSON string literal (with quotes) to f. */
+void json_write_string(FILE *f, const char *s);
+
+/* Monotonic milliseconds, for step timings. */
+long report_now_ms(void);
+
+#endif

@@ -1,0 +1,73 @@
+# tests/tests.mk: host targets: packages, provisioning, tests, code checks
+# (included by the root Makefile).
+
+# Tiers run by `make test`, in this order (fast to slow).
+TEST_TIERS ?= unit stack vm e2e
+FUZZ_SECONDS ?= 60
+
+.PHONY: deps vm vm-destroy test unit stack-test vm-test e2e fuzz fmt lint bench help
+
+## deps: install the Debian packages the host needs (only the missing ones)
+deps:
+	@provisioner/deps.sh
+
+## vm: install what is missing, build, and bring the VM up with the stack
+vm: deps build
+	$(BUILD)/inception up
+
+## vm-destroy: remove the VM, its volumes and its state (keeps the image cache)
+vm-destroy: build
+	$(BUILD)/inception destroy
+
+## test: every tier (unit, stack, vm, e2e); ends with "N passed, N failed"
+test:
+	@tests/run $(TEST_TIERS)
+
+## unit: cmocka unit tests under ASan/UBSan, then under valgrind
+unit:
+	@tests/run unit
+
+## stack-test: the Inception stack on a real dockerd
+stack-test:
+	@tests/run stack
+
+## vm-test: a real libvirt VM under TCG up to SSH + cloud-init
+vm-test:
+	@tests/run vm
+
+## e2e: bare host to a healthy stack inside a VM
+e2e:
+	@tests/run e2e
+
+## fuzz: run every libFuzzer target for FUZZ_SECONDS (default 60)
+fuzz: fuzz-build
+	@set -e; for f in $(FUZZ_BINS); do \
+		name=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$name; \
+		mkdir -p $$corpus; seeds=tests/fuzz/seeds/$${name#fuzz_}; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		    -artifact_prefix=$(BUILD)/fuzz/$$name- $$corpus $$( [ -d $$seeds ] && echo $$seeds ) \
+		    2>$(BUILD)/fuzz/$$name.log || { tail -40 $(BUILD)/fuzz/$$name.log; exit 1; }; \
+		tail -1 $(BUILD)/fuzz/$$name.log; \
+	done
+
+C_SOURCES = $(wildcard provisioner/*.c provisioner/*.h agent/*.c agent/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+
+## fmt: format the C sources with clang-format (.clang-format)
+fmt:
+	clang-format -i $(C_SOURCES)
+
+## lint: cppcheck and clang-tidy on our C code
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --std=c11 -Iprovisioner -Iagent provisioner agent
+	clang-tidy --quiet $(filter %.c,$(C_SOURCES)) -- $(PROV_CFLAGS) -Iagent
+
+## bench: benchmark scripts (print figures, assert nothing)
+bench:
+	@for b in tests/bench/*/run; do [ -x $$b ] && $$b; done; true
+
+## help: list the targets
+help:
+	@echo "42 stack: all (default), up, down, stop, start, ps, logs, clean, fclean, re"
+	@grep -h '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
