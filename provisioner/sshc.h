@@ -1,0 +1,40 @@
+/*
+ * sshc.h: SSH to the guest with libssh, host key pinned.
+ *
+ * The provisioner generates the guest's host key itself and puts it into the
+ * cloud-init seed, so it knows the key before the first connection: sshc
+ * compares the server's key with the pinned public key and refuses any other
+ * (EXIT_HOSTKEY, both SHA256 fingerprints in the message).  There is no
+ * trust-on-first-use and no prompt.  (Owned by the VM issue; push/run use it.)
+ */
+#ifndef INCEPTION_SSHC_H
+#define INCEPTION_SSHC_H
+
+#include <libssh/libssh.h>
+
+#include "err.h"
+
+struct ssh_target {
+	const char *host;        /* "127.0.0.1" (user network) or the VM's IP */
+	unsigned port;           /* forwarded port, or 22 */
+	const char *user;        /* the 42 login */
+	const char *identity;    /* private user key file (ed25519, 0600) */
+	const char *hostkey_pub; /* pinned host public key file (OpenSSH format) */
+	int timeout_s;           /* connect timeout per attempt */
+};
+
+/* Connects, checks the pinned host key, authenticates with the identity.
+ * On success *out is a connected, authenticated session (free with
+ * sshc_close).  Host key mismatch: -1 with e->code = EXIT_HOSTKEY. */
+int sshc_connect(const struct ssh_target *t, ssh_session *out, struct err *e);
+
+/* Runs cmd; each complete line of stdout is passed to on_line (may be NULL:
+ * then stdout is written to our stdout), stderr is written to our stderr
+ * (or to on_err_line if not NULL).  *exit_status gets the remote status. */
+typedef void (*sshc_line_fn)(const char *line, void *arg);
+int sshc_exec(ssh_session s, const char *cmd, sshc_line_fn on_line, sshc_line_fn on_err_line,
+	      void *arg, int *exit_status, struct err *e);
+
+void sshc_close(ssh_session s);
+
+#endif

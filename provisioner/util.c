@@ -1,0 +1,274 @@
+/*
+ * util.c: directories, atomic writes, XDG paths, subprocesses (see util.h).
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int path_join(char *buf, size_t n, struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= n)
+		return err_set(e, "path too long: %.80s...", buf);
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, struct err *e)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	if (path_join(tmp, sizeof(tmp), e, "%s", path) < 0)
+		return -1;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return err_set(e, "mkdir %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return err_set(e, "mkdir %s: %s", tmp, strerror(errno));
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      struct err *e)
+{
+	char tmp[PATH_MAX];
+	const char *p = data;
+	int fd = -1, ret = -1;
+
+	if (path_join(tmp, sizeof(tmp), e, "%s.tmp.XXXXXX", path) < 0)
+		return -1;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return err_set(e, "create %s: %s", tmp, strerror(errno));
+	if (fchmod(fd, mode) < 0) {
+		err_set(e, "chmod %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, "write %s: %s", tmp, strerror(errno));
+			goto done;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) < 0) {
+		err_set(e, "fsync %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		err_set(e, "close %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		err_set(e, "rename %s -> %s: %s", tmp, path, strerror(errno));
+		goto done;
+	}
+	ret = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0)
+		unlink(tmp);
+	return ret;
+}
+
+int read_file(const char *path, char **data, size_t *len, struct err *e)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (f == NULL)
+		return err_set(e, "open %s: %s", path, strerror(errno));
+	for (;;) {
+		size_t r;
+		if (cap - n < 4096) {
+			char *nb;
+			cap = cap ? cap * 2 : 8192;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				return err_set(e, "read %s: out of memory", path);
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return err_set(e, "read %s: %s", path, strerror(errno));
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*data = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+static int xdg_dir(char *buf, size_t n, const char *var, const char *fallback,
+		   const char *sub, struct err *e)
+{
+	const char *base = getenv(var);
+	const char *home = getenv("HOME");
+
+	if (base != NULL && base[0] == '/') {
+		if (sub)
+			return path_join(buf, n, e, "%s/inception/%s", base, sub);
+		return path_join(buf, n, e, "%s/inception", base);
+	}
+	if (home == NULL || home[0] != '/')
+		return err_set(e, "neither $%s nor $HOME is set to an absolute path", var);
+	if (sub)
+		return path_join(buf, n, e, "%s/%s/inception/%s", home, fallback, sub);
+	return path_join(buf, n, e, "%s/%s/inception", home, fallback);
+}
+
+int xdg_state_dir(char *buf, size_t n, const char *sub, struct err *e)
+{
+	return xdg_dir(buf, n, "XDG_STATE_HOME", ".local/state", sub, e);
+}
+
+int xdg_cache_dir(char *buf, size_t n, const char *sub, struct err *e)
+{
+	return xdg_dir(buf, n, "XDG_CACHE_HOME", ".cache", sub, e);
+}
+
+int xdg_config_dir(char *buf, size_t n, struct err *e)
+{
+	return xdg_dir(buf, n, "XDG_CONFIG_HOME", ".config", NULL, e);
+}
+
+static int spawn(char *const argv[], const char *log_path, int out_pipe, struct err *e,
+		 pid_t *pid)
+{
+	int logfd = -1;
+
+	if (log_path != NULL) {
+		logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (logfd < 0)
+			return err_set(e, "open log %s: %s", log_path, strerror(errno));
+	}
+	*pid = fork();
+	if (*pid < 0) {
+		if (logfd >= 0)
+			close(logfd);
+		return err_set(e, "fork: %s", strerror(errno));
+	}
+	if (*pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		int sink = logfd >= 0 ? logfd : devnull;
+
+		dup2(devnull, STDIN_FILENO);
+		dup2(out_pipe >= 0 ? out_pipe : sink, STDOUT_FILENO);
+		dup2(sink, STDERR_FILENO);
+		execvp(argv[0], argv);
+		dprintf(sink, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (logfd >= 0)
+		close(logfd);
+	return 0;
+}
+
+static int reap(pid_t pid, char *const argv[], const char *log_path, struct err *e)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return err_set(e, "waitpid %s: %s", argv[0], strerror(errno));
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		return err_set(e, "%s exited with status %d%s%s%s", argv[0], WEXITSTATUS(status),
+			       log_path ? " (see " : "", log_path ? log_path : "",
+			       log_path ? ")" : "");
+	return err_set(e, "%s killed by signal %d", argv[0],
+		       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int run_argv(char *const argv[], const char *log_path, struct err *e)
+{
+	pid_t pid;
+
+	if (spawn(argv, log_path, -1, e, &pid) < 0)
+		return -1;
+	return reap(pid, argv, log_path, e);
+}
+
+int run_argv_capture(char *const argv[], const char *log_path, char **out, struct err *e)
+{
+	int fds[2];
+	pid_t pid;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int ret;
+
+	if (pipe(fds) < 0)
+		return err_set(e, "pipe: %s", strerror(errno));
+	if (spawn(argv, log_path, fds[1], e, &pid) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t r;
+		if (cap - n < 4096) {
+			char *nb;
+			cap = cap ? cap * 2 : 8192;
+			nb = realloc(buf, cap + 1);
+			if (nb == NULL)
+				break;
+			buf = nb;
+		}
+		r = read(fds[0], buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fds[0]);
+	ret = reap(pid, argv, log_path, e);
+	if (buf)
+		buf[n] = '\0';
+	if (ret < 0 || buf == NULL) {
+		free(buf);
+		return ret < 0 ? -1 : err_set(e, "%s: out of memory", argv[0]);
+	}
+	*out = buf;
+	return 0;
+}

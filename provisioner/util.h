@@ -1,0 +1,43 @@
+/*
+ * util.h: small helpers every module needs: directories, atomic files,
+ * XDG paths, and running a program from an argv array.
+ */
+#ifndef INCEPTION_UTIL_H
+#define INCEPTION_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* mkdir -p with the given mode for the directories it creates. */
+int mkdir_p(const char *path, mode_t mode, struct err *e);
+
+/* Writes data to path through a temp file in the same directory, fsync,
+ * rename: readers see the old or the new content, never half. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      struct err *e);
+
+/* Reads a whole file (NUL-terminated; *len without the NUL). Caller frees. */
+int read_file(const char *path, char **data, size_t *len, struct err *e);
+
+/* $XDG_STATE_HOME/inception[/sub], $XDG_CACHE_HOME/inception[/sub],
+ * $XDG_CONFIG_HOME/inception (with the usual ~/.local/state, ~/.cache,
+ * ~/.config fallbacks).  sub may be NULL. */
+int xdg_state_dir(char *buf, size_t n, const char *sub, struct err *e);
+int xdg_cache_dir(char *buf, size_t n, const char *sub, struct err *e);
+int xdg_config_dir(char *buf, size_t n, struct err *e);
+
+/* Runs argv[0] (PATH lookup) with no shell; stdout+stderr appended to
+ * log_path (or discarded if NULL).  Returns 0 if it exited 0, else -1 with
+ * "NAME exited with status N (see LOG)" in e. */
+int run_argv(char *const argv[], const char *log_path, struct err *e);
+
+/* Like run_argv but captures stdout into *out (caller frees); stderr to log. */
+int run_argv_capture(char *const argv[], const char *log_path, char **out, struct err *e);
+
+/* snprintf that fails with an error instead of truncating. */
+int path_join(char *buf, size_t n, struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif
