@@ -1,0 +1,80 @@
+/*
+ * image.h: the base disk image every VM boots from, kept in a local cache.
+ *
+ * Cache: $XDG_CACHE_HOME/inception/images (override: $INCEPTION_IMAGE_CACHE).
+ *   sha512-<digest>.qcow2       a downloaded image, named by its verified SHA512
+ *   build-<suite>-<key>.qcow2   an image built from the apt mirror, named by a
+ *                               digest of its inputs (suite, mirror, packages,
+ *                               the build script's content)
+ *   <image>.info                where it came from (key=value lines)
+ *   *.part, logs/               partial downloads, build logs
+ *
+ * url mode: the SHA512SUMS file names the digest; the image is downloaded with
+ * libcurl into a .part file (resumed with HTTP Range after a cut), hashed with
+ * OpenSSL EVP and renamed only when the digest matches.  A cached image for
+ * the same url is used without touching the network.
+ * build mode: provisioner/image-build.sh (mmdebstrap, mkfs.ext4 -d, sfdisk,
+ * GRUB; no loop mounts) makes a bootable Debian qcow2.
+ */
+#ifndef INCEPTION_IMAGE_H
+#define INCEPTION_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "err.h"
+
+#define IMAGE_SHA512_HEX 128
+
+/* The image for c: cached, downloaded or built.  path gets the absolute path
+ * of a verified qcow2.  In url mode, when the url cannot be reached and
+ * nothing is cached, says so in one line and builds a trixie image instead,
+ * unless no_build_fallback. */
+int image_ensure(const struct config *c, int no_build_fallback, char *path, size_t n,
+		 struct err *e);
+
+/* url mode: asks the checksums file for the current digest (network), uses
+ * the cached image with that digest or downloads and verifies it. */
+int image_fetch(const struct config *c, char *path, size_t n, struct err *e);
+
+/* build mode: the cached build for these inputs, or builds it now
+ * (suite = c->image_build, default "trixie"). */
+int image_build(const struct config *c, char *path, size_t n, struct err *e);
+
+/* The cache directory (created 0755 if missing). */
+int image_cache_dir(char *buf, size_t n, struct err *e);
+
+struct image_entry {
+	char name[256];     /* file name in the cache */
+	char kind[8];       /* "url", "build" or "part" */
+	char source[1024];  /* url, or "suite @ mirror" */
+	uint64_t size;      /* bytes on disk */
+	time_t mtime;
+};
+
+/* Lists the cache (images and partial downloads).  *out is malloc'ed. */
+int image_list(struct image_entry **out, size_t *count, struct err *e);
+
+/* Removes partial downloads, stale build directories and logs, and every
+ * image that c would not use (all: every image too). */
+int image_prune(const struct config *c, int all, size_t *removed, uint64_t *freed,
+		struct err *e);
+
+/* --- exposed for tests --- */
+
+/* Finds the SHA512 for file name `name` in a checksums file's text (GNU
+ * "HEX  NAME" / "HEX *NAME" or BSD "SHA512 (NAME) = HEX" lines; comments,
+ * blank and malformed lines are skipped).  hex gets 128 lowercase digits.
+ * Fails if the name is missing or listed twice with different digests. */
+int image_sums_find(const char *text, size_t len, const char *name,
+		    char hex[IMAGE_SHA512_HEX + 1], struct err *e);
+
+/* SHA512 of a file, 128 lowercase hex digits. */
+int image_sha512_file(const char *path, char hex[IMAGE_SHA512_HEX + 1], struct err *e);
+
+/* The file name a url points at (last path segment, no query). */
+int image_url_basename(const char *url, char *buf, size_t n, struct err *e);
+
+#endif
