@@ -21,8 +21,8 @@ AGENT_PKGS := libcurl libcrypto
 pkgflags = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
 
 WARN     := -std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-DEFS     := -D_DEFAULT_SOURCE -D_GNU_SOURCE -DINCEPTION_VERSION='"$(VERSION)"'
 VERSION  := $(shell git -C $(CURDIR) describe --always --dirty 2>/dev/null || echo 0.1)
+DEFS     := -D_DEFAULT_SOURCE -D_GNU_SOURCE -DINCEPTION_VERSION='"$(VERSION)"'
 OPT      ?= -O2 -g
 DEPFLAGS  = -MMD -MP
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -71,12 +71,16 @@ VG_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/unit-vg/%,$(UNIT_PROV) $(UNIT_AG
 unit-build: $(UNIT_BINS) $(VG_BINS) $(BUILD)/inception $(BUILD)/agent
 
 $(BUILD)/unit/test_%: $(BUILD)/asan/tests/unit/test_%.o $(call obj,asan,$(PROV_LIB))
+	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(PROV_LIBS) $(CMOCKA_LIBS)
 $(BUILD)/unit/agent_test_%: $(BUILD)/asan/tests/unit/agent_test_%.o $(call obj,asan,$(AGENT_LIB))
+	@mkdir -p $(@D)
 	$(CC) $(SAN) -o $@ $^ $(AGENT_LIBS) $(CMOCKA_LIBS)
 $(BUILD)/unit-vg/test_%: $(BUILD)/vg/tests/unit/test_%.o $(call obj,vg,$(PROV_LIB))
+	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(PROV_LIBS) $(CMOCKA_LIBS)
 $(BUILD)/unit-vg/agent_test_%: $(BUILD)/vg/tests/unit/agent_test_%.o $(call obj,vg,$(AGENT_LIB))
+	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(AGENT_LIBS) $(CMOCKA_LIBS)
 
 # Fuzz targets: fuzz_agent_* link the agent modules, the rest the provisioner's.
@@ -86,6 +90,9 @@ fuzz-build: $(FUZZ_BINS)
 $(BUILD)/fuzz/fuzz_agent_%: tests/fuzz/fuzz_agent_%.c $(AGENT_LIB)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(filter-out -Werror,$(AGENT_CFLAGS)) $(FUZZ_FLAGS) -o $@ $^ $(AGENT_LIBS)
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c provisioner/config.c provisioner/err.c provisioner/util.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(PROV_CFLAGS) $(FUZZ_FLAGS) -o $@ $^ $(call pkgflags,libs,yaml-0.1)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROV_LIB)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(PROV_CFLAGS) $(FUZZ_FLAGS) -o $@ $^ $(PROV_LIBS)

@@ -88,8 +88,14 @@ const char *config_origin(const struct config *c, const char *key);
 /* Formats a key's effective value into buf (for `inception config`). */
 int config_format(const struct config *c, const char *key, char *buf, size_t n);
 
-/* The list of keys, NULL-terminated, in documentation order. */
+/* The list of keys, NULL-terminated, in documentation order; each key's
+ * flag name (without "--") and one-line documentation. */
 const char *const *config_keys(void);
+const char *config_key_flag(const char *key);
+const char *config_key_doc(const char *key);
+
+/* The guest directory the tree is pushed to (push.dir or /home/LOGIN/inception). */
+const char *config_remote_dir(const struct config *c, char *buf, size_t n);
 
 void config_free(struct config *c);
 

@@ -39,17 +39,22 @@ int err_setc(struct err *e, int code, const char *fmt, ...)
 
 int err_wrap(struct err *e, const char *fmt, ...)
 {
-	char prefix[ERR_MSG_MAX];
-	char old[ERR_MSG_MAX];
+	char buf[2 * ERR_MSG_MAX + 2];
+	size_t n;
 	va_list ap;
 
 	if (e == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vsnprintf(buf, ERR_MSG_MAX, fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+	n = strlen(buf);
+	buf[n++] = ':';
+	buf[n++] = ' ';
+	memcpy(buf + n, e->msg, sizeof(e->msg));
+	buf[n + sizeof(e->msg) - 1] = '\0';
+	memcpy(e->msg, buf, sizeof(e->msg));
+	e->msg[sizeof(e->msg) - 1] = '\0';
 	return -1;
 }
 

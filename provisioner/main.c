@@ -1,0 +1,273 @@
+/*
+ * main.c: the inception command line.
+ *
+ * One table lists every command (name, handler, usage, one-line help,
+ * details); main parses the global flags, builds the configuration
+ * (defaults < config file < INCEPTION_* environment < flags), dispatches to
+ * the handler and turns its error, if any, into one line and an exit code.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "report.h"
+
+#ifndef INCEPTION_VERSION
+#define INCEPTION_VERSION "0.1"
+#endif
+
+extern char **environ;
+
+static int cmd_help(struct cli *cli, int argc, char **argv, struct err *e);
+
+static const struct command COMMANDS[] = {
+	{ "up", cmd_up, "[options]", "create or resume the VM and bring the stack up (idempotent)",
+	  "Gets the image, makes the keys and the cloud-init seed, defines and starts the VM,\n"
+	  "waits for SSH (pinned host key) and cloud-init, pushes the tree and runs the agent\n"
+	  "until https://LOGIN.42.fr answers.  Run again: verifies and returns quickly.\n"
+	  "  --no-build-fallback   do not build the image when the download fails" },
+	{ "status", cmd_status, "[--json]", "show the VM's state, ports, SSH and cloud-init status",
+	  NULL },
+	{ "ssh", cmd_ssh, "[-- CMD...]", "open a shell in the VM, or run CMD there",
+	  "Uses the VM's own key and pinned host key; also writes STATE/ssh_config so\n"
+	  "`ssh -F STATE/ssh_config VMNAME` works." },
+	{ "console", cmd_console, "", "follow the VM's serial console log", NULL },
+	{ "push", cmd_push, "", "re-sync the tree into the VM, run make and the health check",
+	  NULL },
+	{ "down", cmd_down, "[--timeout SECONDS]", "shut the VM down (ACPI, then forced)", NULL },
+	{ "destroy", cmd_destroy, "[--all]",
+	  "remove the VM, its volumes and state (keeps the image cache)", NULL },
+	{ "rebuild", cmd_rebuild, "[options]", "destroy, then up", NULL },
+	{ "image", cmd_image, "fetch|build|list|prune", "manage the cached base images", NULL },
+	{ "config", cmd_config, "[--keys]",
+	  "print the effective configuration and where each value came from",
+	  "  --keys   list every configuration key with its flag and meaning" },
+	{ "creds", cmd_creds, "", "print the generated credentials (passwords) of the stack",
+	  NULL },
+	{ "help", cmd_help, "[COMMAND]", "show help for a command", NULL },
+};
+#define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(COMMANDS[i].name, name) == 0)
+			return &COMMANDS[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"usage: inception [global options] COMMAND [options]\n"
+		"\n"
+		"Builds a Debian VM with libvirt and runs the 42 Inception stack in it.\n"
+		"\n"
+		"Commands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+	fprintf(f,
+		"\n"
+		"Global options:\n"
+		"  -c, --config FILE  configuration file (default ./inception.yaml, then\n"
+		"                     $XDG_CONFIG_HOME/inception/config.yaml)\n"
+		"      --json         machine-readable output, one JSON object per line\n"
+		"  -q, --quiet        only errors and results\n"
+		"  -v, --verbose      more detail\n"
+		"  -h, --help         this help;  `inception help COMMAND` for one command\n"
+		"      --version      print the version\n"
+		"\n"
+		"Every configuration key is also a flag (`inception config --keys` lists them),\n"
+		"e.g. --login, --memory 4G, --accel tcg, --forward 127.0.0.1:8443:443.\n"
+		"Precedence: defaults < config file < INCEPTION_* environment < flags.\n"
+		"\n"
+		"Exit codes:\n"
+		"  0 success           1 failure           2 usage or configuration error\n"
+		"  3 SSH host key mismatch                 4 timeout\n"
+		"  5 stack not healthy 6 no such VM\n");
+}
+
+static int cmd_help(struct cli *cli, int argc, char **argv, struct err *e)
+{
+	const struct command *c;
+
+	(void)cli;
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (c == NULL)
+		return err_setc(e, EXIT_USAGE, "help: unknown command \"%s\" (see `inception --help`)",
+				argv[1]);
+	printf("usage: inception %s %s\n\n%s\n", c->name, c->usage, c->help);
+	if (c->details)
+		printf("\n%s\n", c->details);
+	printf("\nAll configuration flags are accepted too (`inception config --keys`).\n");
+	return 0;
+}
+
+int cmd_config(struct cli *cli, int argc, char **argv, struct err *e)
+{
+	static const struct option opts[] = { { "keys", no_argument, NULL, 'k' }, { NULL, 0, NULL, 0 } };
+	const char *const *keys = config_keys();
+	int c, list = 0;
+	size_t i;
+	char buf[1024];
+
+	while ((c = cli_getopt(cli, argc, argv, "", opts, e)) != -1) {
+		if (c == '?')
+			return -1;
+		if (c == 'k')
+			list = 1;
+	}
+	if (optind < argc)
+		return err_setc(e, EXIT_USAGE, "config: unexpected argument \"%s\"", argv[optind]);
+	if (list) {
+		report_kv_begin("Configuration keys (YAML key, flag, meaning):");
+		for (i = 0; keys[i]; i++) {
+			snprintf(buf, sizeof(buf), "--%s", config_key_flag(keys[i]));
+			report_kv(keys[i], buf, config_key_doc(keys[i]));
+		}
+		report_kv_end();
+		return 0;
+	}
+	snprintf(buf, sizeof(buf), "Effective configuration (file: %s):",
+		 cli->cfg.config_file ? cli->cfg.config_file : "none");
+	report_kv_begin(buf);
+	for (i = 0; keys[i]; i++) {
+		config_format(&cli->cfg, keys[i], buf, sizeof(buf));
+		if (strcmp(keys[i], "push.dir") == 0 && buf[0] == '\0')
+			config_remote_dir(&cli->cfg, buf, sizeof(buf));
+		if (strcmp(keys[i], "libvirt.uri") == 0 && buf[0] == '\0')
+			snprintf(buf, sizeof(buf), "auto");
+		report_kv(keys[i], buf, config_origin(&cli->cfg, keys[i]));
+	}
+	report_kv_end();
+	return 0;
+}
+
+/* Global config flags seen before the command are applied after the file
+ * and the environment, so they keep their precedence. */
+struct pending {
+	const char *key;
+	const char *value;
+	char where[64];
+};
+
+int main(int argc, char **argv)
+{
+	static struct option global[64];
+	const char *const *keys = config_keys();
+	struct pending pend[64];
+	size_t npend = 0, nglobal = 0, i;
+	struct cli cli;
+	struct err e;
+	const struct command *cmd;
+	int c, ret, show_version = 0, show_help = 0;
+
+	static const struct option base[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+	};
+
+	memset(&cli, 0, sizeof(cli));
+	err_clear(&e);
+	cli.prog = "inception";
+	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		global[nglobal++] = base[i];
+	for (i = 0; keys[i] && nglobal < 63; i++, nglobal++) {
+		global[nglobal].name = config_key_flag(keys[i]);
+		global[nglobal].has_arg = required_argument;
+		global[nglobal].flag = NULL;
+		global[nglobal].val = 1000 + (int)i;
+	}
+	memset(&global[nglobal], 0, sizeof(global[0]));
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:qvh", global, NULL)) != -1) {
+		switch (c) {
+		case 'c': cli.config_path = optarg; break;
+		case 'j': cli.json = 1; break;
+		case 'q': cli.verbosity = -1; break;
+		case 'v': cli.verbosity = 1; break;
+		case 'h': show_help = 1; break;
+		case 'V': show_version = 1; break;
+		case ':':
+			fprintf(stderr, "inception: error: option %s needs a value\n", argv[optind - 1]);
+			return EXIT_USAGE;
+		case '?':
+			fprintf(stderr, "inception: error: unknown option %s (see `inception --help`)\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			if (c >= 1000 && npend < 64) {
+				pend[npend].key = keys[c - 1000];
+				pend[npend].value = optarg;
+				snprintf(pend[npend].where, sizeof(pend[npend].where), "--%s",
+					 config_key_flag(keys[c - 1000]));
+				npend++;
+			}
+		}
+	}
+	if (show_version) {
+		printf("inception %s\n", INCEPTION_VERSION);
+		return EXIT_OK;
+	}
+	if (show_help) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* `--json` after the command works too (common habit: `status --json`) */
+	for (i = (size_t)optind; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0) {
+			cli.json = 1;
+			for (size_t j = i; j + 1 < (size_t)argc; j++)
+				argv[j] = argv[j + 1];
+			argc--;
+			break;
+		}
+	report_init(cli.json ? REPORT_JSON : REPORT_HUMAN, cli.verbosity);
+
+	cmd = find_command(argv[optind]);
+	if (cmd == NULL) {
+		snprintf(e.msg, sizeof(e.msg), "unknown command \"%s\" (see `inception --help`)",
+			 argv[optind]);
+		report_error(e.msg);
+		return EXIT_USAGE;
+	}
+
+	config_defaults(&cli.cfg);
+	ret = config_load_file(&cli.cfg, cli.config_path, &e);
+	if (ret == 0)
+		ret = config_load_env(&cli.cfg, environ, &e);
+	for (i = 0; ret == 0 && i < npend; i++)
+		ret = config_set(&cli.cfg, pend[i].key, pend[i].value, pend[i].where, &e);
+	if (ret < 0) {
+		report_error(e.msg);
+		config_free(&cli.cfg);
+		return EXIT_USAGE;
+	}
+
+	ret = cmd->fn(&cli, argc - optind, argv + optind, &e);
+	config_free(&cli.cfg);
+	if (ret < 0) {
+		report_error(e.msg[0] ? e.msg : "failed (no detail)");
+		return e.code ? e.code : EXIT_FAIL;
+	}
+	return ret;
+}
