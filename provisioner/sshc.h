@@ -10,6 +10,8 @@
 #ifndef INCEPTION_SSHC_H
 #define INCEPTION_SSHC_H
 
+#include <stddef.h>
+
 #include <libssh/libssh.h>
 
 #include "err.h"
@@ -34,6 +36,17 @@ int sshc_connect(const struct ssh_target *t, ssh_session *out, struct err *e);
 typedef void (*sshc_line_fn)(const char *line, void *arg);
 int sshc_exec(ssh_session s, const char *cmd, sshc_line_fn on_line, sshc_line_fn on_err_line,
 	      void *arg, int *exit_status, struct err *e);
+
+/* Like sshc_exec, but gives up (-1) once the monotonic clock (ms, as
+ * report_now_ms) passes deadline_ms; 0 = no deadline.  A session that drops
+ * before the command reports its status is an error with e->code 0 (worth a
+ * retry: sshd restarts while cloud-init runs). */
+int sshc_exec_deadline(ssh_session s, const char *cmd, sshc_line_fn on_line,
+		       sshc_line_fn on_err_line, void *arg, int *exit_status, long deadline_ms,
+		       struct err *e);
+
+/* "SHA256:..." fingerprint of a key into buf. */
+int sshc_fingerprint(ssh_key key, char *buf, size_t n);
 
 void sshc_close(ssh_session s);
 

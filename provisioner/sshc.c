@@ -1,0 +1,285 @@
+/*
+ * sshc.c: SSH to the guest with libssh, host key pinned (see sshc.h).
+ *
+ * The session reads no ssh_config and no known_hosts file: the only key it
+ * accepts is the pinned public key file, compared with ssh_key_cmp() right
+ * after the key exchange and before any authentication.  Only ed25519 host
+ * keys are negotiated, since that is the type the provisioner generates.
+ * Errors that are worth a retry while a guest boots (refused, timed out,
+ * authentication not yet possible) leave e->code at 0; a wrong host key sets
+ * EXIT_HOSTKEY and must never be retried away.
+ */
+#include "sshc.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sshc_fingerprint(ssh_key key, char *buf, size_t n)
+{
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	char *fp;
+
+	snprintf(buf, n, "?");
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) < 0)
+		return -1;
+	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	ssh_clean_pubkey_hash(&hash);
+	if (fp == NULL)
+		return -1;
+	snprintf(buf, n, "%s", fp);
+	ssh_string_free_char(fp);
+	return 0;
+}
+
+static int check_host_key(ssh_session s, const struct ssh_target *t, struct err *e)
+{
+	ssh_key server = NULL, pinned = NULL;
+	char fs[128], fp[128];
+	int ret = -1;
+
+	if (ssh_pki_import_pubkey_file(t->hostkey_pub, &pinned) != SSH_OK) {
+		err_set(e, "cannot read the pinned host key %s", t->hostkey_pub);
+		goto done;
+	}
+	if (ssh_get_server_publickey(s, &server) != SSH_OK) {
+		err_set(e, "%s:%u sent no host key: %s", t->host, t->port, ssh_get_error(s));
+		goto done;
+	}
+	if (ssh_key_cmp(server, pinned, SSH_KEY_CMP_PUBLIC) != 0) {
+		sshc_fingerprint(server, fs, sizeof(fs));
+		sshc_fingerprint(pinned, fp, sizeof(fp));
+		err_setc(e, EXIT_HOSTKEY,
+			 "host key mismatch at %s:%u: the server presented %s, the pinned key %s "
+			 "is %s; refusing to connect (if this VM was rebuilt outside inception, "
+			 "run `inception destroy` and `inception up`)",
+			 t->host, t->port, fs, t->hostkey_pub, fp);
+		goto done;
+	}
+	ret = 0;
+done:
+	ssh_key_free(server);
+	ssh_key_free(pinned);
+	return ret;
+}
+
+int sshc_connect(const struct ssh_target *t, ssh_session *out, struct err *e)
+{
+	ssh_session s = ssh_new();
+	ssh_key priv = NULL;
+	int port = (int)t->port;
+	long timeout = t->timeout_s > 0 ? t->timeout_s : 10;
+	bool no = false;
+	int r, ret = -1;
+
+	if (s == NULL)
+		return err_set(e, "ssh: out of memory");
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, t->host) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_PORT, &port) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_USER, t->user) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null") < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") < 0 ||
+	    ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, "ssh-ed25519") < 0) {
+		err_set(e, "ssh options: %s", ssh_get_error(s));
+		goto done;
+	}
+	if (ssh_connect(s) != SSH_OK) {
+		err_set(e, "ssh %s@%s:%u: %s", t->user, t->host, t->port, ssh_get_error(s));
+		goto done;
+	}
+	if (check_host_key(s, t, e) < 0)
+		goto done;
+	if (ssh_pki_import_privkey_file(t->identity, NULL, NULL, NULL, &priv) != SSH_OK) {
+		err_setc(e, EXIT_FAIL, "cannot read the identity %s", t->identity);
+		goto done;
+	}
+	r = ssh_userauth_publickey(s, NULL, priv);
+	if (r != SSH_AUTH_SUCCESS) {
+		err_set(e, "ssh %s@%s:%u: the key %s was not accepted%s%s", t->user, t->host,
+			t->port, t->identity, r == SSH_AUTH_ERROR ? ": " : "",
+			r == SSH_AUTH_ERROR ? ssh_get_error(s) : "");
+		goto done;
+	}
+	*out = s;
+	s = NULL;
+	ret = 0;
+done:
+	ssh_key_free(priv);
+	if (s != NULL) {
+		if (ssh_is_connected(s))
+			ssh_disconnect(s);
+		ssh_free(s);
+	}
+	return ret;
+}
+
+/* Line splitting for one stream. */
+struct linebuf {
+	char *buf;
+	size_t len, cap;
+};
+
+static int lb_feed(struct linebuf *lb, const char *data, size_t n, sshc_line_fn fn, void *arg)
+{
+	size_t i, start = 0;
+
+	if (lb->len + n + 1 > lb->cap) {
+		size_t cap = lb->cap ? lb->cap : 1024;
+		char *nb;
+
+		while (cap < lb->len + n + 1)
+			cap *= 2;
+		nb = realloc(lb->buf, cap);
+		if (nb == NULL)
+			return -1;
+		lb->buf = nb;
+		lb->cap = cap;
+	}
+	memcpy(lb->buf + lb->len, data, n);
+	lb->len += n;
+	for (i = 0; i < lb->len; i++) {
+		if (lb->buf[i] != '\n')
+			continue;
+		lb->buf[i] = '\0';
+		if (i > start && lb->buf[i - 1] == '\r')
+			lb->buf[i - 1] = '\0';
+		fn(lb->buf + start, arg);
+		start = i + 1;
+	}
+	memmove(lb->buf, lb->buf + start, lb->len - start);
+	lb->len -= start;
+	return 0;
+}
+
+static void lb_flush(struct linebuf *lb, sshc_line_fn fn, void *arg)
+{
+	if (lb->len > 0 && fn != NULL) {
+		lb->buf[lb->len] = '\0';
+		fn(lb->buf, arg);
+	}
+	lb->len = 0;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Reads what is buffered on one stream; returns bytes read or -1. */
+static int drain(ssh_channel ch, int is_stderr, struct linebuf *lb, sshc_line_fn fn, void *arg)
+{
+	char buf[16384];
+	int total = 0;
+
+	for (;;) {
+		int n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), is_stderr);
+		if (n == SSH_ERROR)
+			return -1;
+		if (n <= 0)
+			return total;
+		total += n;
+		if (fn != NULL) {
+			if (lb_feed(lb, buf, (size_t)n, fn, arg) < 0)
+				return -1;
+		} else {
+			write_all(is_stderr ? STDERR_FILENO : STDOUT_FILENO, buf, (size_t)n);
+		}
+	}
+}
+
+int sshc_exec_deadline(ssh_session s, const char *cmd, sshc_line_fn on_line,
+		       sshc_line_fn on_err_line, void *arg, int *exit_status, long deadline_ms,
+		       struct err *e)
+{
+	ssh_channel ch = ssh_channel_new(s);
+	struct linebuf out = { 0 }, errb = { 0 };
+	int ret = -1;
+
+	if (ch == NULL)
+		return err_set(e, "ssh: cannot create a channel: %s", ssh_get_error(s));
+	if (ssh_channel_open_session(ch) != SSH_OK) {
+		err_set(e, "ssh: cannot open a session: %s", ssh_get_error(s));
+		goto done;
+	}
+	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+		err_set(e, "ssh: cannot run the command: %s", ssh_get_error(s));
+		goto done;
+	}
+	for (;;) {
+		int r = ssh_channel_poll_timeout(ch, 200, 0);
+		int a, b;
+
+		if (r == SSH_ERROR) {
+			err_set(e, "ssh: connection lost while running the command: %s",
+				ssh_get_error(s));
+			goto done;
+		}
+		a = drain(ch, 0, &out, on_line, arg);
+		b = drain(ch, 1, &errb, on_err_line, arg);
+		if (a < 0 || b < 0) {
+			err_set(e, "ssh: read error: %s", ssh_get_error(s));
+			goto done;
+		}
+		if (a == 0 && b == 0 && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)))
+			break;
+		if (deadline_ms > 0 && now_ms() > deadline_ms) {
+			err_set(e, "ssh: the command did not finish in time: %s", cmd);
+			goto done;
+		}
+	}
+	lb_flush(&out, on_line, arg);
+	lb_flush(&errb, on_err_line, arg);
+	*exit_status = ssh_channel_get_exit_status(ch);
+	if (*exit_status < 0) {
+		err_set(e, "ssh: the connection closed before the command reported its status");
+		goto done;
+	}
+	ret = 0;
+done:
+	free(out.buf);
+	free(errb.buf);
+	if (ssh_channel_is_open(ch))
+		ssh_channel_close(ch);
+	ssh_channel_free(ch);
+	return ret;
+}
+
+int sshc_exec(ssh_session s, const char *cmd, sshc_line_fn on_line, sshc_line_fn on_err_line,
+	      void *arg, int *exit_status, struct err *e)
+{
+	return sshc_exec_deadline(s, cmd, on_line, on_err_line, arg, exit_status, 0, e);
+}
+
+void sshc_close(ssh_session s)
+{
+	if (s == NULL)
+		return;
+	if (ssh_is_connected(s))
+		ssh_disconnect(s);
+	ssh_free(s);
+}

@@ -1,0 +1,87 @@
+/*
+ * vmstate.h: where a VM's local state lives and how it is read and written.
+ *
+ * Each VM has a directory $XDG_STATE_HOME/inception/<vm>/ (mode 0700) with
+ * its keys, seed, serial console log, the generated ssh_config/known_hosts,
+ * a lock file, and the state file "vm.state": "key=value" lines written
+ * atomically (temp file + rename) that record what `up` created and how to
+ * reach the guest.  vm_target() is how every SSH user (wait, ssh, push, the
+ * agent runner) finds the guest: one function, so they all connect the same
+ * way with the same pinned host key.
+ */
+#ifndef INCEPTION_VMSTATE_H
+#define INCEPTION_VMSTATE_H
+
+#include <limits.h>
+
+#include "config.h"
+#include "err.h"
+#include "sshc.h"
+
+struct vm_paths {
+	char dir[PATH_MAX];         /* the state directory */
+	char state[PATH_MAX];       /* vm.state */
+	char lock[PATH_MAX];        /* lock */
+	char console[PATH_MAX];     /* console.log (serial, written by virtlogd) */
+	char identity[PATH_MAX];    /* id_ed25519 */
+	char hostkey_pub[PATH_MAX]; /* ssh_host_ed25519_key.pub (pinned) */
+	char seed[PATH_MAX];        /* seed.iso */
+	char known_hosts[PATH_MAX];
+	char ssh_config[PATH_MAX];
+	char log[PATH_MAX];         /* provision.log (subprocess output) */
+};
+
+int vm_paths(const char *vm_name, struct vm_paths *p, struct err *e);
+
+/* Takes the VM's lock (creating the directory); fails at once, naming the
+ * holder's pid, when another inception process holds it. */
+int vm_lock(const struct vm_paths *p, int *fd, struct err *e);
+void vm_unlock(int fd);
+
+struct vm_state {
+	char uri[256];        /* libvirt connection used */
+	char domain[128];     /* libvirt domain name */
+	char pool[64];        /* storage pool */
+	char base_vol[128];   /* shared base image volume */
+	char disk_vol[128];   /* overlay */
+	char seed_vol[128];   /* NoCloud ISO */
+	char net[8];          /* "user" or "nat" */
+	char network[64];     /* libvirt network (nat) */
+	char ssh_host[64];    /* 127.0.0.1 or the guest IP */
+	unsigned ssh_port;
+	char login[CONFIG_LOGIN_MAX + 1];
+	char accel[8];        /* domain type that booted: "qemu" or "kvm" */
+	char forwards[512];   /* "127.0.0.1:2222->22 ..." for status */
+	char phase[16];       /* created, booting, ready, down */
+};
+
+/* Loads the state file; a missing file is -1 with e->code EXIT_NOVM. */
+int vmstate_load(const struct vm_paths *p, struct vm_state *s, struct err *e);
+int vmstate_save(const struct vm_paths *p, const struct vm_state *s, struct err *e);
+/* Serialisation, exposed for the unit tests. */
+int vmstate_format(const struct vm_state *s, char *buf, size_t n, struct err *e);
+int vmstate_parse(const char *text, struct vm_state *s, struct err *e);
+
+/* How to reach a VM over SSH, with storage for the strings ssh_target
+ * points to. */
+struct vm_target {
+	struct ssh_target t;
+	struct vm_paths paths;
+	char host[64];
+	char user[CONFIG_LOGIN_MAX + 1];
+};
+
+/* The SSH target of cfg's VM (from its state file: forwarded port on
+ * 127.0.0.1 in user mode, the guest IP in nat mode; the VM's identity and
+ * pinned host key).  No state: -1 with e->code EXIT_NOVM. */
+int vm_target(const struct config *cfg, struct vm_target *out, struct err *e);
+
+/* Fills out from already-loaded paths and state (no file access). */
+void vm_target_from(const struct vm_paths *p, const struct vm_state *s, int timeout_s,
+		    struct vm_target *out);
+
+/* Writes known_hosts and ssh_config for plain `ssh -F ssh_config <vm>`. */
+int vm_write_ssh_files(const struct vm_paths *p, const struct vm_state *s, const char *vm_name,
+		       struct err *e);
+
+#endif
