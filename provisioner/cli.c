@@ -25,7 +25,7 @@ static int build_options(const char *shortopts, const struct option *longopts)
 	size_t n = 0, i;
 
 	if (longopts)
-		for (; longopts[n].name && n < MAX_OPTS / 2; n++)
+		for (; n < MAX_OPTS / 2 && longopts[n].name; n++)
 			merged[n] = longopts[n];
 	for (i = 0; keys[i] && n < MAX_OPTS - 1; i++, n++) {
 		merged[n].name = config_key_flag(keys[i]);

@@ -537,8 +537,8 @@ static int check_path(const char *s, struct err *e)
 static int set_value(struct config *c, const struct key *k, const char *v, bool append,
 		     struct err *e)
 {
-	uint64_t sz;
-	long long iv;
+	uint64_t sz = 0;
+	long long iv = 0;
 	char shown[64];
 
 	switch (k->type) {

@@ -221,7 +221,7 @@ static int reap(pid_t pid, char *const argv[], const char *log_path, struct err 
 
 int run_argv(char *const argv[], const char *log_path, struct err *e)
 {
-	pid_t pid;
+	pid_t pid = -1;
 
 	if (spawn(argv, log_path, -1, e, &pid) < 0)
 		return -1;
@@ -231,7 +231,7 @@ int run_argv(char *const argv[], const char *log_path, struct err *e)
 int run_argv_capture(char *const argv[], const char *log_path, char **out, struct err *e)
 {
 	int fds[2];
-	pid_t pid;
+	pid_t pid = -1;
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int ret;
