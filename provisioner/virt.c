@@ -538,8 +538,9 @@ int virt_dom_shutdown(struct virt *v, const char *name, int timeout_s, int *forc
 		return -1;
 	/* ACPI power button; an early-boot guest may ignore it: we retry it */
 	while (waited < (long)timeout_s * 1000) {
-		if (waited % 10000 == 0)
-			virDomainShutdownFlags(d, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN);
+		if (waited % 10000 == 0 &&
+		    virDomainShutdownFlags(d, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0)
+			virDomainShutdown(d); /* drivers without the ACPI flag */
 		if (virDomainIsActive(d) == 0)
 			break;
 		sleep_ms(500);
