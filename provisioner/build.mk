@@ -29,7 +29,8 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 
 PROV_SRCS   := $(wildcard provisioner/*.c)
 PROV_LIB    := $(filter-out provisioner/main.c,$(PROV_SRCS))
-AGENT_SRCS  := $(wildcard agent/*.c)
+# The agent reuses the provisioner's error type (err.c) and nothing else.
+AGENT_SRCS  := $(wildcard agent/*.c) provisioner/err.c
 AGENT_LIB   := $(filter-out agent/main.c,$(AGENT_SRCS))
 UNIT_PROV   := $(wildcard tests/unit/test_*.c)
 UNIT_AGENT  := $(wildcard tests/unit/agent_test_*.c)
@@ -37,8 +38,16 @@ FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 
 PROV_CFLAGS  = $(WARN) $(DEFS) $(OPT) -Iprovisioner $(call pkgflags,cflags,$(PROV_PKGS))
 PROV_LIBS    = $(call pkgflags,libs,$(PROV_PKGS))
-AGENT_CFLAGS = $(WARN) $(DEFS) $(OPT) -Iagent $(call pkgflags,cflags,$(AGENT_PKGS))
+AGENT_CFLAGS = $(WARN) $(DEFS) $(OPT) -Iagent -Iprovisioner $(call pkgflags,cflags,$(AGENT_PKGS))
 AGENT_LIBS   = $(call pkgflags,libs,$(AGENT_PKGS))
+# The agent runs in the guest (Debian 13), built on the host (any Debian):
+# linked dynamically against libc, libcurl.so.4 and libcrypto.so.3 only (all
+# in the guest: curl and openssl are in every Debian cloud image), with
+# --as-needed so nothing else is recorded.  A host with a newer glibc than
+# the guest would break this: tests/agent-compat/run checks the binary in a
+# Debian 13 root, and the provisioner builds the agent in the guest when
+# `agent --version` does not start there.
+AGENT_LDFLAGS = -Wl,--as-needed
 CMOCKA_LIBS  = $(call pkgflags,libs,cmocka)
 
 obj = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -50,7 +59,7 @@ $(BUILD)/inception: $(call obj,rel,$(PROV_SRCS))
 	$(CC) -o $@ $^ $(PROV_LIBS)
 
 $(BUILD)/agent: $(call obj,rel-agent,$(AGENT_SRCS))
-	$(CC) -o $@ $^ $(AGENT_LIBS)
+	$(CC) $(AGENT_LDFLAGS) -o $@ $^ $(AGENT_LIBS)
 
 $(BUILD)/rel/%.o: %.c
 	@mkdir -p $(@D)

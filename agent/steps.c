@@ -1,0 +1,645 @@
+/*
+ * steps.c: hosts, docker, data, base, make, health (see steps.h).
+ */
+#include "steps.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "health.h"
+#include "hostsfile.h"
+#include "pgpkey.h"
+#include "proc.h"
+
+#define MAX_FILE (64u << 20)
+
+static int read_all(const char *path, char **data, size_t *len, struct err *e)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (f == NULL)
+		return err_set(e, "read %s: %s", path, strerror(errno));
+	for (;;) {
+		size_t r;
+
+		if (n + 4096 + 1 > cap) {
+			char *p;
+
+			cap = cap ? cap * 2 : 8192;
+			if (cap > MAX_FILE + 8192u) {
+				free(buf);
+				fclose(f);
+				return err_set(e, "%s: larger than %u MiB", path, MAX_FILE >> 20);
+			}
+			p = realloc(buf, cap);
+			if (p == NULL) {
+				free(buf);
+				fclose(f);
+				return err_set(e, "out of memory");
+			}
+			buf = p;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return err_set(e, "read %s: %s", path, strerror(errno));
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+/* Runs a command with output to the step's log and progress events. */
+static void on_progress(const char *line, void *arg)
+{
+	struct agent *a = arg;
+	long now = ev_now_ms();
+
+	if (now - a->last_progress_ms < 5000)
+		return;
+	a->last_progress_ms = now;
+	ev_emit(a->step, "progress", -1, line, NULL);
+}
+
+static int run_logged(struct agent *a, const char *const argv[], const char *const env[],
+		      int timeout_s, struct err *e)
+{
+	struct proc_opts o = { .env = env,
+			       .log_path = a->step_log,
+			       .on_line = on_progress,
+			       .arg = a,
+			       .timeout_s = timeout_s };
+
+	return proc_run(argv, &o, e);
+}
+
+/* ------------------------------------------------------------------ hosts */
+
+static int edit_hosts_file(const char *path, const char *domain, int must_exist, int *changed,
+			   struct err *e)
+{
+	char *in = NULL, *out = NULL;
+	size_t inlen = 0, outlen = 0;
+	struct stat st;
+	int rc = -1;
+
+	*changed = 0;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT || must_exist)
+			return err_set(e, "stat %s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (read_all(path, &in, &inlen, e) < 0)
+		return -1;
+	if (hosts_edit(in, inlen, domain, "127.0.0.1", &out, &outlen, changed, e) < 0)
+		goto done;
+	if (*changed &&
+	    write_atomic(path, out, outlen, st.st_mode & 07777, (long)st.st_uid, (long)st.st_gid,
+			 e) < 0)
+		goto done;
+	rc = 0;
+done:
+	free(in);
+	free(out);
+	return rc;
+}
+
+static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
+		      struct err *e)
+{
+	static const char dropin[] =
+		"# Written by the inception agent: keep /etc/hosts as the agent left it\n"
+		"# (LOGIN.42.fr -> 127.0.0.1); cloud-init must not regenerate it at boot.\n"
+		"manage_etc_hosts: false\n";
+	char path[PATH_MAX], tmpl[PATH_MAX], *old = NULL, *slash;
+	size_t oldlen = 0;
+	int changed = 0, tchanged = 0, dchanged = 0;
+	struct stat st;
+
+	if (stat(a->s.hosts_file, &st) < 0 && errno == ENOENT) {
+		if (write_atomic(a->s.hosts_file, "", 0, 0644, -1, -1, e) < 0)
+			return -1;
+	}
+	if (edit_hosts_file(a->s.hosts_file, a->s.domain, 1, &changed, e) < 0)
+		return -1;
+	/* cloud-init: only where it is installed (its config dir's parent exists). */
+	snprintf(tmpl, sizeof(tmpl), "%s", a->s.cloud_cfg_dir);
+	slash = strrchr(tmpl, '/');
+	if (slash && slash != tmpl) {
+		*slash = '\0';
+		if (stat(tmpl, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (mkdirs(a->s.cloud_cfg_dir, 0755, e) < 0)
+				return -1;
+			snprintf(path, sizeof(path), "%s/99-inception-hosts.cfg", a->s.cloud_cfg_dir);
+			if (read_all(path, &old, &oldlen, NULL) < 0 || oldlen != sizeof(dropin) - 1 ||
+			    memcmp(old, dropin, oldlen) != 0) {
+				if (write_atomic(path, dropin, sizeof(dropin) - 1, 0644, -1, -1, e) < 0) {
+					free(old);
+					return -1;
+				}
+				dchanged = 1;
+			}
+			free(old);
+			if (strlen(tmpl) + 32 < sizeof(tmpl)) {
+				strcat(tmpl, "/templates/hosts.debian.tmpl");
+				if (edit_hosts_file(tmpl, a->s.domain, 0, &tchanged, e) < 0)
+					return -1;
+			}
+		}
+	}
+	*oc = (changed || tchanged || dchanged) ? STEP_OK : STEP_CACHED;
+	snprintf(msg, n, "%s -> 127.0.0.1 in %s%s%s", a->s.domain, a->s.hosts_file,
+		 changed ? " (written)" : " (already there)",
+		 dchanged ? "; cloud-init manage_etc_hosts off" : "");
+	return 0;
+}
+
+/* ----------------------------------------------------------------- docker */
+
+static int docker_socket_answers(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+	if (fd < 0)
+		return 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/run/docker.sock");
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int compose_v2(char *ver, size_t n)
+{
+	const char *argv[] = { "docker", "compose", "version", "--short", NULL };
+	char *out = NULL;
+	int ok;
+
+	if (proc_capture(argv, &out, NULL) < 0) {
+		free(out);
+		return 0;
+	}
+	ok = out && (strncmp(out, "2.", 2) == 0 || strncmp(out, "v2.", 3) == 0);
+	if (out) {
+		out[strcspn(out, "\r\n")] = '\0';
+		snprintf(ver, n, "%s", out);
+	}
+	free(out);
+	return ok;
+}
+
+static int user_in_group(const char *user, const char *group)
+{
+	struct group *g = getgrnam(group);
+	struct passwd *pw = getpwnam(user);
+	char **m;
+
+	if (g == NULL || pw == NULL)
+		return 0;
+	if (pw->pw_gid == g->gr_gid)
+		return 1;
+	for (m = g->gr_mem; *m; m++)
+		if (strcmp(*m, user) == 0)
+			return 1;
+	return 0;
+}
+
+/* apt-get with the configured proxy. */
+static int apt(struct agent *a, const char *const *args, struct err *e)
+{
+	static const char *const env[] = { "DEBIAN_FRONTEND=noninteractive",
+					   "APT_LISTCHANGES_FRONTEND=none", NULL };
+	const char *argv[32];
+	char proxy[SET_STR + 32];
+	int i = 0, j;
+
+	argv[i++] = "apt-get";
+	argv[i++] = "-q";
+	argv[i++] = "-o";
+	argv[i++] = "Dpkg::Options::=--force-confold";
+	if (a->s.apt_proxy[0]) {
+		snprintf(proxy, sizeof(proxy), "Acquire::http::Proxy=%s", a->s.apt_proxy);
+		argv[i++] = "-o";
+		argv[i++] = proxy;
+	}
+	for (j = 0; args[j] && i < 31; j++)
+		argv[i++] = args[j];
+	argv[i] = NULL;
+	return run_logged(a, argv, env, 1800, e);
+}
+
+/* The mirror from the settings, when apt does not already use it. */
+static int apt_mirror_source(struct agent *a, struct err *e)
+{
+	static const char *const lists[] = { "/etc/apt/sources.list",
+					     "/etc/apt/sources.list.d/debian.sources", NULL };
+	char content[1024];
+	int i, n;
+
+	if (!a->s.apt_mirror[0])
+		return 0;
+	for (i = 0; lists[i]; i++) {
+		char *data = NULL;
+		size_t len;
+		int has;
+
+		if (read_all(lists[i], &data, &len, NULL) < 0)
+			continue;
+		has = strstr(data, a->s.apt_mirror) != NULL;
+		free(data);
+		if (has)
+			return 0;
+	}
+	n = snprintf(content, sizeof(content),
+		     "# Written by the inception agent (apt.mirror)\n"
+		     "Types: deb\nURIs: %s\nSuites: trixie trixie-updates\nComponents: main\n"
+		     "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
+		     a->s.apt_mirror);
+	return write_atomic("/etc/apt/sources.list.d/inception-mirror.sources", content, (size_t)n,
+			    0644, -1, -1, e);
+}
+
+struct mem {
+	char *p;
+	size_t n;
+};
+
+static size_t mem_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct mem *m = arg;
+	size_t add = size * nmemb;
+	char *q;
+
+	if (m->n + add > (1u << 20))
+		return 0;
+	q = realloc(m->p, m->n + add + 1);
+	if (q == NULL)
+		return 0;
+	m->p = q;
+	memcpy(m->p + m->n, p, add);
+	m->n += add;
+	m->p[m->n] = '\0';
+	return add;
+}
+
+/* Docker's repository: key fetched with libcurl, fingerprint checked
+ * against the pinned one before apt is told to trust it. */
+static int docker_repo(struct agent *a, struct err *e)
+{
+	static const char key_url[] = "https://download.docker.com/linux/debian/gpg";
+	static const char key_path[] = "/etc/apt/keyrings/docker.asc";
+	char errbuf[CURL_ERROR_SIZE] = "", src[512];
+	struct mem m = { 0 };
+	CURL *c;
+	CURLcode rc;
+	int n, ret = -1;
+
+	c = curl_easy_init();
+	if (c == NULL)
+		return err_set(e, "curl_easy_init failed");
+	curl_easy_setopt(c, CURLOPT_URL, key_url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, mem_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (a->s.apt_proxy[0])
+		curl_easy_setopt(c, CURLOPT_PROXY, a->s.apt_proxy);
+	rc = curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK) {
+		err_set(e, "fetch %s: %s", key_url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		goto done;
+	}
+	if (pgp_check_fingerprint((unsigned char *)m.p, m.n, DOCKER_KEY_FINGERPRINT, e) < 0) {
+		err_wrap(e, "%s", key_url);
+		goto done;
+	}
+	if (mkdirs("/etc/apt/keyrings", 0755, e) < 0 ||
+	    write_atomic(key_path, m.p, m.n, 0644, -1, -1, e) < 0)
+		goto done;
+	n = snprintf(src, sizeof(src),
+		     "Types: deb\nURIs: https://download.docker.com/linux/debian\n"
+		     "Suites: trixie\nComponents: stable\nSigned-By: %s\n",
+		     key_path);
+	if (write_atomic("/etc/apt/sources.list.d/docker.sources", src, (size_t)n, 0644, -1, -1,
+			 e) < 0)
+		goto done;
+	ret = 0;
+done:
+	free(m.p);
+	return ret;
+}
+
+static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
+		       struct err *e)
+{
+	static const char *const deb_pkgs[] = { "install",     "-y",	       "--no-install-recommends",
+						"docker.io",   "docker-cli",   "docker-buildx",
+						"docker-compose", NULL };
+	static const char *const ce_pkgs[] = { "install",
+					       "-y",
+					       "--no-install-recommends",
+					       "docker-ce",
+					       "docker-ce-cli",
+					       "containerd.io",
+					       "docker-buildx-plugin",
+					       "docker-compose-plugin",
+					       NULL };
+	static const char *const update[] = { "update", NULL };
+	char ver[64] = "";
+	int i, installed = 0;
+
+	if (!a->force && agstate_done(&a->st, "docker", a->s.docker_source) &&
+	    docker_socket_answers() && user_in_group(a->s.login, "docker")) {
+		*oc = STEP_CACHED;
+		snprintf(msg, n, "engine answering (%s)", a->s.docker_source);
+		return 0;
+	}
+	if (access("/usr/bin/docker", X_OK) != 0 || !compose_v2(ver, sizeof(ver))) {
+		if (apt_mirror_source(a, e) < 0)
+			return -1;
+		if (strcmp(a->s.docker_source, "docker") == 0 && docker_repo(a, e) < 0)
+			return -1;
+		if (apt(a, update, e) < 0 ||
+		    apt(a, strcmp(a->s.docker_source, "docker") == 0 ? ce_pkgs : deb_pkgs, e) < 0)
+			return -1;
+		installed = 1;
+	}
+	if (access("/usr/bin/systemctl", X_OK) == 0) {
+		const char *argv[] = { "systemctl", "enable", "--now", "docker", NULL };
+
+		if (run_logged(a, argv, NULL, 300, e) < 0)
+			return err_wrap(e, "starting dockerd");
+	} else if (!docker_socket_answers()) {
+		const char *argv[] = { "service", "docker", "start", NULL };
+
+		if (run_logged(a, argv, NULL, 300, e) < 0)
+			return err_wrap(e, "starting dockerd");
+	}
+	for (i = 0; i < 120 && !docker_socket_answers(); i++) {
+		if (proc_interrupted)
+			return err_set(e, "interrupted");
+		sleep(1);
+	}
+	if (!docker_socket_answers())
+		return err_set(e, "dockerd does not answer on /run/docker.sock after 120 s");
+	if (!compose_v2(ver, sizeof(ver)))
+		return err_set(e, "`docker compose version` is not v2 (got \"%s\")", ver);
+	if (getpwnam(a->s.login) && !user_in_group(a->s.login, "docker")) {
+		const char *argv[] = { "usermod", "-aG", "docker", a->s.login, NULL };
+
+		if (run_logged(a, argv, NULL, 60, e) < 0)
+			return -1;
+	}
+	if (agstate_put(&a->st, a->s.state_file, "docker", "ok", a->s.docker_source, e) < 0)
+		return -1;
+	*oc = STEP_OK;
+	snprintf(msg, n, "%s compose %s (%s)", installed ? "installed," : "present,", ver,
+		 a->s.docker_source);
+	return 0;
+}
+
+/* ------------------------------------------------------------------- data */
+
+static int step_data(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
+		     struct err *e)
+{
+	static const char *const subs[] = { "", "/wordpress", "/mariadb", NULL };
+	struct passwd *pw = getpwnam(a->s.login);
+	char path[PATH_MAX];
+	int i, created = 0;
+
+	for (i = 0; subs[i]; i++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s%s", a->s.data_dir, subs[i]);
+		if (stat(path, &st) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				return err_set(e, "%s exists and is not a directory", path);
+			continue;
+		}
+		if (mkdirs(path, 0755, e) < 0)
+			return -1;
+		if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+			return err_set(e, "chown %s: %s", path, strerror(errno));
+		created++;
+	}
+	*oc = created ? STEP_OK : STEP_CACHED;
+	snprintf(msg, n, "%s/{wordpress,mariadb}%s", a->s.data_dir, created ? " created" : "");
+	return 0;
+}
+
+/* ------------------------------------------------------------------- base */
+
+static int image_present(const char *tag)
+{
+	const char *argv[] = { "docker", "image", "inspect", "--format", "{{.Id}}", tag, NULL };
+	char *out = NULL;
+	int rc = proc_capture(argv, &out, NULL);
+
+	free(out);
+	return rc == 0;
+}
+
+static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
+		     struct err *e)
+{
+	char script[PATH_MAX], mirror[SET_STR + 16];
+	const char *env[3] = { NULL, "PULL_TIMEOUT=15", NULL };
+	const char *argv[] = { "sh", script, NULL };
+
+	if (image_present("debian:bookworm")) {
+		*oc = STEP_CACHED;
+		snprintf(msg, n, "debian:bookworm present");
+		return 0;
+	}
+	snprintf(script, sizeof(script), "%s/srcs/requirements/tools/base-image.sh", a->s.tree);
+	if (access(script, R_OK) != 0)
+		return err_set(e, "%s: %s (was the tree pushed?)", script, strerror(errno));
+	if (access("/usr/bin/mmdebstrap", X_OK) != 0) {
+		static const char *const inst[] = { "install", "-y", "--no-install-recommends",
+						    "mmdebstrap", NULL };
+		static const char *const update[] = { "update", NULL };
+
+		if (apt(a, inst, NULL) < 0 && (apt(a, update, e) < 0 || apt(a, inst, e) < 0))
+			return err_wrap(e, "installing mmdebstrap");
+	}
+	snprintf(mirror, sizeof(mirror), "DEBIAN_MIRROR=%s",
+		 a->s.apt_mirror[0] ? a->s.apt_mirror : "http://deb.debian.org/debian");
+	env[0] = mirror;
+	if (run_logged(a, argv, env, 1800, e) < 0)
+		return err_wrap(e, "base-image.sh");
+	if (!image_present("debian:bookworm"))
+		return err_set(e, "debian:bookworm still missing after base-image.sh");
+	*oc = STEP_OK;
+	snprintf(msg, n, "debian:bookworm built from %s",
+		 a->s.apt_mirror[0] ? a->s.apt_mirror : "the Debian mirror");
+	return 0;
+}
+
+/* ------------------------------------------------------------------- make */
+
+void tree_key(const struct settings *s, char *key, size_t n)
+{
+	char path[PATH_MAX], *data = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	size_t len = 0;
+
+	snprintf(key, n, "-");
+	snprintf(path, sizeof(path), "%s/.inception/manifest", s->tree);
+	if (read_all(path, &data, &len, NULL) < 0)
+		return;
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) == 1 && n > 2 * 16)
+		for (i = 0; i < 16 && i < mdlen; i++)
+			snprintf(key + 2 * i, n - 2 * i, "%02x", md[i]);
+	free(data);
+}
+
+static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
+		     struct err *e)
+{
+	const char *argv[] = { "make", "-C", a->s.tree, NULL };
+	char key[80];
+
+	tree_key(&a->s, key, sizeof(key));
+	if (!a->force && strcmp(key, "-") != 0 && agstate_done(&a->st, "make", key)) {
+		*oc = STEP_CACHED;
+		snprintf(msg, n, "tree unchanged since the last make (%.12s)", key);
+		return 0;
+	}
+	if (access("/usr/bin/make", X_OK) != 0) {
+		static const char *const inst[] = { "install", "-y", "--no-install-recommends", "make",
+						    NULL };
+		static const char *const update[] = { "update", NULL };
+
+		if (apt(a, inst, NULL) < 0 && (apt(a, update, e) < 0 || apt(a, inst, e) < 0))
+			return err_wrap(e, "installing make");
+	}
+	if (agstate_put(&a->st, a->s.state_file, "make", "running", key, e) < 0)
+		return -1;
+	if (run_logged(a, argv, NULL, 3600, e) < 0) {
+		agstate_put(&a->st, a->s.state_file, "make", "fail", key, NULL);
+		return -1;
+	}
+	if (agstate_put(&a->st, a->s.state_file, "make", "ok", key, e) < 0)
+		return -1;
+	*oc = STEP_OK;
+	snprintf(msg, n, "make in %s done", a->s.tree);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- health */
+
+static int fetch_cert(struct agent *a, const char *dest, struct err *e)
+{
+	char src[SET_STR + 80];
+	const char *argv[] = { "docker", "cp", src, dest, NULL };
+
+	snprintf(src, sizeof(src), "%s:%s", a->s.cert_container, a->s.cert_path);
+	if (run_logged(a, argv, NULL, 60, e) < 0)
+		return err_wrap(e, "copying the stack's certificate (%s)", src);
+	return 0;
+}
+
+static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
+		       struct err *e)
+{
+	char ca[PATH_MAX], dir[SET_STR], *slash;
+	struct health_result r;
+	int i, have_cert = 0;
+
+	snprintf(dir, sizeof(dir), "%s", a->s.state_file);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(ca, sizeof(ca), "%s/stack-cert.pem", slash ? dir : ".");
+	if (a->s.cert_file[0]) {
+		snprintf(ca, sizeof(ca), "%s", a->s.cert_file);
+		have_cert = 1;
+	}
+	for (i = 1; i <= a->s.health_tries; i++) {
+		if (proc_interrupted)
+			return err_set(e, "interrupted");
+		/* The certificate is made at the container's first start: copy it
+		 * fresh on the first try and whenever verification fails. */
+		if (!have_cert) {
+			struct err ce = { .msg = "" };
+
+			if (fetch_cert(a, ca, &ce) == 0)
+				have_cert = 1;
+			else
+				err_set(e, "%s", ce.msg);
+		}
+		if (have_cert) {
+			if (health_get(a->s.domain, a->s.health_port, ca, &r, e) == 0)
+				break;
+			if (!a->s.cert_file[0] &&
+			    (strstr(e->msg, "certificate") || strstr(e->msg, "SSL")))
+				have_cert = 0;
+		}
+		ev_log("health: try %d/%d: %s", i, a->s.health_tries, e->msg);
+		if (i == a->s.health_tries)
+			return err_wrap(e, "not healthy after %d tries", a->s.health_tries);
+		if (i % 5 == 0)
+			ev_emit("health", "progress", -1, e->msg, NULL);
+		sleep((unsigned)a->s.health_wait);
+	}
+	if (health_old_tls_refused(a->s.domain, a->s.health_port, ca, e) < 0)
+		return -1;
+	*oc = STEP_OK;
+	snprintf(msg, n, "https://%s/ HTTP %ld, certificate verified, TLS 1.2+ only (1.1 refused)",
+		 a->s.domain, r.http_code);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ table */
+
+static const struct step table[] = {
+	{ "hosts", "LOGIN.42.fr -> 127.0.0.1 in /etc/hosts", step_hosts },
+	{ "docker", "Docker engine and compose v2", step_docker },
+	{ "data", "volume directories", step_data },
+	{ "base", "debian:bookworm base image", step_base },
+	{ "make", "make in the pushed tree (build + up)", step_make },
+	{ "health", "HTTPS health check", step_health },
+	{ NULL, NULL, NULL },
+};
+
+const struct step *steps_table(void)
+{
+	return table;
+}
+
+const struct step *step_find(const char *name)
+{
+	const struct step *s;
+
+	for (s = table; s->name; s++)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
