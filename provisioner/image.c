@@ -1,0 +1,1002 @@
+/*
+ * image.c: the cache of base images (see image.h for the layout).
+ *
+ * Downloads: the checksums file is read first, so the image's name in the
+ * cache (its SHA512) is known before a byte of it is fetched.  The image goes
+ * to <name>.part; after a cut, libcurl resumes it with a Range request (a
+ * server that ignores ranges makes us start over).  Only a file whose SHA512
+ * matches is renamed into place; a mismatch deletes the part file.
+ *
+ * Builds: image-build.sh runs with an argv array, its output goes to a log
+ * in the cache and its "@@ " lines are shown as progress.  The result is
+ * named after a SHA256 of (suite, mirror, script content): the script holds
+ * the package list, so changing any input makes a new image.  A lock file
+ * keeps two processes from building the same image at once.
+ */
+#include "image.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "report.h"
+#include "seed.h"
+#include "util.h"
+
+#define DEFAULT_SUITE "trixie"
+#define DEFAULT_MIRROR "http://deb.debian.org/debian"
+#define SUMS_MAX (4 * 1024 * 1024)
+#define DOWNLOAD_TRIES 6 /* attempts in a row without progress */
+
+/* --- small helpers ------------------------------------------------------ */
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static void to_hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int image_cache_dir(char *buf, size_t n, struct err *e)
+{
+	const char *env = getenv("INCEPTION_IMAGE_CACHE");
+
+	if (env != NULL && env[0] == '/') {
+		if (path_join(buf, n, e, "%s", env) < 0)
+			return -1;
+	} else if (xdg_cache_dir(buf, n, "images", e) < 0) {
+		return -1;
+	}
+	return mkdir_p(buf, 0755, e);
+}
+
+/* --- checksums ------------------------------------------------------------ */
+
+/* Copies a 128-digit hex digest (lowercased) if s starts with exactly one. */
+static int take_hex(const char *s, size_t len, char hex[IMAGE_SHA512_HEX + 1])
+{
+	size_t i;
+
+	if (len != IMAGE_SHA512_HEX)
+		return -1;
+	for (i = 0; i < len; i++) {
+		int v = hexval((unsigned char)s[i]);
+		if (v < 0)
+			return -1;
+		hex[i] = "0123456789abcdef"[v];
+	}
+	hex[len] = '\0';
+	return 0;
+}
+
+/* Does a listed file name mean `name`? ("./name", "dir/name" count too.) */
+static int name_matches(const char *listed, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (len < n || memcmp(listed + len - n, name, n) != 0)
+		return 0;
+	return len == n || listed[len - n - 1] == '/';
+}
+
+/* Parses one line: 0 with hex and name set, -1 when it is no checksum line. */
+static int parse_sums_line(const char *l, size_t len, char hex[IMAGE_SHA512_HEX + 1],
+			   const char **name, size_t *name_len)
+{
+	const char *sp, *eq;
+
+	while (len > 0 && (*l == ' ' || *l == '\t'))
+		l++, len--;
+	while (len > 0 && (l[len - 1] == ' ' || l[len - 1] == '\t' || l[len - 1] == '\r'))
+		len--;
+	if (len == 0 || *l == '#')
+		return -1;
+	/* BSD style: SHA512 (NAME) = HEX */
+	if (len > 8 && memcmp(l, "SHA512 (", 8) == 0) {
+		for (eq = l + len - 1; eq > l && *eq != '='; eq--)
+			;
+		if (eq - l < 10 || eq[-1] != ' ' || eq[-2] != ')')
+			return -1;
+		sp = eq + 1;
+		while (sp < l + len && *sp == ' ')
+			sp++;
+		if (take_hex(sp, (size_t)(l + len - sp), hex) < 0)
+			return -1;
+		*name = l + 8;
+		*name_len = (size_t)(eq - 2 - *name);
+		return *name_len > 0 ? 0 : -1;
+	}
+	/* GNU style: HEX, one space, then ' ' (text) or '*' (binary), NAME */
+	sp = memchr(l, ' ', len);
+	if (sp == NULL || take_hex(l, (size_t)(sp - l), hex) < 0)
+		return -1;
+	sp++;
+	if (sp < l + len && (*sp == ' ' || *sp == '*'))
+		sp++;
+	if (sp >= l + len)
+		return -1;
+	*name = sp;
+	*name_len = (size_t)(l + len - sp);
+	return 0;
+}
+
+int image_sums_find(const char *text, size_t len, const char *name,
+		    char hex[IMAGE_SHA512_HEX + 1], struct err *e)
+{
+	const char *p = text, *end = text + len;
+	char cur[IMAGE_SHA512_HEX + 1];
+	int found = 0;
+
+	if (name == NULL || name[0] == '\0')
+		return err_set(e, "checksums: no file name to look up");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *lname;
+		size_t lname_len;
+
+		if (parse_sums_line(p, l, cur, &lname, &lname_len) == 0 &&
+		    name_matches(lname, lname_len, name)) {
+			if (found && strcmp(cur, hex) != 0)
+				return err_set(e, "checksums: %s is listed twice with different "
+						  "SHA512 digests", name);
+			memcpy(hex, cur, sizeof(cur));
+			found = 1;
+		}
+		p += l + 1;
+	}
+	if (!found)
+		return err_set(e, "checksums: no SHA512 line for %s", name);
+	return 0;
+}
+
+static int sha_file(const char *path, const EVP_MD *md, const char *progress, char *hex,
+		    struct err *e)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char *buf = NULL;
+	uint64_t done = 0, total = 0;
+	struct stat st;
+	int fd = -1, ret = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, "open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0)
+		total = (uint64_t)st.st_size;
+	buf = malloc(1 << 20);
+	ctx = EVP_MD_CTX_new();
+	if (buf == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, md, NULL) != 1) {
+		err_set(e, "digest of %s: out of memory", path);
+		goto done;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf, 1 << 20);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_set(e, "read %s: %s", path, strerror(errno));
+			goto done;
+		}
+		if (r == 0)
+			break;
+		if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1) {
+			err_set(e, "digest of %s failed", path);
+			goto done;
+		}
+		done += (uint64_t)r;
+		if (progress)
+			report_progress(progress, done, total);
+	}
+	if (EVP_DigestFinal_ex(ctx, digest, &dlen) != 1) {
+		err_set(e, "digest of %s failed", path);
+		goto done;
+	}
+	to_hex(digest, dlen, hex);
+	ret = 0;
+done:
+	if (progress)
+		report_progress_done();
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+int image_sha512_file(const char *path, char hex[IMAGE_SHA512_HEX + 1], struct err *e)
+{
+	return sha_file(path, EVP_sha512(), NULL, hex, e);
+}
+
+int image_url_basename(const char *url, char *buf, size_t n, struct err *e)
+{
+	const char *end = url + strcspn(url, "?#"), *start = end;
+
+	while (start > url && start[-1] != '/')
+		start--;
+	if (start == end || (size_t)(end - start) >= n || memchr(start, ':', (size_t)(end - start)))
+		return err_set(e, "%s: no file name at the end of the url", url);
+	memcpy(buf, start, (size_t)(end - start));
+	buf[end - start] = '\0';
+	return 0;
+}
+
+/* --- .info files: where an image came from --------------------------------- */
+
+static int write_info(const char *image, const char *kind, const char *k1, const char *v1,
+		      const char *k2, const char *v2, struct err *e)
+{
+	char path[PATH_MAX], text[4096];
+	int r;
+
+	if (path_join(path, sizeof(path), e, "%s.info", image) < 0)
+		return -1;
+	r = snprintf(text, sizeof(text), "kind=%s\n%s=%s\n%s=%s\ncreated=%lld\n", kind, k1,
+		     v1 ? v1 : "", k2, v2 ? v2 : "", (long long)time(NULL));
+	if (r < 0 || (size_t)r >= sizeof(text))
+		return err_set(e, "%s: source too long", path);
+	return write_file_atomic(path, text, (size_t)r, 0644, e);
+}
+
+/* The value of key in an .info file (newline-free), or -1. */
+static int info_get(const char *info_path, const char *key, char *out, size_t n)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t klen = strlen(key);
+	int ret = -1;
+
+	if (read_file(info_path, &text, NULL, NULL) < 0)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			if (strlen(line + klen + 1) < n) {
+				strcpy(out, line + klen + 1);
+				ret = 0;
+			}
+			break;
+		}
+	}
+	free(text);
+	return ret;
+}
+
+/* The newest cached image downloaded from url, if any. */
+static int find_cached_url(const char *dir, const char *url, char *path, size_t n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	time_t best = 0;
+	int found = -1;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		char info[PATH_MAX], img[PATH_MAX], val[2048];
+		struct stat st;
+
+		if (!ends_with(de->d_name, ".qcow2.info"))
+			continue;
+		if (snprintf(info, sizeof(info), "%s/%s", dir, de->d_name) >= (int)sizeof(info))
+			continue;
+		if (info_get(info, "kind", val, sizeof(val)) < 0 || strcmp(val, "url") != 0 ||
+		    info_get(info, "url", val, sizeof(val)) < 0 || strcmp(val, url) != 0)
+			continue;
+		snprintf(img, sizeof(img), "%.*s", (int)(strlen(info) - 5), info);
+		if (stat(img, &st) < 0 || !S_ISREG(st.st_mode) || st.st_mtime < best)
+			continue;
+		if (snprintf(path, n, "%s", img) >= (int)n)
+			continue;
+		best = st.st_mtime;
+		found = 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* --- downloads ------------------------------------------------------------ */
+
+struct xfer {
+	FILE *f;          /* file sink, or NULL for memory */
+	char *mem;        /* memory sink */
+	size_t mem_len, mem_max;
+	uint64_t base;    /* bytes already in the part file */
+	const char *what; /* progress label, NULL = none */
+	uint64_t got;     /* bytes received this attempt */
+};
+
+static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * nmemb;
+
+	if (x->f != NULL) {
+		if (fwrite(p, 1, len, x->f) != len)
+			return 0;
+	} else {
+		char *nm;
+
+		if (x->mem_len + len > x->mem_max)
+			return 0;
+		nm = realloc(x->mem, x->mem_len + len + 1);
+		if (nm == NULL)
+			return 0;
+		x->mem = nm;
+		memcpy(x->mem + x->mem_len, p, len);
+		x->mem_len += len;
+		x->mem[x->mem_len] = '\0';
+	}
+	x->got += len;
+	return len;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct xfer *x = arg;
+
+	(void)ultotal;
+	(void)ulnow;
+	if (x->what != NULL && dlnow > 0)
+		report_progress(x->what, x->base + (uint64_t)dlnow,
+				dltotal > 0 ? x->base + (uint64_t)dltotal : 0);
+	return 0;
+}
+
+/* One transfer; *http gets the HTTP status (0 if none). */
+static CURLcode transfer(const char *url, struct xfer *x, long *http, char *errbuf)
+{
+	CURL *h = curl_easy_init();
+	CURLcode rc;
+
+	*http = 0;
+	errbuf[0] = '\0';
+	if (h == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
+	/* a stalled transfer (under 1 KiB/s for 30 s) counts as cut */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "inception/" INCEPTION_VERSION);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	if (x->base > 0)
+		curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)x->base);
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+static const char *curl_msg(CURLcode rc, const char *errbuf)
+{
+	return errbuf[0] ? errbuf : curl_easy_strerror(rc);
+}
+
+/* Errors worth a retry (the connection broke or stalled, the server hiccuped). */
+static int transient(CURLcode rc, long http)
+{
+	switch (rc) {
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+		return 1;
+	case CURLE_HTTP_RETURNED_ERROR:
+		return http >= 500 || http == 408 || http == 429;
+	default:
+		return 0;
+	}
+}
+
+/* Errors that mean "this url cannot be reached from here". */
+static int unreachable_error(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+	       rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
+	       rc == CURLE_HTTP_RETURNED_ERROR || rc == CURLE_SSL_CONNECT_ERROR ||
+	       rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_FILE_COULDNT_READ_FILE;
+}
+
+static int fetch_text(const char *url, char **out, size_t *len, int *unreachable, struct err *e)
+{
+	struct xfer x = { .mem_max = SUMS_MAX };
+	char errbuf[CURL_ERROR_SIZE];
+	long http;
+	CURLcode rc;
+	int tries;
+
+	for (tries = 0;; tries++) {
+		x.mem_len = x.got = 0;
+		rc = transfer(url, &x, &http, errbuf);
+		if (rc == CURLE_OK || tries >= 1 || !transient(rc, http) ||
+		    rc == CURLE_COULDNT_CONNECT)
+			break;
+		sleep(1);
+	}
+	if (rc != CURLE_OK) {
+		free(x.mem);
+		*unreachable = unreachable_error(rc);
+		return err_set(e, "cannot get %s: %s", url, curl_msg(rc, errbuf));
+	}
+	if (x.mem == NULL) {
+		x.mem = strdup("");
+		if (x.mem == NULL)
+			return err_set(e, "out of memory");
+	}
+	*out = x.mem;
+	*len = x.mem_len;
+	return 0;
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Downloads url into part, resuming what is there.  Retries while the
+ * transfer makes progress; gives up after DOWNLOAD_TRIES failures in a row. */
+static int download(const char *url, const char *part, const char *label, struct err *e)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	int fails = 0;
+
+	for (;;) {
+		struct xfer x = { .what = label };
+		long http;
+		CURLcode rc;
+
+		x.base = file_size(part);
+		x.f = fopen(part, "ab");
+		if (x.f == NULL)
+			return err_set(e, "open %s: %s", part, strerror(errno));
+		if (x.base > 0)
+			report_debug("resuming %s at byte %llu", url, (unsigned long long)x.base);
+		rc = transfer(url, &x, &http, errbuf);
+		if (fclose(x.f) != 0 && rc == CURLE_OK)
+			return err_set(e, "write %s: %s", part, strerror(errno));
+		report_progress_done();
+		if (rc == CURLE_OK)
+			return 0;
+		if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416 && x.base > 0)
+			return 0; /* nothing left to fetch: the digest decides */
+		if (rc == CURLE_RANGE_ERROR) {
+			/* the server ignores Range: start over */
+			report_warn("%s: the server cannot resume; downloading from the start", url);
+			if (truncate(part, 0) < 0)
+				return err_set(e, "truncate %s: %s", part, strerror(errno));
+			continue;
+		}
+		if (!transient(rc, http))
+			return err_set(e, "download %s: %s", url, curl_msg(rc, errbuf));
+		fails = x.got > 0 ? 1 : fails + 1;
+		if (fails >= DOWNLOAD_TRIES)
+			return err_set(e, "download %s: %s (gave up after %d tries; run the command "
+					  "again to resume)", url, curl_msg(rc, errbuf), fails);
+		report_warn("download cut at %llu bytes (%s): resuming", (unsigned long long)file_size(part),
+			    curl_msg(rc, errbuf));
+		sleep((unsigned)(fails > 3 ? 8 : 1 << (fails - 1)));
+	}
+}
+
+/* Downloads the image to dir and verifies it; expected NULL (a file:// url
+ * without checksums) trusts the file and names it after its digest. */
+static int fetch_verify(const char *dir, const struct config *c, const char *expected,
+			char *path, size_t n, struct err *e)
+{
+	char part[PATH_MAX], label[300], got[IMAGE_SHA512_HEX + 1], base[256];
+	int ret = -1;
+
+	if (image_url_basename(c->image_url, base, sizeof(base), e) < 0)
+		return -1;
+	if (expected != NULL) {
+		if (path_join(part, sizeof(part), e, "%s/sha512-%s.qcow2.part", dir, expected) < 0)
+			return -1;
+	} else {
+		char key[65];
+		unsigned char d[32];
+		unsigned int dl = 0;
+
+		EVP_Digest(c->image_url, strlen(c->image_url), d, &dl, EVP_sha256(), NULL);
+		to_hex(d, 16, key);
+		if (path_join(part, sizeof(part), e, "%s/url-%s.qcow2.part", dir, key) < 0)
+			return -1;
+	}
+	snprintf(label, sizeof(label), "download %s", base);
+	if (download(c->image_url, part, label, e) < 0)
+		return -1; /* the part file stays: the next run resumes it */
+	if (sha_file(part, EVP_sha512(), "verify SHA512", got, e) < 0)
+		goto done;
+	if (expected != NULL && strcmp(got, expected) != 0) {
+		unlink(part);
+		err_set(e, "%s: SHA512 mismatch, nothing cached (the download was deleted): "
+			   "expected %s, got %s", base, expected, got);
+		goto done;
+	}
+	if (path_join(path, n, e, "%s/sha512-%s.qcow2", dir, got) < 0)
+		goto done;
+	if (rename(part, path) < 0) {
+		err_set(e, "rename %s -> %s: %s", part, path, strerror(errno));
+		goto done;
+	}
+	ret = write_info(path, "url", "url", c->image_url, "checksums", c->image_checksums, e);
+done:
+	return ret;
+}
+
+static int fetch_impl(const struct config *c, char *path, size_t n, int *unreachable,
+		      struct err *e)
+{
+	char dir[PATH_MAX], base[256], hex[IMAGE_SHA512_HEX + 1];
+	char *sums = NULL;
+	size_t sums_len = 0;
+	int ret = -1;
+
+	*unreachable = 0;
+	if (c->image_url == NULL)
+		return err_set(e, "image.url is not set (image.build is used: `inception image "
+				  "build`)");
+	if (image_cache_dir(dir, sizeof(dir), e) < 0 ||
+	    image_url_basename(c->image_url, base, sizeof(base), e) < 0)
+		return -1;
+	if (c->image_checksums == NULL)
+		return fetch_verify(dir, c, NULL, path, n, e);
+	if (fetch_text(c->image_checksums, &sums, &sums_len, unreachable, e) < 0)
+		return -1;
+	if (image_sums_find(sums, sums_len, base, hex, e) < 0) {
+		err_wrap(e, "%s", c->image_checksums);
+		goto done;
+	}
+	if (path_join(path, n, e, "%s/sha512-%s.qcow2", dir, hex) < 0)
+		goto done;
+	if (is_file(path)) {
+		/* same content already cached (maybe from another url) */
+		ret = write_info(path, "url", "url", c->image_url, "checksums",
+				 c->image_checksums, e);
+		goto done;
+	}
+	ret = fetch_verify(dir, c, hex, path, n, e);
+done:
+	free(sums);
+	return ret;
+}
+
+int image_fetch(const struct config *c, char *path, size_t n, struct err *e)
+{
+	int unreachable;
+
+	return fetch_impl(c, path, n, &unreachable, e);
+}
+
+/* --- builds --------------------------------------------------------------- */
+
+/* Runs argv, its output appended to log; "@@ " lines are reported. */
+static int run_build(char *const argv[], const char *log_path, const char *proxy,
+		     char *last, size_t last_n, struct err *e)
+{
+	int fds[2], logfd, status;
+	pid_t pid;
+	FILE *in;
+	char line[4096];
+
+	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (logfd < 0)
+		return err_set(e, "open %s: %s", log_path, strerror(errno));
+	if (pipe(fds) < 0) {
+		close(logfd);
+		return err_set(e, "pipe: %s", strerror(errno));
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(logfd);
+		close(fds[0]);
+		close(fds[1]);
+		return err_set(e, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		const char *path = getenv("PATH");
+		char newpath[4096];
+
+		dup2(devnull, STDIN_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		if (proxy != NULL) {
+			setenv("http_proxy", proxy, 1);
+			setenv("https_proxy", proxy, 1);
+		}
+		/* mmdebstrap, mkfs and sfdisk live in sbin */
+		snprintf(newpath, sizeof(newpath), "%s:/usr/sbin:/sbin",
+			 path ? path : "/usr/local/bin:/usr/bin:/bin");
+		setenv("PATH", newpath, 1);
+		execvp(argv[0], argv);
+		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	in = fdopen(fds[0], "r");
+	last[0] = '\0';
+	while (in && fgets(line, sizeof(line), in) != NULL) {
+		size_t l = strlen(line);
+
+		if (write(logfd, line, l) < 0)
+			break;
+		while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+			line[--l] = '\0';
+		if (strncmp(line, "@@ ", 3) == 0)
+			report_info("image build: %s", line + 3);
+		else if (l > 0)
+			snprintf(last, last_n, "%s", line);
+	}
+	if (in)
+		fclose(in);
+	else
+		close(fds[0]);
+	close(logfd);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return err_set(e, "waitpid: %s", strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return err_set(e, "image build failed: %s (log: %s)", last[0] ? last : "no output",
+		       log_path);
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static int rm_rf(const char *path)
+{
+	if (access(path, F_OK) < 0)
+		return 0;
+	return nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The cache name of the build for (suite, mirror, script). */
+static int build_name(const char *suite, const char *mirror, char *name, size_t n,
+		      char *script, size_t script_n, struct err *e)
+{
+	char *text = NULL;
+	size_t len;
+	unsigned char d[32];
+	unsigned int dl = 0;
+	char hex[65];
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (data_path("provisioner/image-build.sh", script, script_n, e) < 0 ||
+	    read_file(script, &text, &len, e) < 0)
+		return -1;
+	ctx = EVP_MD_CTX_new();
+	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, suite, strlen(suite) + 1) == 1 &&
+	     EVP_DigestUpdate(ctx, mirror, strlen(mirror) + 1) == 1 &&
+	     EVP_DigestUpdate(ctx, text, len) == 1 && EVP_DigestFinal_ex(ctx, d, &dl) == 1;
+	EVP_MD_CTX_free(ctx);
+	free(text);
+	if (!ok)
+		return err_set(e, "digest of the build inputs failed");
+	to_hex(d, 8, hex);
+	return path_join(name, n, e, "build-%s-%s.qcow2", suite, hex);
+}
+
+static int build_suite(const struct config *c, const char *suite, char *path, size_t n,
+		       struct err *e)
+{
+	const char *mirror = c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR;
+	char dir[PATH_MAX], name[256], script[PATH_MAX], lock[PATH_MAX], work[PATH_MAX];
+	char logdir[PATH_MAX], log[PATH_MAX], last[512];
+	int lockfd = -1, ret = -1;
+	long t0;
+
+	if (image_cache_dir(dir, sizeof(dir), e) < 0 ||
+	    build_name(suite, mirror, name, sizeof(name), script, sizeof(script), e) < 0 ||
+	    path_join(path, n, e, "%s/%s", dir, name) < 0 ||
+	    path_join(lock, sizeof(lock), e, "%s.lock", path) < 0 ||
+	    path_join(work, sizeof(work), e, "%s.work", path) < 0 ||
+	    path_join(logdir, sizeof(logdir), e, "%s/logs", dir) < 0 ||
+	    path_join(log, sizeof(log), e, "%s/%.*s.log", logdir, (int)(strlen(name) - 6), name) < 0)
+		return -1;
+	if (is_file(path))
+		return 0;
+	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lockfd < 0)
+		return err_set(e, "open %s: %s", lock, strerror(errno));
+	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		report_info("image build: another process is building %s; waiting", name);
+		if (flock(lockfd, LOCK_EX) < 0) {
+			err_set(e, "lock %s: %s", lock, strerror(errno));
+			goto done;
+		}
+	}
+	if (is_file(path)) { /* built while we waited */
+		ret = 0;
+		goto done;
+	}
+	if (mkdir_p(logdir, 0755, e) < 0)
+		goto done;
+	if (getuid() != 0) {
+		err_set(e, "building an image needs root (mmdebstrap, file ownership in the "
+			   "image): run `sudo inception image build` once (the image is cached "
+			   "in %s), or set image.url", dir);
+		goto done;
+	}
+	if (truncate(log, 0) < 0 && errno != ENOENT) {
+		err_set(e, "truncate %s: %s", log, strerror(errno));
+		goto done;
+	}
+	report_info("image build: Debian %s from %s (log: %s)", suite, mirror, log);
+	t0 = report_now_ms();
+	{
+		char *const argv[] = { "sh", script, (char *)suite, (char *)mirror, path, work, NULL };
+
+		if (run_build(argv, log, c->apt_proxy, last, sizeof(last), e) < 0) {
+			rm_rf(work);
+			goto done;
+		}
+	}
+	rm_rf(work);
+	if (!is_file(path)) {
+		err_set(e, "image build made no %s (log: %s)", path, log);
+		goto done;
+	}
+	{
+		char src[1024];
+
+		snprintf(src, sizeof(src), "%s @ %s", suite, mirror);
+		if (write_info(path, "build", "source", src, "script", script, e) < 0)
+			goto done;
+	}
+	report_debug("image build took %.0f s", (double)(report_now_ms() - t0) / 1000.0);
+	ret = 0;
+done:
+	if (lockfd >= 0)
+		close(lockfd);
+	return ret;
+}
+
+int image_build(const struct config *c, char *path, size_t n, struct err *e)
+{
+	return build_suite(c, c->image_build ? c->image_build : DEFAULT_SUITE, path, n, e);
+}
+
+int image_ensure(const struct config *c, int no_build_fallback, char *path, size_t n,
+		 struct err *e)
+{
+	char dir[PATH_MAX];
+	int unreachable = 0;
+
+	if (c->image_build != NULL || c->image_url == NULL)
+		return image_build(c, path, n, e);
+	if (image_cache_dir(dir, sizeof(dir), e) < 0)
+		return -1;
+	if (find_cached_url(dir, c->image_url, path, n) == 0)
+		return 0; /* verified when it was cached: no network needed */
+	if (fetch_impl(c, path, n, &unreachable, e) == 0)
+		return 0;
+	if (!unreachable)
+		return -1;
+	if (no_build_fallback)
+		return err_wrap(e, "image (--no-build-fallback: not building one instead)");
+	report_warn("%s; building a Debian %s image from %s instead", e->msg, DEFAULT_SUITE,
+		    c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR);
+	err_clear(e);
+	return build_suite(c, DEFAULT_SUITE, path, n, e);
+}
+
+/* --- list and prune --------------------------------------------------------- */
+
+static int list_impl(const char *dir, struct image_entry **out, size_t *count, struct err *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct image_entry *v = NULL;
+	size_t nv = 0;
+
+	if (d == NULL)
+		return err_set(e, "open %s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		struct image_entry ent;
+		char p[PATH_MAX], info[PATH_MAX + 8];
+		struct stat st;
+		int part = ends_with(de->d_name, ".qcow2.part");
+
+		if (!part && !ends_with(de->d_name, ".qcow2"))
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p) ||
+		    stat(p, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		memset(&ent, 0, sizeof(ent));
+		snprintf(ent.name, sizeof(ent.name), "%s", de->d_name);
+		ent.size = (uint64_t)st.st_size;
+		ent.mtime = st.st_mtime;
+		snprintf(info, sizeof(info), "%s.info", p);
+		if (part) {
+			snprintf(ent.kind, sizeof(ent.kind), "part");
+		} else if (info_get(info, "kind", ent.kind, sizeof(ent.kind)) < 0) {
+			snprintf(ent.kind, sizeof(ent.kind), "?");
+		}
+		if (info_get(info, "url", ent.source, sizeof(ent.source)) < 0)
+			info_get(info, "source", ent.source, sizeof(ent.source));
+		{
+			struct image_entry *nvp = realloc(v, (nv + 1) * sizeof(*v));
+			if (nvp == NULL) {
+				free(v);
+				closedir(d);
+				return err_set(e, "out of memory");
+			}
+			v = nvp;
+		}
+		v[nv++] = ent;
+	}
+	closedir(d);
+	*out = v;
+	*count = nv;
+	return 0;
+}
+
+int image_list(struct image_entry **out, size_t *count, struct err *e)
+{
+	char dir[PATH_MAX];
+
+	if (image_cache_dir(dir, sizeof(dir), e) < 0)
+		return -1;
+	return list_impl(dir, out, count, e);
+}
+
+/* Removes path if no process holds its build lock; counts what it freed. */
+static void prune_one(const char *path, size_t *removed, uint64_t *freed)
+{
+	struct stat st;
+	char info[PATH_MAX + 8];
+
+	if (lstat(path, &st) < 0)
+		return;
+	if (S_ISDIR(st.st_mode) ? rm_rf(path) == 0 : unlink(path) == 0) {
+		(*removed)++;
+		*freed += (uint64_t)st.st_blocks * 512;
+	}
+	snprintf(info, sizeof(info), "%s.info", path);
+	unlink(info);
+}
+
+int image_prune(const struct config *c, int all, size_t *removed, uint64_t *freed,
+		struct err *e)
+{
+	char dir[PATH_MAX], keep[PATH_MAX], script[PATH_MAX], name[256];
+	DIR *d;
+	struct dirent *de;
+
+	*removed = 0;
+	*freed = 0;
+	keep[0] = '\0';
+	if (image_cache_dir(dir, sizeof(dir), e) < 0)
+		return -1;
+	if (!all) {
+		if (c->image_build != NULL || c->image_url == NULL) {
+			if (build_name(c->image_build ? c->image_build : DEFAULT_SUITE,
+				       c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR, name,
+				       sizeof(name), script, sizeof(script), e) < 0)
+				return -1;
+			if (path_join(keep, sizeof(keep), e, "%s/%s", dir, name) < 0)
+				return -1;
+		} else if (find_cached_url(dir, c->image_url, keep, sizeof(keep)) < 0) {
+			keep[0] = '\0';
+		}
+	}
+	d = opendir(dir);
+	if (d == NULL)
+		return err_set(e, "open %s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char p[PATH_MAX], lock[PATH_MAX + 8];
+		int fd;
+
+		if (de->d_name[0] == '.' || ends_with(de->d_name, ".info") ||
+		    ends_with(de->d_name, ".lock") || strcmp(de->d_name, "logs") == 0)
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
+			continue;
+		if (strcmp(p, keep) == 0)
+			continue;
+		/* a build in progress holds the lock of its image */
+		snprintf(lock, sizeof(lock), "%.*s.lock", (int)(strlen(p) - (ends_with(p, ".work") ? 5 : 0)), p);
+		fd = open(lock, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			int busy = flock(fd, LOCK_EX | LOCK_NB) < 0;
+			if (!busy)
+				unlink(lock);
+			close(fd);
+			if (busy)
+				continue;
+		}
+		if (ends_with(p, ".qcow2") || ends_with(p, ".part") || ends_with(p, ".work") ||
+		    ends_with(p, ".tmp"))
+			prune_one(p, removed, freed);
+	}
+	closedir(d);
+	/* build logs of images that are gone */
+	{
+		char logdir[PATH_MAX];
+		DIR *ld;
+
+		if (path_join(logdir, sizeof(logdir), e, "%s/logs", dir) == 0 &&
+		    (ld = opendir(logdir)) != NULL) {
+			while ((de = readdir(ld)) != NULL) {
+				char lp[PATH_MAX], img[PATH_MAX];
+				if (!ends_with(de->d_name, ".log"))
+					continue;
+				if (path_join(lp, sizeof(lp), NULL, "%s/%s", logdir, de->d_name) < 0 ||
+				    path_join(img, sizeof(img), NULL, "%s/%.*s.qcow2", dir,
+					      (int)(strlen(de->d_name) - 4), de->d_name) < 0)
+					continue;
+				if (!is_file(img))
+					prune_one(lp, removed, freed);
+			}
+			closedir(ld);
+		}
+	}
+	return 0;
+}
