@@ -106,4 +106,5 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROV_LIB)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(PROV_CFLAGS) $(FUZZ_FLAGS) -o $@ $^ $(PROV_LIBS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Only the object trees: build/ also holds image caches whose rootfs has *.d dirs.
+-include $(shell find $(BUILD)/rel $(BUILD)/rel-agent $(BUILD)/asan $(BUILD)/vg -name '*.d' -type f 2>/dev/null)

@@ -1,0 +1,268 @@
+/*
+ * agent_test_hostsfile.c: the /etc/hosts editor, one test per edge case of
+ * the issue (no trailing newline, another IP, alias on another line, CRLF,
+ * empty, huge) and a few more; every case also checks that editing the
+ * result again changes nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hostsfile.h"
+
+#define NAME "jdoe.42.fr"
+
+/* Edits in, compares with want, then checks idempotence. */
+static void check_edit(const char *in, size_t inlen, const char *want, size_t wantlen,
+		       int want_changed)
+{
+	struct err e = { .msg = "" };
+	char *out = NULL, *again = NULL;
+	size_t outlen = 0, againlen = 0;
+	int changed = -1, changed2 = -1;
+
+	assert_int_equal(hosts_edit(in, inlen, NAME, "127.0.0.1", &out, &outlen, &changed, &e), 0);
+	assert_int_equal(outlen, wantlen);
+	assert_memory_equal(out, want, wantlen);
+	assert_int_equal(out[outlen], '\0');
+	assert_int_equal(changed, want_changed);
+	assert_int_equal(hosts_edit(out, outlen, NAME, "127.0.0.1", &again, &againlen, &changed2, &e),
+			 0);
+	assert_int_equal(changed2, 0);
+	assert_int_equal(againlen, outlen);
+	assert_memory_equal(again, out, outlen);
+	free(out);
+	free(again);
+}
+
+#define CHECK(in, want, ch) check_edit(in, sizeof(in) - 1, want, sizeof(want) - 1, ch)
+
+static void test_empty(void **state)
+{
+	(void)state;
+	CHECK("", "127.0.0.1\t" NAME "\n", 1);
+}
+
+static void test_typical_debian(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+	      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t" NAME
+	      "\n",
+	      1);
+}
+
+static void test_no_trailing_newline(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1 localhost", "127.0.0.1 localhost\n127.0.0.1\t" NAME "\n", 1);
+}
+
+static void test_already_there_kept_byte_for_byte(void **state)
+{
+	(void)state;
+	CHECK("# static\n127.0.0.1   localhost  " NAME "   www  # mine\n10.0.0.2 db\n",
+	      "# static\n127.0.0.1   localhost  " NAME "   www  # mine\n10.0.0.2 db\n", 0);
+}
+
+static void test_already_there_no_newline(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1 " NAME, "127.0.0.1 " NAME, 0);
+}
+
+static void test_other_ip(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1 localhost\n10.0.0.5 " NAME "\n10.0.0.6 other\n",
+	      "127.0.0.1 localhost\n10.0.0.6 other\n127.0.0.1\t" NAME "\n", 1);
+}
+
+static void test_other_ip_with_comment(void **state)
+{
+	(void)state;
+	CHECK("10.0.0.5\t" NAME "\t# old VM\n", "# old VM\n127.0.0.1\t" NAME "\n", 1);
+}
+
+static void test_alias_on_other_line(void **state)
+{
+	(void)state;
+	CHECK("10.0.0.5 web " NAME " api # lab\n127.0.0.1 localhost\n",
+	      "10.0.0.5\tweb api # lab\n127.0.0.1 localhost\n127.0.0.1\t" NAME "\n", 1);
+}
+
+static void test_alias_on_right_ip_kept(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1 localhost " NAME "\n", "127.0.0.1 localhost " NAME "\n", 0);
+}
+
+static void test_duplicates_removed(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1 " NAME "\n::1 " NAME "\n127.0.0.1 " NAME " x\n",
+	      "127.0.0.1 " NAME "\n127.0.0.1\tx\n", 1);
+}
+
+static void test_case_insensitive(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1 JDoe.42.FR\n10.1.1.1 JDOE.42.FR\n", "127.0.0.1 JDoe.42.FR\n", 1);
+}
+
+static void test_similar_names_untouched(void **state)
+{
+	(void)state;
+	CHECK("10.0.0.1 x" NAME " " NAME ".example\n# 10.0.0.9 " NAME "\n",
+	      "10.0.0.1 x" NAME " " NAME ".example\n# 10.0.0.9 " NAME "\n127.0.0.1\t" NAME "\n", 1);
+}
+
+static void test_crlf(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1 localhost\r\n10.0.0.5 " NAME " web\r\n",
+	      "127.0.0.1 localhost\r\n10.0.0.5\tweb\r\n127.0.0.1\t" NAME "\r\n", 1);
+}
+
+static void test_crlf_no_trailing_newline(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1 localhost\r\n::1 localhost",
+	      "127.0.0.1 localhost\r\n::1 localhost\r\n127.0.0.1\t" NAME "\r\n", 1);
+}
+
+static void test_crlf_kept_line(void **state)
+{
+	(void)state;
+	CHECK("127.0.0.1 " NAME "\r\n", "127.0.0.1 " NAME "\r\n", 0);
+}
+
+static void test_blank_and_weird_whitespace(void **state)
+{
+	(void)state;
+	CHECK("\n\n   \t\n\v127.0.0.1\f" NAME "\n", "\n\n   \t\n\v127.0.0.1\f" NAME "\n", 0);
+}
+
+static void test_nul_bytes_kept(void **state)
+{
+	static const char in[] = "10.0.0.1 a\0b\n";
+	static const char want[] = "10.0.0.1 a\0b\n127.0.0.1\t" NAME "\n";
+
+	(void)state;
+	check_edit(in, sizeof(in) - 1, want, sizeof(want) - 1, 1);
+}
+
+static void test_huge_file(void **state)
+{
+	const size_t lines = 200000;
+	const char tail[] = "10.9.9.9 " NAME "\n";
+	char *in, *want, *p;
+	size_t i, inlen, wantlen;
+
+	(void)state;
+	in = malloc(lines * 32 + 64);
+	want = malloc(lines * 32 + 64);
+	assert_non_null(in);
+	assert_non_null(want);
+	p = in;
+	for (i = 0; i < lines; i++)
+		p += sprintf(p, "10.%zu.%zu.%zu host%zu\n", i >> 16, (i >> 8) & 255, i & 255, i);
+	memcpy(want, in, (size_t)(p - in));
+	wantlen = (size_t)(p - in);
+	memcpy(p, tail, sizeof(tail) - 1);
+	inlen = (size_t)(p - in) + sizeof(tail) - 1;
+	memcpy(want + wantlen, "127.0.0.1\t" NAME "\n", sizeof("127.0.0.1\t" NAME "\n") - 1);
+	wantlen += sizeof("127.0.0.1\t" NAME "\n") - 1;
+	check_edit(in, inlen, want, wantlen, 1);
+	free(in);
+	free(want);
+}
+
+static void test_many_fields_line(void **state)
+{
+	/* More fields than the editor splits: nothing may be lost. */
+	size_t n = 5000, i;
+	char *in = malloc(n * 8 + 64), *out = NULL, *p = in;
+	size_t outlen;
+	struct err e = { .msg = "" };
+	int changed;
+
+	(void)state;
+	p += sprintf(p, "10.0.0.1 " NAME);
+	for (i = 0; i < n; i++)
+		p += sprintf(p, " h%zu", i);
+	*p++ = '\n';
+	assert_int_equal(hosts_edit(in, (size_t)(p - in), NAME, "127.0.0.1", &out, &outlen,
+				    &changed, &e),
+			 0);
+	assert_non_null(strstr(out, " h4999\n"));
+	assert_non_null(strstr(out, "\th0 h1 "));
+	assert_non_null(strstr(out, "\n127.0.0.1\t" NAME "\n"));
+	free(in);
+	free(out);
+}
+
+static void test_invalid_input(void **state)
+{
+	struct err e = { .msg = "" };
+	char *out = NULL;
+	size_t outlen;
+	int changed;
+
+	(void)state;
+	assert_int_equal(hosts_edit("", 0, "bad name", "127.0.0.1", &out, &outlen, &changed, &e),
+			 -1);
+	assert_non_null(strstr(e.msg, "invalid host name"));
+	assert_int_equal(hosts_edit("", 0, NAME, "127.0.0.300", &out, &outlen, &changed, &e), -1);
+	assert_non_null(strstr(e.msg, "invalid address"));
+	assert_null(out);
+}
+
+static void test_name_valid(void **state)
+{
+	(void)state;
+	assert_true(hosts_name_valid("jdoe.42.fr"));
+	assert_true(hosts_name_valid("a-b.c"));
+	assert_false(hosts_name_valid(""));
+	assert_false(hosts_name_valid("-a.fr"));
+	assert_false(hosts_name_valid("a..fr"));
+	assert_false(hosts_name_valid("a.fr."));
+	assert_false(hosts_name_valid("a_b.fr"));
+	assert_false(hosts_name_valid("a-.fr"));
+	assert_false(hosts_name_valid("a b"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_typical_debian),
+		cmocka_unit_test(test_no_trailing_newline),
+		cmocka_unit_test(test_already_there_kept_byte_for_byte),
+		cmocka_unit_test(test_already_there_no_newline),
+		cmocka_unit_test(test_other_ip),
+		cmocka_unit_test(test_other_ip_with_comment),
+		cmocka_unit_test(test_alias_on_other_line),
+		cmocka_unit_test(test_alias_on_right_ip_kept),
+		cmocka_unit_test(test_duplicates_removed),
+		cmocka_unit_test(test_case_insensitive),
+		cmocka_unit_test(test_similar_names_untouched),
+		cmocka_unit_test(test_crlf),
+		cmocka_unit_test(test_crlf_no_trailing_newline),
+		cmocka_unit_test(test_crlf_kept_line),
+		cmocka_unit_test(test_blank_and_weird_whitespace),
+		cmocka_unit_test(test_nul_bytes_kept),
+		cmocka_unit_test(test_huge_file),
+		cmocka_unit_test(test_many_fields_line),
+		cmocka_unit_test(test_invalid_input),
+		cmocka_unit_test(test_name_valid),
+	};
+
+	return cmocka_run_group_tests_name("agent_hostsfile", tests, NULL, NULL);
+}
