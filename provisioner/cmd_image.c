@@ -44,7 +44,7 @@ static int image_fetch_cmd(struct cli *cli, struct err *e)
 				cli->cfg.image_build ? cli->cfg.image_build : "?");
 	report_step_begin("image", cli->cfg.image_url);
 	if (image_fetch(&cli->cfg, path, sizeof(path), e) < 0) {
-		report_step_end("image", "fail", report_now_ms() - t0, e->msg);
+		report_step_end("image", "fail", report_now_ms() - t0, "");
 		return -1;
 	}
 	return show_path("image", "verified", t0, path);
@@ -65,7 +65,7 @@ static int image_build_cmd(struct cli *cli, const char *suite, struct err *e)
 		 c.apt_mirror ? c.apt_mirror : "the default mirror");
 	report_step_begin("image", what);
 	if (image_build(&c, path, sizeof(path), e) < 0) {
-		report_step_end("image", "fail", report_now_ms() - t0, e->msg);
+		report_step_end("image", "fail", report_now_ms() - t0, "");
 		return -1;
 	}
 	return show_path("image", "ready", t0, path);

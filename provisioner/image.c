@@ -256,9 +256,13 @@ int image_sha512_file(const char *path, char hex[IMAGE_SHA512_HEX + 1], struct e
 
 int image_url_basename(const char *url, char *buf, size_t n, struct err *e)
 {
-	const char *end = url + strcspn(url, "?#"), *start = end;
+	const char *end = url + strcspn(url, "?#"), *start = end, *path = strstr(url, "://");
 
-	while (start > url && start[-1] != '/')
+	/* the name is in the path, never in "scheme://host" */
+	path = path ? strchr(path + 3, '/') : url;
+	if (path == NULL || path >= end)
+		return err_set(e, "%s: no file name at the end of the url", url);
+	while (start > path && start[-1] != '/')
 		start--;
 	if (start == end || (size_t)(end - start) >= n || memchr(start, ':', (size_t)(end - start)))
 		return err_set(e, "%s: no file name at the end of the url", url);
@@ -659,6 +663,9 @@ static int run_build(char *const argv[], const char *log_path, const char *proxy
 		dup2(devnull, STDIN_FILENO);
 		dup2(fds[1], STDOUT_FILENO);
 		dup2(fds[1], STDERR_FILENO);
+		/* mmdebstrap hands apt the next free fd for `sh -c 'cat >&N'`, and
+		 * dash only understands one-digit fds: leave nothing else open. */
+		closefrom(3);
 		if (proxy != NULL) {
 			setenv("http_proxy", proxy, 1);
 			setenv("https_proxy", proxy, 1);
@@ -683,8 +690,11 @@ static int run_build(char *const argv[], const char *log_path, const char *proxy
 			line[--l] = '\0';
 		if (strncmp(line, "@@ ", 3) == 0)
 			report_info("image build: %s", line + 3);
-		else if (l > 0)
-			snprintf(last, last_n, "%s", line);
+		else if (l > 0) {
+			size_t k = l < last_n - 1 ? l : last_n - 1;
+			memcpy(last, line, k);
+			last[k] = '\0';
+		}
 	}
 	if (in)
 		fclose(in);
