@@ -1,8 +1,12 @@
 /*
  * cmd_image.c: `inception image fetch|build|list|prune` (see image.h).
  *
- *   fetch          check the checksums file and download the image if the
- *                  cache does not hold it (url mode)
+ *   fetch [--refresh] [--no-build-fallback]
+ *                  the image for image.url: the cached one when there is one
+ *                  (no network), else downloaded and verified; --refresh
+ *                  reads the checksums file again and downloads a newer image.
+ *                  An unreachable url with nothing cached builds instead
+ *                  (like `up`), unless --no-build-fallback.
  *   build [SUITE]  build the image from the apt mirror (default: image.build,
  *                  else trixie), unless that build is cached
  *   list           the cached images and partial downloads
@@ -33,17 +37,22 @@ static int show_path(const char *step, const char *what, long t0, const char *pa
 	return 0;
 }
 
-static int image_fetch_cmd(struct cli *cli, struct err *e)
+static int image_fetch_cmd(struct cli *cli, int refresh, int no_fallback, struct err *e)
 {
 	char path[PATH_MAX];
 	long t0 = report_now_ms();
+	int r;
 
 	if (cli->cfg.image_url == NULL)
 		return err_setc(e, EXIT_USAGE, "image fetch: image.build is set (%s): there is "
 				"nothing to download; use `inception image build`",
 				cli->cfg.image_build ? cli->cfg.image_build : "?");
 	report_step_begin("image", cli->cfg.image_url);
-	if (image_fetch(&cli->cfg, path, sizeof(path), e) < 0) {
+	if (refresh)
+		r = image_fetch(&cli->cfg, path, sizeof(path), e);
+	else
+		r = image_ensure(&cli->cfg, no_fallback, path, sizeof(path), e);
+	if (r < 0) {
 		report_step_end("image", "fail", report_now_ms() - t0, "");
 		return -1;
 	}
@@ -118,21 +127,30 @@ static int image_prune_cmd(struct cli *cli, int all, struct err *e)
 int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 {
 	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+					      { "refresh", no_argument, NULL, 'r' },
+					      { "no-build-fallback", no_argument, NULL, 'n' },
 					      { NULL, 0, NULL, 0 } };
 	const char *sub;
-	int ch, all = 0;
+	int ch, all = 0, refresh = 0, no_fallback = 0;
 
 	while ((ch = cli_getopt(cli, argc, argv, "a", opts, e)) != -1) {
 		if (ch == '?')
 			return -1;
 		if (ch == 'a')
 			all = 1;
+		else if (ch == 'r')
+			refresh = 1;
+		else if (ch == 'n')
+			no_fallback = 1;
 	}
 	if (optind >= argc)
 		return err_setc(e, EXIT_USAGE, "image: say fetch, build, list or prune");
 	sub = argv[optind++];
 	if (all && strcmp(sub, "prune") != 0)
 		return err_setc(e, EXIT_USAGE, "image %s: --all is for prune", sub);
+	if ((refresh || no_fallback) && strcmp(sub, "fetch") != 0)
+		return err_setc(e, EXIT_USAGE, "image %s: --refresh and --no-build-fallback are for "
+				"fetch", sub);
 	if (strcmp(sub, "build") == 0) {
 		if (argc - optind > 1)
 			return err_setc(e, EXIT_USAGE, "image build: one suite at most");
@@ -142,7 +160,7 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 		return err_setc(e, EXIT_USAGE, "image %s: unexpected argument \"%s\"", sub,
 				argv[optind]);
 	if (strcmp(sub, "fetch") == 0)
-		return image_fetch_cmd(cli, e);
+		return image_fetch_cmd(cli, refresh, no_fallback, e);
 	if (strcmp(sub, "list") == 0)
 		return image_list_cmd(e);
 	if (strcmp(sub, "prune") == 0)

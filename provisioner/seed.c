@@ -25,9 +25,10 @@
 #include "keys.h"
 #include "util.h"
 
-/* Packages the guest agent needs; cloud-init installs what is missing. */
+/* Packages the guest agent needs; cloud-init installs what is missing.  The
+ * guest is Debian 13, where libcurl4 became libcurl4t64 (same libcurl.so.4). */
 static const char *const seed_packages[] = {
-	"make", "ca-certificates", "curl", "libcurl4", "qemu-guest-agent", NULL,
+	"make", "ca-certificates", "curl", "libcurl4t64", "qemu-guest-agent", NULL,
 };
 
 static const char *const seed_files[] = { "user-data", "meta-data", "network-config" };
