@@ -128,10 +128,8 @@ int settings_finish(struct settings *s, struct err *e)
 		snprintf(s->tree, sizeof(s->tree), "/home/%s/inception", s->login);
 	if (!s->data_dir[0])
 		snprintf(s->data_dir, sizeof(s->data_dir), "/home/%s/data", s->login);
-	if (!s->cert_path[0] &&
-	    snprintf(s->cert_path, sizeof(s->cert_path), "/etc/nginx/ssl/%s.crt", s->domain) >=
-		    (int)sizeof(s->cert_path))
-		return err_set(e, "cert_path too long");
+	if (!s->cert_path[0]) /* where srcs/requirements/nginx/tools/entrypoint.sh makes it */
+		snprintf(s->cert_path, sizeof(s->cert_path), "/etc/nginx/ssl/inception.crt");
 	if (strcmp(s->docker_source, "debian") != 0 && strcmp(s->docker_source, "docker") != 0)
 		return err_set(e, "docker_source \"%s\": expected debian or docker",
 			       s->docker_source);

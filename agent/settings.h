@@ -19,7 +19,7 @@
  *   log_dir         default /var/log/inception
  *   data_dir        default /home/LOGIN/data
  *   cert_container  container holding the stack's certificate, default nginx
- *   cert_path       its path there, default /etc/nginx/ssl/DOMAIN.crt
+ *   cert_path       its path there, default /etc/nginx/ssl/inception.crt (nginx entrypoint)
  *   cert_file       a local CA/certificate file to use instead (tests)
  *   health_tries    attempts of the health check, default 30
  *   health_wait     seconds between attempts, default 2

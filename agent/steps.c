@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,17 +505,22 @@ static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 void tree_key(const struct settings *s, char *key, size_t n)
 {
 	char path[PATH_MAX], *data = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	size_t len = 0;
+	size_t len = 0, i;
 
 	snprintf(key, n, "-");
-	snprintf(path, sizeof(path), "%s/.inception/manifest", s->tree);
+	snprintf(path, sizeof(path), "%s/.inception/tree.digest", s->tree);
 	if (read_all(path, &data, &len, NULL) < 0)
 		return;
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) == 1 && n > 2 * 16)
-		for (i = 0; i < 16 && i < mdlen; i++)
-			snprintf(key + 2 * i, n - 2 * i, "%02x", md[i]);
+	for (i = 0; i < len && i + 1 < n; i++) {
+		char c = data[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			break;
+		key[i] = c;
+	}
+	key[i] = '\0';
+	if (i == 0)
+		snprintf(key, n, "-");
 	free(data);
 }
 

@@ -12,7 +12,8 @@
  *   base    debian:bookworm in the engine, through the tree's
  *           srcs/requirements/tools/base-image.sh (pull, else mmdebstrap)
  *   make    `make` in the pushed tree; redone when the tree changed (its key is
- *           the digest of TREE/.inception/manifest, written by the push)
+ *           TREE/.inception/tree.digest, a digest of every pushed file's path,
+ *           mode and content, written by the push)
  *   health  https://DOMAIN/ answers over TLS 1.2+ with the stack's own
  *           certificate, TLS 1.1 refused (health.h); never cached
  *
@@ -51,7 +52,7 @@ struct step {
 const struct step *steps_table(void);
 const struct step *step_find(const char *name);
 
-/* Key of the "make" step: digest of the pushed manifest ("-" if none). */
+/* Key of the "make" step: TREE/.inception/tree.digest ("-" if none). */
 void tree_key(const struct settings *s, char *key, size_t n);
 
 #endif

@@ -1,0 +1,70 @@
+/*
+ * push.h: copy the project into the guest over SFTP (libssh), cheaply.
+ *
+ * What goes where (REMOTE = push.dir, default /home/LOGIN/inception):
+ *   TOP/Makefile, TOP/srcs/ (all files)  -> REMOTE/Makefile, REMOTE/srcs/
+ *   TOP/provisioner/build.mk,
+ *   TOP/tests/tests.mk                -> same paths (the root Makefile includes them)
+ *   generated .env                    -> REMOTE/srcs/.env
+ *   generated secrets, NAME.txt        -> REMOTE/secrets/NAME.txt (0600, dir 0700)
+ *   the agent binary + its settings   -> REMOTE/.inception/agent, agent.conf
+ *   agent sources (agent/, err.[ch])  -> REMOTE/.inception/agent-src/ (build in the
+ *                                        guest when the binary cannot start there)
+ * The local srcs/.env and secrets/ of TOP are never sent (they are the
+ * host's own stack's).  Symlinks and special files are skipped.
+ *
+ * REMOTE/.inception/manifest lists, per file, "DIGEST SIZE MTIME MODE PATH"
+ * (SHA-256, octal mode).  A file whose digest, size and mode match the
+ * manifest and whose remote size still matches is skipped; others are
+ * written to PATH.inception-tmp, given their mode and mtime, then renamed
+ * over PATH.  Files in the old manifest that no longer exist locally are
+ * removed remotely.  REMOTE/.inception/tree.digest (SHA-256 over the sorted
+ * "DIGEST MODE PATH" lines) tells the agent whether the tree changed.
+ */
+#ifndef INCEPTION_PUSH_H
+#define INCEPTION_PUSH_H
+
+#include <libssh/libssh.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct push_src {
+	const char *top;         /* project tree: Makefile, srcs/ */
+	const char *agent_bin;   /* the agent binary; NULL = not sent */
+	const char *agent_conf;  /* agent settings text; NULL = not sent */
+	const char *env_file;    /* generated .env; NULL = not sent */
+	const char *secrets_dir; /* generated secrets dir; NULL = not sent */
+	int with_agent_src;      /* also send agent/ sources (for build-in-guest) */
+};
+
+struct push_stats {
+	unsigned files, sent, skipped, removed;
+	uint64_t bytes;
+	char tree_digest[65];
+};
+
+/* Pushes src into remote_dir over an authenticated session. */
+int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
+	      struct push_stats *st, struct err *e);
+
+/* One manifest entry, exposed for the unit tests. */
+struct push_entry {
+	char *path;          /* relative to REMOTE */
+	char digest[65];     /* hex SHA-256 */
+	uint64_t size;
+	long long mtime;
+	unsigned mode;
+};
+
+/* Parses a manifest text; returns the entry count or -1. Caller frees with
+ * push_entries_free. Malformed lines are an error (the manifest is ours). */
+long push_manifest_parse(const char *text, struct push_entry **out, struct err *e);
+/* Formats entries (sorted by path) into a malloc'd text. */
+char *push_manifest_format(const struct push_entry *v, size_t n);
+/* SHA-256 hex over the sorted "DIGEST MODE PATH" lines (content identity). */
+void push_tree_digest(const struct push_entry *v, size_t n, char out[65]);
+void push_entries_free(struct push_entry *v, size_t n);
+
+#endif

@@ -1,0 +1,383 @@
+/*
+ * stack.c: push + agent + report, the second half of `up` (see stack.h).
+ */
+#include "stack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agentrun.h"
+#include "creds.h"
+#include "push.h"
+#include "report.h"
+#include "sshc.h"
+#include "util.h"
+#include "vmstate.h"
+
+static int is_top(const char *dir)
+{
+	char p[PATH_MAX];
+
+	if (snprintf(p, sizeof(p), "%s/srcs/docker-compose.yml", dir) >= (int)sizeof(p) ||
+	    access(p, R_OK) != 0)
+		return 0;
+	return snprintf(p, sizeof(p), "%s/Makefile", dir) < (int)sizeof(p) && access(p, R_OK) == 0;
+}
+
+/* dirname(dirname(/proc/self/exe)) into buf, or "" */
+static void exe_parent(char *buf, size_t n, int levels)
+{
+	char exe[PATH_MAX];
+	ssize_t r = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int i;
+
+	buf[0] = '\0';
+	if (r <= 0)
+		return;
+	exe[r] = '\0';
+	for (i = 0; i < levels; i++) {
+		char *slash = strrchr(exe, '/');
+
+		if (slash == NULL || slash == exe)
+			return;
+		*slash = '\0';
+	}
+	snprintf(buf, n, "%s", exe);
+}
+
+int stack_find_top(char *buf, size_t n, struct err *e)
+{
+	const char *env = getenv("INCEPTION_TOP");
+	char cwd[PATH_MAX];
+
+	if (env && *env) {
+		if (!is_top(env))
+			return err_set(e, "INCEPTION_TOP=%s has no Makefile and srcs/docker-compose.yml",
+				       env);
+		return path_join(buf, n, e, "%s", env);
+	}
+	if (getcwd(cwd, sizeof(cwd)) && is_top(cwd))
+		return path_join(buf, n, e, "%s", cwd);
+	exe_parent(cwd, sizeof(cwd), 2);
+	if (cwd[0] && is_top(cwd))
+		return path_join(buf, n, e, "%s", cwd);
+	return err_set(e, "cannot find the project tree (Makefile + srcs/): run inception from "
+			  "the repository, or set INCEPTION_TOP");
+}
+
+static int find_agent(const char *top, char *buf, size_t n, struct err *e)
+{
+	char dir[PATH_MAX];
+
+	exe_parent(dir, sizeof(dir), 1);
+	if (dir[0] && path_join(buf, n, e, "%s/agent", dir) == 0 && access(buf, X_OK) == 0)
+		return 0;
+	if (path_join(buf, n, e, "%s/build/agent", top) == 0 && access(buf, X_OK) == 0)
+		return 0;
+	return err_set(e, "the agent binary is missing (next to the inception binary, or "
+			  "%s/build/agent): run make build",
+		       top);
+}
+
+static int agent_conf_text(const struct config *c, const char *remote, char *buf, size_t n,
+			   struct err *e)
+{
+	int r = snprintf(buf, n,
+			 "# Written by inception (the provisioner) for its guest agent.\n"
+			 "login=%s\ntree=%s\ndocker_source=%s\n%s%s%s%s%s%s",
+			 c->login, remote, docker_source_name(c->docker_source),
+			 c->apt_mirror ? "apt_mirror=" : "", c->apt_mirror ? c->apt_mirror : "",
+			 c->apt_mirror ? "\n" : "", c->apt_proxy ? "apt_proxy=" : "",
+			 c->apt_proxy ? c->apt_proxy : "", c->apt_proxy ? "\n" : "");
+
+	if (r < 0 || (size_t)r >= n)
+		return err_set(e, "agent settings too long");
+	if (strchr(c->login, '\n') || strchr(remote, '\n') ||
+	    (c->apt_mirror && strchr(c->apt_mirror, '\n')) ||
+	    (c->apt_proxy && strchr(c->apt_proxy, '\n')))
+		return err_set(e, "a setting for the agent contains a newline");
+	return 0;
+}
+
+/* Shows the last 20 lines of a log in the guest. */
+static void show_guest_log(ssh_session s, const char *log)
+{
+	char q[600], cmd[700], *out = NULL, *line, *save = NULL;
+	struct err e = { .msg = "" };
+	int status = -1;
+
+	if (shell_quote(log, q, sizeof(q), &e) < 0)
+		return;
+	snprintf(cmd, sizeof(cmd), "sudo -n tail -n 20 %s", q);
+	if (remote_capture(s, cmd, &out, &status, &e) < 0 || out == NULL) {
+		free(out);
+		return;
+	}
+	report_info("last lines of %s in the VM:", log);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		report_info("  | %s", line);
+	free(out);
+}
+
+/* docker save (here) | docker load (guest), when the host has the image. */
+static int stream_base_image(ssh_session s, const char *log, struct err *e)
+{
+	char *const inspect[] = { "docker", "image", "inspect", "--format", "{{.Size}}",
+				  "debian:bookworm", NULL };
+	char *size_s = NULL;
+	uint64_t total = 0, done = 0;
+	ssh_channel ch = NULL;
+	int pfd[2] = { -1, -1 }, status = 0, ret = -1;
+	long t0 = report_now_ms();
+	pid_t pid = -1;
+
+	if (run_argv_capture(inspect, log, &size_s, NULL) < 0) {
+		free(size_s);
+		return 1; /* no image here: not an error, the guest builds it */
+	}
+	total = size_s ? strtoull(size_s, NULL, 10) : 0;
+	free(size_s);
+	report_step_begin("base", "streaming the host's debian:bookworm into the VM");
+	if (pipe(pfd) < 0)
+		return err_set(e, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		err_set(e, "fork: %s", strerror(errno));
+		goto done;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(pfd[1], 1);
+		if (null >= 0)
+			dup2(null, 2);
+		close(pfd[0]);
+		close(pfd[1]);
+		execlp("docker", "docker", "save", "debian:bookworm", (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	ch = ssh_channel_new(s);
+	if (ch == NULL || ssh_channel_open_session(ch) != SSH_OK ||
+	    ssh_channel_request_exec(ch, "sudo -n docker load -q") != SSH_OK) {
+		err_set(e, "ssh: cannot run docker load: %s", ssh_get_error(s));
+		goto done;
+	}
+	for (;;) {
+		char buf[65536];
+		ssize_t r = read(pfd[0], buf, sizeof(buf));
+		char drain[4096];
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_set(e, "docker save: %s", strerror(errno));
+			goto done;
+		}
+		if (r == 0)
+			break;
+		if (ssh_channel_write(ch, buf, (uint32_t)r) != (int)r) {
+			err_set(e, "ssh: write to docker load: %s", ssh_get_error(s));
+			goto done;
+		}
+		while (ssh_channel_read_nonblocking(ch, drain, sizeof(drain), 0) > 0 ||
+		       ssh_channel_read_nonblocking(ch, drain, sizeof(drain), 1) > 0)
+			;
+		done += (uint64_t)r;
+		report_progress("debian:bookworm -> VM", done, total > done ? total : 0);
+	}
+	report_progress_done();
+	ssh_channel_send_eof(ch);
+	{
+		char drain[4096];
+
+		while (!ssh_channel_is_eof(ch) && !ssh_channel_is_closed(ch)) {
+			if (ssh_channel_read_timeout(ch, drain, sizeof(drain), 0, 1000) == SSH_ERROR)
+				break;
+		}
+	}
+	status = ssh_channel_get_exit_status(ch);
+	if (status != 0) {
+		err_set(e, "docker load in the VM exited with status %d", status);
+		goto done;
+	}
+	ret = 0;
+done:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	if (pid > 0) {
+		int ws = 0;
+
+		if (ret < 0)
+			kill(pid, SIGTERM);
+		waitpid(pid, &ws, 0);
+		if (ret == 0 && !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0)) {
+			err_set(e, "docker save failed (see %s)", log);
+			ret = -1;
+		}
+	}
+	if (ch) {
+		if (ssh_channel_is_open(ch))
+			ssh_channel_close(ch);
+		ssh_channel_free(ch);
+	}
+	report_step_end("base", ret == 0 ? "ok" : "fail", report_now_ms() - t0,
+			ret == 0 ? "host image loaded in the VM" : e->msg);
+	return ret;
+}
+
+static int run_agent_checked(ssh_session s, const char *agent, const char *args, int json,
+			     struct err *e)
+{
+	struct agent_result r;
+
+	if (agent_run(s, agent, args, json, &r, e) == 0)
+		return 0;
+	if (r.failed_log[0] && !r.interrupted)
+		show_guest_log(s, r.failed_log);
+	if (!e->code)
+		e->code = strcmp(r.failed_step, "health") == 0 ? EXIT_UNHEALTHY : EXIT_FAIL;
+	return -1;
+}
+
+static int run_stack(struct cli *cli, int full, struct err *e)
+{
+	struct vm_target vt;
+	struct vm_state vs;
+	struct creds_paths cp;
+	struct push_stats ps;
+	struct push_src src;
+	ssh_session s = NULL;
+	char top[PATH_MAX], agent_bin[PATH_MAX], rbuf[PATH_MAX], conf[2048], agent[PATH_MAX + 64];
+	char q[PATH_MAX + 64], cmd[3 * PATH_MAX], *out = NULL, domain[128];
+	const char *remote;
+	int status = -1, rc = -1, have_base = 0;
+	long t0;
+
+	if (stack_find_top(top, sizeof(top), e) < 0 || find_agent(top, agent_bin, sizeof(agent_bin), e) < 0)
+		return -1;
+	if (vm_target(&cli->cfg, &vt, e) < 0 || vmstate_load(&vt.paths, &vs, e) < 0)
+		return -1;
+	remote = config_remote_dir(&cli->cfg, rbuf, sizeof(rbuf));
+	if (remote[0] != '/')
+		return err_setc(e, EXIT_USAGE, "push.dir must be an absolute path (got %s)", remote);
+	if (creds_ensure(&cli->cfg, top, vt.paths.dir, &cp, e) < 0 ||
+	    agent_conf_text(&cli->cfg, remote, conf, sizeof(conf), e) < 0)
+		return -1;
+	if (sshc_connect(&vt.t, &s, e) < 0)
+		return -1;
+
+	t0 = report_now_ms();
+	report_step_begin("push", remote);
+	memset(&src, 0, sizeof(src));
+	src.top = top;
+	src.agent_bin = agent_bin;
+	src.agent_conf = conf;
+	src.env_file = cp.env;
+	src.secrets_dir = cp.secrets;
+	src.with_agent_src = 1;
+	if (push_tree(s, &src, remote, &ps, e) < 0) {
+		report_step_end("push", "fail", report_now_ms() - t0, e->msg);
+		goto done;
+	}
+	{
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%u files: %u sent (%llu KiB), %u unchanged, %u removed",
+			 ps.files, ps.sent, (unsigned long long)(ps.bytes / 1024), ps.skipped,
+			 ps.removed);
+		report_step_end("push", ps.sent || ps.removed ? "ok" : "cached",
+				report_now_ms() - t0, msg);
+	}
+
+	/* Does the host-built agent start there?  Is the base image there? */
+	if (path_join(agent, sizeof(agent), e, "%s/.inception/agent", remote) < 0 ||
+	    shell_quote(agent, q, sizeof(q), e) < 0)
+		goto done;
+	snprintf(cmd, sizeof(cmd),
+		 "%s --version >/dev/null 2>&1; echo agent=$?; "
+		 "sudo -n docker image inspect debian:bookworm >/dev/null 2>&1; echo base=$?",
+		 q);
+	if (remote_capture(s, cmd, &out, &status, e) < 0)
+		goto done;
+	have_base = out && strstr(out, "base=0") != NULL;
+	if (out == NULL || strstr(out, "agent=0") == NULL) {
+		char built[PATH_MAX + 64], bq[PATH_MAX + 64], sq[PATH_MAX + 64], script[PATH_MAX + 64];
+
+		report_warn("the agent built here does not start in the VM (%s): building it there",
+			    out ? out : "no answer");
+		if (path_join(built, sizeof(built), e, "%s/.inception/agent-built", remote) < 0 ||
+		    path_join(script, sizeof(script), e, "%s/.inception/agent-src/build-in-guest.sh",
+			      remote) < 0 ||
+		    shell_quote(built, bq, sizeof(bq), e) < 0 || shell_quote(script, sq, sizeof(sq), e) < 0)
+			goto done;
+		snprintf(cmd, sizeof(cmd), "sudo -n sh %s %s", sq, bq);
+		free(out);
+		out = NULL;
+		if (remote_capture(s, cmd, &out, &status, e) < 0)
+			goto done;
+		if (status != 0) {
+			err_set(e, "building the agent in the VM failed (status %d): %s", status,
+				out ? out : "");
+			goto done;
+		}
+		snprintf(agent, sizeof(agent), "%s", built);
+	}
+	free(out);
+	out = NULL;
+
+	if (!full) {
+		rc = run_agent_checked(s, agent, "--only make,health", cli->json, e);
+	} else if (have_base) {
+		rc = run_agent_checked(s, agent, "", cli->json, e);
+	} else {
+		struct vm_paths *p = &vt.paths;
+
+		rc = run_agent_checked(s, agent, "--only hosts,docker,data", cli->json, e);
+		if (rc == 0) {
+			int sr = stream_base_image(s, p->log, e);
+
+			if (sr < 0)
+				report_warn("%s: the VM builds the base image from the mirror instead",
+					    e->msg);
+			err_clear(e);
+			rc = run_agent_checked(s, agent, "--from base", cli->json, e);
+		}
+	}
+	if (rc < 0)
+		goto done;
+
+	if (creds_env_get(cp.env, "DOMAIN_NAME", domain, sizeof(domain), NULL) < 0)
+		snprintf(domain, sizeof(domain), "%s.42.fr", cli->cfg.login);
+	report_info("stack healthy: https://%s/ (in the VM; from this host through the "
+		    "forwards %s, e.g. curl --resolve %s:PORT:127.0.0.1 https://%s:PORT/)",
+		    domain, vs.forwards[0] ? vs.forwards : "(none)", domain, domain);
+	report_info("shell: inception ssh   (or: ssh -F %s %s)", vt.paths.ssh_config,
+		    cli->cfg.vm_name);
+	report_info("credentials: inception creds   (files: %s, %s)", cp.secrets, cp.env);
+	rc = 0;
+done:
+	free(out);
+	sshc_close(s);
+	return rc;
+}
+
+int stack_up(struct cli *cli, struct err *e)
+{
+	return run_stack(cli, 1, e);
+}
+
+int stack_push(struct cli *cli, struct err *e)
+{
+	return run_stack(cli, 0, e);
+}
