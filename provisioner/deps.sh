@@ -13,7 +13,7 @@ set -eu
 
 HOST_PKGS="gcc make pkg-config libc6-dev libvirt-dev libssh-dev libyaml-dev
 libcurl4-openssl-dev libxml2-dev libssl-dev libvirt-daemon-system
-libvirt-clients qemu-system-x86 qemu-utils mmdebstrap e2fsprogs xorriso
+libvirt-clients qemu-system-x86 qemu-utils mmdebstrap e2fsprogs fdisk grub-pc-bin xorriso
 openssh-client ca-certificates curl"
 TEST_PKGS="libcmocka-dev valgrind clang libclang-rt-14-dev cppcheck clang-tidy
 clang-format docker.io openssl wrk iptables procps python3"

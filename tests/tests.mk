@@ -2,10 +2,10 @@
 # (included by the root Makefile).
 
 # Tiers run by `make test`, in this order (fast to slow).
-TEST_TIERS ?= unit stack vm e2e
+TEST_TIERS ?= unit stack image vm e2e
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps vm vm-destroy test unit stack-test vm-test e2e fuzz fmt lint bench help
+.PHONY: deps vm vm-destroy test unit stack-test image-test vm-test e2e fuzz fmt lint bench help
 
 ## deps: install the Debian packages the host needs (only the missing ones)
 deps:
@@ -30,6 +30,10 @@ unit:
 ## stack-test: the Inception stack on a real dockerd
 stack-test:
 	@tests/run stack
+
+## image-test: build the trixie image (shared with vm-test), downloads from 127.0.0.1
+image-test:
+	@tests/run image
 
 ## vm-test: a real libvirt VM under TCG up to SSH + cloud-init
 vm-test:
