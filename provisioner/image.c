@@ -38,7 +38,7 @@
 
 #define DEFAULT_SUITE "trixie"
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
-#define SUMS_MAX (4 * 1024 * 1024)
+#define SUMS_MAX ((size_t)4 << 20)
 #define DOWNLOAD_TRIES 6 /* attempts in a row without progress */
 
 /* --- small helpers ------------------------------------------------------ */
@@ -546,8 +546,8 @@ static int download(const char *url, const char *part, const char *label, struct
 static int fetch_verify(const char *dir, const struct config *c, const char *expected,
 			char *path, size_t n, struct err *e)
 {
-	char part[PATH_MAX], label[300], got[IMAGE_SHA512_HEX + 1], base[256];
-	int ret = -1;
+	char part[PATH_MAX], lock[PATH_MAX], label[300], got[IMAGE_SHA512_HEX + 1], base[256];
+	int ret = -1, lockfd = -1;
 
 	if (image_url_basename(c->image_url, base, sizeof(base), e) < 0)
 		return -1;
@@ -564,9 +564,31 @@ static int fetch_verify(const char *dir, const struct config *c, const char *exp
 		if (path_join(part, sizeof(part), e, "%s/url-%s.qcow2.part", dir, key) < 0)
 			return -1;
 	}
+	/* one downloader per part file; a second process waits, then finds
+	 * the image cached */
+	if (path_join(lock, sizeof(lock), e, "%s.lock", part) < 0)
+		return -1;
+	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lockfd < 0)
+		return err_set(e, "open %s: %s", lock, strerror(errno));
+	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		report_info("another process is downloading %s; waiting", base);
+		if (flock(lockfd, LOCK_EX) < 0) {
+			err_set(e, "lock %s: %s", lock, strerror(errno));
+			goto done;
+		}
+	}
+	if (expected != NULL) {
+		if (path_join(path, n, e, "%s/sha512-%s.qcow2", dir, expected) < 0)
+			goto done;
+		if (is_file(path)) {
+			ret = 0;
+			goto done;
+		}
+	}
 	snprintf(label, sizeof(label), "download %s", base);
 	if (download(c->image_url, part, label, e) < 0)
-		return -1; /* the part file stays: the next run resumes it */
+		goto done; /* the part file stays: the next run resumes it */
 	if (sha_file(part, EVP_sha512(), "verify SHA512", got, e) < 0)
 		goto done;
 	if (expected != NULL && strcmp(got, expected) != 0) {
@@ -583,13 +605,20 @@ static int fetch_verify(const char *dir, const struct config *c, const char *exp
 	}
 	ret = write_info(path, "url", "url", c->image_url, "checksums", c->image_checksums, e);
 done:
+	if (lockfd >= 0) {
+		/* after success a waiter finds the image; after a failure the
+		 * lock stays, so no two processes ever resume one part file */
+		if (ret == 0)
+			unlink(lock);
+		close(lockfd);
+	}
 	return ret;
 }
 
 static int fetch_impl(const struct config *c, char *path, size_t n, int *unreachable,
 		      struct err *e)
 {
-	char dir[PATH_MAX], base[256], hex[IMAGE_SHA512_HEX + 1];
+	char dir[PATH_MAX], base[256] = "", hex[IMAGE_SHA512_HEX + 1];
 	char *sums = NULL;
 	size_t sums_len = 0;
 	int ret = -1;

@@ -82,8 +82,10 @@ static const char *str_at(struct doc *doc, const char *path)
 {
 	yaml_node_t *n = at(doc, path);
 
-	if (n == NULL || n->type != YAML_SCALAR_NODE)
+	if (n == NULL || n->type != YAML_SCALAR_NODE) {
 		fail_msg("no scalar at %s in:\n%s", path, doc->text);
+		return "";
+	}
 	return (const char *)n->data.scalar.value;
 }
 
