@@ -15,14 +15,20 @@
 int cmd_push(struct cli *cli, int argc, char **argv, struct err *e)
 {
 	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	int ch;
+	struct vm_paths p;
+	int ch, lock = -1, rc;
 
 	while ((ch = cli_getopt(cli, argc, argv, "", opts, e)) != -1)
 		if (ch == '?')
 			return -1;
 	if (optind < argc)
 		return err_setc(e, EXIT_USAGE, "push: unexpected argument \"%s\"", argv[optind]);
-	return stack_push(cli, e);
+	/* The same per-VM lock as up: a push never races an up. */
+	if (vm_paths(cli->cfg.vm_name, &p, e) < 0 || vm_lock(&p, &lock, e) < 0)
+		return -1;
+	rc = stack_push(cli, e);
+	vm_unlock(lock);
+	return rc;
 }
 
 int cmd_creds(struct cli *cli, int argc, char **argv, struct err *e)

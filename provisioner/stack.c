@@ -19,6 +19,7 @@
 #include "report.h"
 #include "sshc.h"
 #include "util.h"
+#include "vm.h"
 #include "vmstate.h"
 
 static int is_top(const char *dir)
@@ -250,7 +251,8 @@ static int run_agent_checked(ssh_session s, const char *agent, const char *args,
 	return -1;
 }
 
-static int run_stack(struct cli *cli, int full, struct err *e)
+/* t: the VM's target when the caller has it (up), else NULL (push). */
+static int run_stack(struct cli *cli, const struct vm_target *t, int full, struct err *e)
 {
 	struct vm_target vt;
 	struct vm_state vs;
@@ -266,7 +268,16 @@ static int run_stack(struct cli *cli, int full, struct err *e)
 
 	if (stack_find_top(top, sizeof(top), e) < 0 || find_agent(top, agent_bin, sizeof(agent_bin), e) < 0)
 		return -1;
-	if (vm_target(&cli->cfg, &vt, e) < 0 || vmstate_load(&vt.paths, &vs, e) < 0)
+	if (t) {
+		vt = *t;
+		vt.t.host = vt.host; /* the copy's pointers must point into the copy */
+		vt.t.user = vt.user;
+		vt.t.identity = vt.paths.identity;
+		vt.t.hostkey_pub = vt.paths.hostkey_pub;
+	} else if (vm_target(&cli->cfg, &vt, e) < 0) {
+		return -1;
+	}
+	if (vmstate_load(&vt.paths, &vs, e) < 0)
 		return -1;
 	remote = config_remote_dir(&cli->cfg, rbuf, sizeof(rbuf));
 	if (remote[0] != '/')
@@ -374,10 +385,23 @@ done:
 
 int stack_up(struct cli *cli, struct err *e)
 {
-	return run_stack(cli, 1, e);
+	return run_stack(cli, NULL, 1, e);
 }
 
 int stack_push(struct cli *cli, struct err *e)
 {
-	return run_stack(cli, 0, e);
+	return run_stack(cli, NULL, 0, e);
+}
+
+/* The hook cmd_up calls once the VM answers SSH with cloud-init done
+ * (vm.h; cmd_vm.c has a weak default that does nothing). */
+int up_stack(struct cli *cli, const struct vm_target *t, struct err *e)
+{
+	const char *only_vm = getenv("INCEPTION_NO_STACK");
+
+	if (only_vm && strcmp(only_vm, "1") == 0) {
+		report_info("INCEPTION_NO_STACK=1: the VM is up; no push, no agent");
+		return 0;
+	}
+	return run_stack(cli, t, 1, e);
 }

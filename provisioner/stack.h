@@ -18,6 +18,9 @@
  * EXIT_UNHEALTHY for the health step, else EXIT_FAIL.
  *
  * stack_push: the same with only make and health run by the agent.
+ * up_stack (vm.h) is stack_up with the target cmd_up already has; with
+ * INCEPTION_NO_STACK=1 in the environment it does nothing, so a test of the
+ * VM half alone (the vm tier) can stop at "cloud-init done".
  */
 #ifndef INCEPTION_STACK_H
 #define INCEPTION_STACK_H
