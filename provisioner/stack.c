@@ -19,7 +19,6 @@
 #include "report.h"
 #include "sshc.h"
 #include "util.h"
-#include "vm.h"
 #include "vmstate.h"
 
 static int is_top(const char *dir)

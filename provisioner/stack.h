@@ -27,9 +27,13 @@
 
 #include "cli.h"
 #include "err.h"
+#include "vmstate.h"
 
 int stack_up(struct cli *cli, struct err *e);
 int stack_push(struct cli *cli, struct err *e);
+
+/* Also declared in vm.h (cmd_up's hook, weak default in cmd_vm.c). */
+int up_stack(struct cli *cli, const struct vm_target *t, struct err *e);
 
 /* The project tree (Makefile + srcs/): $INCEPTION_TOP, else the current
  * directory, else the directory above the binary's (build/inception). */
