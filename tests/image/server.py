@@ -8,7 +8,11 @@ each, so the tier can check that a resume really sent a Range request.
 A path /cut/N/REST serves ROOT/REST but closes the connection after the body
 reaches byte offset N of the file (the headers announce the full length, so
 the client sees a cut, not a short file).  A request starting at or past N
-is served in full: the first download is cut, the resume completes.
+is served in full: the first download is cut, the resume completes.  Only
+the first request for a given /cut/ path is cut.
+
+A path /norange/REST ignores Range headers (always 200 and the whole file),
+like servers that cannot resume.
 
 Usage: server.py ROOT PORTFILE LOG   (binds port 0, writes the port to PORTFILE)
 """
@@ -20,6 +24,7 @@ import sys
 
 ROOT, PORTFILE, LOG = sys.argv[1], sys.argv[2], sys.argv[3]
 CHUNK = 1 << 16
+CUT_DONE = set()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -43,16 +48,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.do_GET(head=True)
 
     def do_GET(self, head=False):
-        path, cut = self.path.split("?", 1)[0], None
+        path, cut, ranges = self.path.split("?", 1)[0], None, True
+        if path.startswith("/norange/"):
+            ranges, path = False, path[len("/norange"):]
         m = re.match(r"^/cut/(\d+)(/.*)$", path)
         if m:
-            cut, path = int(m.group(1)), m.group(2)
+            if self.path not in CUT_DONE:
+                cut = int(m.group(1))
+                CUT_DONE.add(self.path)
+            path = m.group(2)
         full = os.path.realpath(os.path.join(ROOT, path.lstrip("/")))
         if not full.startswith(os.path.realpath(ROOT) + "/") or not os.path.isfile(full):
             return self._fail(404)
         size = os.path.getsize(full)
         start, end = 0, size - 1
-        rng = self.headers.get("Range")
+        rng = self.headers.get("Range") if ranges else None
         code = 200
         if rng:
             m = re.match(r"^bytes=(\d+)-(\d*)$", rng.strip())
@@ -72,7 +82,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._log(code)
         self.send_response(code)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Accept-Ranges", "bytes" if ranges else "none")
         self.send_header("Content-Length", str(end - start + 1))
         if code == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end, size))
