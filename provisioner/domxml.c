@@ -188,7 +188,9 @@ static int write_qemu_usernet(W w, const struct domspec *s, struct err *e)
 		return -1;
 	if (qemu_arg(w, "-netdev") < 0 || qemu_arg(w, netdev) < 0)
 		return -1;
-	if (qemu_arg(w, "-device") < 0 || qemu_arg(w, "virtio-net-pci,netdev=inet0") < 0)
+	/* an explicit slot on q35's root bus: libvirt's own devices use the
+	 * low slots (root ports) and would collide with an automatic one */
+	if (qemu_arg(w, "-device") < 0 || qemu_arg(w, "virtio-net-pci,netdev=inet0,bus=pcie.0,addr=0x10") < 0)
 		return -1;
 	return end(w);
 }
@@ -204,6 +206,8 @@ static int write_domain(W w, const struct domspec *s, struct err *e)
 	    xmlTextWriterWriteAttributeNS(w, X("xmlns"), X("qemu"), NULL, X(QEMU_NS)) < 0)
 		return -1;
 	if (text_el(w, "name", s->name) < 0)
+		return -1;
+	if (s->uuid && text_el(w, "uuid", s->uuid) < 0)
 		return -1;
 	if (start(w, "memory") < 0 || attr(w, "unit", "KiB") < 0 ||
 	    xmlTextWriterWriteFormatString(w, "%llu", (unsigned long long)(s->memory / 1024)) < 0 ||

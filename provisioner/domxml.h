@@ -25,6 +25,7 @@ enum usernet_backend {
 
 struct domspec {
 	const char *name;
+	const char *uuid;      /* keep the existing domain's UUID on redefinition; may be NULL */
 	const char *domtype;   /* "qemu" (TCG), "kvm", or "test" for the test driver */
 	uint64_t memory;       /* bytes */
 	int cpus;

@@ -331,3 +331,40 @@ void report_kv_end(void)
 	fflush(stdout);
 	R.nkv = 0;
 }
+
+void report_status(const char *phase, long elapsed_ms, const char *detail)
+{
+	long now = report_now_ms();
+	char line[160];
+	size_t i;
+
+	if (R.mode == REPORT_JSON) {
+		if (now - R.progress_last_ms < 2000)
+			return;
+		R.progress_last_ms = now;
+		fputs("{\"type\":\"wait\",\"step\":", stdout);
+		json_write_string(stdout, phase);
+		fprintf(stdout, ",\"ms\":%ld,\"msg\":", elapsed_ms);
+		json_write_string(stdout, detail);
+		fputs("}\n", stdout);
+		fflush(stdout);
+		return;
+	}
+	if (R.verbosity < 0)
+		return;
+	if (now - R.progress_last_ms < (R.tty ? 250 : 10000))
+		return;
+	R.progress_last_ms = now;
+	snprintf(line, sizeof(line), "    %-10s %4lds  %s", phase, elapsed_ms / 1000,
+		 detail ? detail : "");
+	for (i = 0; line[i]; i++) /* console lines may hold control characters */
+		if ((unsigned char)line[i] < 0x20)
+			line[i] = ' ';
+	if (R.tty) {
+		line[79] = '\0'; /* one terminal line, so \r redraws it */
+		fprintf(stderr, "\r\033[K%s", line);
+		R.progress_shown = true;
+	} else {
+		fprintf(stderr, "%s\n", line);
+	}
+}

@@ -36,6 +36,12 @@ void report_step_end(const char *step, const char *state, long ms, const char *m
 void report_progress(const char *what, uint64_t done, uint64_t total);
 void report_progress_done(void);
 
+/* Status of a wait: the phase, the time spent so far and a detail line
+ * (e.g. the last serial-console line).  TTY: one redrawn line; otherwise at
+ * most one line every 10 s; JSON: a "wait" event at most every 2 s.  Ended
+ * by report_progress_done() or any other output. */
+void report_status(const char *phase, long elapsed_ms, const char *detail);
+
 /* Key/value output (config, status).  Human: aligned columns with the note in
  * brackets; JSON: one object {"key":{"value":...,"note":...}} when any note is
  * given, else {"key":value}.  Values are strings; raw_json values (numbers,

@@ -574,6 +574,23 @@ int virt_dom_remove(struct virt *v, const char *name, struct err *e)
 	return ret;
 }
 
+int virt_dom_uuid(struct virt *v, const char *name, char *buf, size_t n, struct err *e)
+{
+	virDomainPtr d = virDomainLookupByName(v->conn, name);
+	char uuid[VIR_UUID_STRING_BUFLEN];
+	int ret = 0;
+
+	buf[0] = '\0';
+	if (d == NULL)
+		return lv_code() == VIR_ERR_NO_DOMAIN ? 0 : err_set(e, "domain %s: %s", name, lv_msg());
+	if (virDomainGetUUIDString(d, uuid) < 0)
+		ret = err_set(e, "domain %s: %s", name, lv_msg());
+	else
+		snprintf(buf, n, "%s", uuid);
+	virDomainFree(d);
+	return ret;
+}
+
 int virt_dom_type(struct virt *v, const char *name, char *buf, size_t n, struct err *e)
 {
 	virDomainPtr d = dom_get(v, name, e);

@@ -77,6 +77,8 @@ int virt_dom_shutdown(struct virt *v, const char *name, int timeout_s, int *forc
 		      struct err *e);
 /* Powers off and undefines; a missing domain is not an error. */
 int virt_dom_remove(struct virt *v, const char *name, struct err *e);
+/* The domain's UUID (for a redefinition); 0 with buf "" if it does not exist. */
+int virt_dom_uuid(struct virt *v, const char *name, char *buf, size_t n, struct err *e);
 /* The domain type in its persistent definition ("qemu", "kvm", ...). */
 int virt_dom_type(struct virt *v, const char *name, char *buf, size_t n, struct err *e);
 

@@ -42,9 +42,9 @@ struct vm_state {
 	char uri[256];        /* libvirt connection used */
 	char domain[128];     /* libvirt domain name */
 	char pool[64];        /* storage pool */
-	char base_vol[128];   /* shared base image volume */
-	char disk_vol[128];   /* overlay */
-	char seed_vol[128];   /* NoCloud ISO */
+	char base_vol[160];   /* shared base image volume */
+	char disk_vol[160];   /* overlay */
+	char seed_vol[160];   /* NoCloud ISO */
 	char net[8];          /* "user" or "nat" */
 	char network[64];     /* libvirt network (nat) */
 	char ssh_host[64];    /* 127.0.0.1 or the guest IP */

@@ -109,7 +109,7 @@ static void test_domain_user_qemu_args(void **state)
 	      "user,id=inet0,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=tcp:127.0.0.1:8443-:443");
 	check(xml, "string(/domain/qemu:commandline/qemu:arg[3]/@value)", "-device");
 	check(xml, "string(/domain/qemu:commandline/qemu:arg[4]/@value)",
-	      "virtio-net-pci,netdev=inet0");
+	      "virtio-net-pci,netdev=inet0,bus=pcie.0,addr=0x10");
 	free(xml);
 }
 
