@@ -304,7 +304,7 @@ int virt_vol_create(struct virt *v, const char *pool, const char *vol, uint64_t 
 {
 	virStoragePoolPtr p = pool_get(v, pool, e);
 	virStorageVolPtr sv = NULL;
-	char backing[4096];
+	char backing[4096] = "";
 	char *xml = NULL;
 	int ret = -1;
 
