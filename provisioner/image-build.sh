@@ -8,6 +8,8 @@
 # 1. mmdebstrap installs a small system (kernel, systemd, sshd, cloud-init,
 #    qemu-guest-agent, ...) into WORKDIR/rootfs; hooks configure
 #    systemd-networkd DHCP, resolved without LLMNR/mDNS, fstab and GRUB.
+#    fstab is written before the packages, so the initramfs gets fsck and
+#    the root filesystem is checked at boot (mounted ro, then remounted rw).
 # 2. A raw disk: an MBR partition table (sfdisk), the root filesystem made
 #    straight into the partition's bytes (mkfs.ext4 -d -E offset=), GRUB's
 #    boot.img in the MBR and a core image (grub-mkimage) behind it.
@@ -60,17 +62,17 @@ mmdebstrap --mode=root --variant=apt --components=main \
 	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
 	--dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
+	--setup-hook='mkdir -p "$1/etc" && printf "LABEL=root / ext4 errors=remount-ro 0 1\n" > "$1/etc/fstab"' \
 	--customize-hook='mkdir -p "$1/etc/systemd/network" "$1/etc/systemd/resolved.conf.d" "$1/etc/cloud/cloud.cfg.d" "$1/boot/grub"' \
 	--customize-hook='printf "[Match]\nName=en* eth*\n\n[Network]\nDHCP=yes\n" > "$1/etc/systemd/network/20-dhcp.network"' \
 	--customize-hook='printf "[Resolve]\nLLMNR=no\nMulticastDNS=no\n" > "$1/etc/systemd/resolved.conf.d/inception.conf"' \
 	--customize-hook='ln -sf ../run/systemd/resolve/stub-resolv.conf "$1/etc/resolv.conf"' \
 	--customize-hook='chroot "$1" systemctl enable systemd-networkd systemd-resolved' \
-	--customize-hook='printf "LABEL=root / ext4 errors=remount-ro 0 1\n" > "$1/etc/fstab"' \
 	--customize-hook='printf "datasource_list: [ NoCloud, None ]\n" > "$1/etc/cloud/cloud.cfg.d/90-inception.cfg"' \
 	--customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
 	--customize-hook='printf "localhost\n" > "$1/etc/hostname"' \
 	--customize-hook='cd "$1" && for f in vmlinuz initrd.img; do [ -e "$f" ] || ln -sf "$(ls boot/$f-* | sort -V | tail -n 1)" "$f"; done' \
-	--customize-hook='printf "serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\nset timeout=1\nmenuentry Debian {\n  search --no-floppy --label root --set=root\n  linux /vmlinuz root=LABEL=root rw console=tty0 console=ttyS0,115200\n  initrd /initrd.img\n}\n" > "$1/boot/grub/grub.cfg"' \
+	--customize-hook='printf "serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\nset timeout=1\nmenuentry Debian {\n  search --no-floppy --label root --set=root\n  linux /vmlinuz root=LABEL=root ro console=tty0 console=ttyS0,115200\n  initrd /initrd.img\n}\n" > "$1/boot/grub/grub.cfg"' \
 	"$suite" "$rootfs" "$mirror"
 
 [ -e "$rootfs/vmlinuz" ] && [ -e "$rootfs/initrd.img" ] || die "no kernel or initrd in the rootfs"
