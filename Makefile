@@ -37,7 +37,9 @@ STACK_STAMP   = $(CURDIR)/build/stack/$(PROJECT)-$(IMAGE_TAG).built
 STACK_UP_STAMP = $(CURDIR)/build/stack/$(PROJECT).up
 STACK_SERVICES ?= nginx wordpress mariadb
 STACK_IMAGES  = $(foreach s,$(STACK_SERVICES),$(s):$(IMAGE_TAG))
-STACK_INPUTS  = $(COMPOSE_FILES) $(shell find srcs/requirements -type f)
+# The services' build contexts (bonus ones under requirements/bonus/).
+STACK_INPUTS  = $(COMPOSE_FILES) $(shell find $(wildcard $(STACK_SERVICES:%=srcs/requirements/%) \
+	$(STACK_SERVICES:%=srcs/requirements/bonus/%)) -type f)
 SECRET_NAMES := db_password db_root_password wp_admin_password wp_user_password
 SECRET_FILES  = $(SECRET_NAMES:%=$(SECRETS_DIR)/%.txt)
 # Without ENV_FILE (down or fclean before the first make) compose reads
