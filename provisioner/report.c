@@ -22,7 +22,7 @@ static struct {
 	bool tty;
 	bool progress_shown;
 	long progress_last_ms;
-	uint64_t progress_last_done;
+	uint64_t progress_start_done; /* bytes already there (resumed) */
 	long progress_start_ms;
 	/* buffered key/value pairs, so columns can be aligned */
 	int nkv;
@@ -200,10 +200,12 @@ void report_progress(const char *what, uint64_t done, uint64_t total)
 
 	if (!R.progress_shown && R.progress_start_ms == 0) {
 		R.progress_start_ms = now;
+		R.progress_start_done = done;
 		R.progress_last_ms = 0;
 	}
 	secs = (double)(now - R.progress_start_ms) / 1000.0;
-	rate = secs > 0.2 ? (double)done / secs : 0.0;
+	rate = secs > 0.2 && done >= R.progress_start_done
+		       ? (double)(done - R.progress_start_done) / secs : 0.0;
 	if (R.mode == REPORT_JSON) {
 		if (now - R.progress_last_ms < 1000 && done != total)
 			return;
@@ -241,7 +243,6 @@ void report_progress(const char *what, uint64_t done, uint64_t total)
 			R.tty ? "" : "\n");
 	}
 	R.progress_shown = true;
-	R.progress_last_done = done;
 }
 
 void report_progress_done(void)

@@ -192,8 +192,11 @@ static int spawn(char *const argv[], const char *log_path, int out_pipe, struct 
 		dup2(devnull, STDIN_FILENO);
 		dup2(out_pipe >= 0 ? out_pipe : sink, STDOUT_FILENO);
 		dup2(sink, STDERR_FILENO);
+		/* no inherited descriptors: tools like mmdebstrap hand the next
+		 * free fd number to children that only accept one digit */
+		closefrom(3);
 		execvp(argv[0], argv);
-		dprintf(sink, "exec %s: %s\n", argv[0], strerror(errno));
+		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	if (logfd >= 0)
