@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
@@ -1085,29 +1086,24 @@ done:
 
 /* ---- destroy -------------------------------------------------------- */
 
-/* Removes the files of a state directory, then the directory. */
+/* Removes a state directory and everything in it (the stack code keeps
+ * generated secrets in a subdirectory); symbolic links are not followed. */
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
 static int remove_state_dir(const char *dir, struct err *e)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[PATH_MAX];
-	int ret = 0;
-
-	if (d == NULL)
-		return errno == ENOENT ? 0 : err_set(e, "open %s: %s", dir, strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (path_join(path, sizeof(path), e, "%s/%s", dir, de->d_name) < 0 ||
-		    (unlink(path) < 0 && errno != ENOENT)) {
-			ret = err_set(e, "remove %s: %s", path, strerror(errno));
-			break;
-		}
-	}
-	closedir(d);
-	if (ret == 0 && rmdir(dir) < 0 && errno != ENOENT)
-		ret = err_set(e, "remove %s: %s", dir, strerror(errno));
-	return ret;
+	if (access(dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return err_set(e, "remove %s: %s", dir, strerror(errno));
+	return 0;
 }
 
 static int destroy_one(const struct config *cfg, const char *name, struct err *e)
