@@ -481,7 +481,7 @@ static int wait_ssh(struct up *u, struct err *e)
 		free(text);
 		if (verdict == BOOT_ALIVE)
 			u->alive = 1;
-		if (verdict == BOOT_PANIC && good == 0) {
+		if (verdict == BOOT_PANIC && good == 0 && u->started_now) {
 			report_progress_done();
 			if (u->panic_retried) {
 				err_set(e, "the guest kernel panicked twice (last console line: \"%s\"); see %s",
@@ -783,6 +783,11 @@ int vm_up(struct cli *cli, const struct vm_up_opts *o, struct vm_target *t, stru
 		step_end_ok("start", t0, strcmp(u.s.accel, "kvm") == 0
 					       ? "under KVM (watching for a hang)"
 					       : "under TCG (software emulation: boot takes about a minute)");
+	}
+	if (!u.started_now) {
+		/* a VM that was already running: only new console output counts */
+		u.boot_off = file_size(u.p.console);
+		u.boot_t0 = report_now_ms();
 	}
 	if (wait_ssh(&u, e) < 0)
 		goto done;
