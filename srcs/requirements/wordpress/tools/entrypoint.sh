@@ -54,11 +54,21 @@ redis_hook() {
 	port=${WP_REDIS_PORT:-6379}
 	case $WP_REDIS_HOST in *[!A-Za-z0-9._-]*) die "bad WP_REDIS_HOST" ;; esac
 	case $port in '' | *[!0-9]*) die "bad WP_REDIS_PORT" ;; esac
+	# The password (bonus redis secret) joins the DB password in wp-config.php:
+	# php-fpm's workers cannot read the root-only secret file.
+	pass_line=""
+	if [ -n "${WP_REDIS_PASSWORD_FILE:-}" ]; then
+		[ -r "$WP_REDIS_PASSWORD_FILE" ] || die "cannot read $WP_REDIS_PASSWORD_FILE"
+		pass=$(cat "$WP_REDIS_PASSWORD_FILE")
+		case $pass in '' | *[!A-Za-z0-9._~+=/-]*) die "bad redis password: use [A-Za-z0-9._~+=/-]" ;; esac
+		pass_line="define( 'WP_REDIS_PASSWORD', '$pass' );\\
+"
+	fi
 	sed -i "/^\/\* That's all, stop editing/i\\
 /* inception redis begin */\\
 define( 'WP_REDIS_HOST', '$WP_REDIS_HOST' );\\
 define( 'WP_REDIS_PORT', $port );\\
-define( 'WP_CACHE_KEY_SALT', '$DOMAIN_NAME:' );\\
+${pass_line}define( 'WP_CACHE_KEY_SALT', '$DOMAIN_NAME:' );\\
 /* inception redis end */" "$cfg"
 	if [ -f "$SHARE/object-cache.php" ]; then
 		cp "$SHARE/object-cache.php" "$dropin"

@@ -243,10 +243,11 @@ LUA;
 		for ( $attempt = 0; $attempt < 2; $attempt++ ) {
 			try {
 				$r = new Redis();
+				// The failure is reported once by fail(), not as a PHP warning too.
 				if ( 0 === $attempt ) {
-					$ok = $r->pconnect( $host, $port, $timeout, 'inception-' . $this->prefix . $db, 0, $timeout );
+					$ok = @$r->pconnect( $host, $port, $timeout, 'inception-' . $this->prefix . $db, 0, $timeout ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
 				} else {
-					$ok = $r->connect( $host, $port, $timeout, null, 0, $timeout );
+					$ok = @$r->connect( $host, $port, $timeout, null, 0, $timeout ); // phpcs:ignore WordPress.PHP.NoSilencedErrors
 				}
 				if ( ! $ok ) {
 					throw new RedisException( "cannot connect to $host:$port" );
