@@ -45,7 +45,7 @@
 #define NAT_PREFIX "192.168.150"
 #define KVM_PROBE_MS 45000L    /* a working KVM guest prints its kernel banner in seconds */
 #define SSH_TRY_EVERY_MS 3000L
-#define CONSOLE_TAIL_MAX (512 * 1024)
+#define CONSOLE_TAIL_MAX (512L * 1024)
 
 __attribute__((weak)) int up_stack(struct cli *cli, const struct vm_target *t, struct err *e)
 {

@@ -297,7 +297,7 @@ int domxml_domain(const struct domspec *s, char **xml, struct err *e)
 		return err_set(e, "domain xml: name, type, pool and disk are required");
 	if (s->net == NET_NAT && s->network == NULL)
 		return err_set(e, "domain xml: nat mode needs a network name");
-	if (s->cpus < 1 || s->memory < 1024 * 1024)
+	if (s->cpus < 1 || s->memory < 1024ULL * 1024)
 		return err_set(e, "domain xml: invalid cpus or memory");
 	if (doc_open(&d, e) < 0)
 		return -1;
@@ -324,7 +324,9 @@ int domxml_pool(const char *name, const char *path, char **xml, struct err *e)
 		goto done;
 	if (start(w, "permissions") < 0 || text_el(w, "mode", "0711") < 0 || end(w) < 0)
 		goto done;
-	r = end(w) < 0 || end(w) < 0 ? -1 : 0;
+	if (end(w) < 0) /* target */
+		goto done;
+	r = end(w) < 0 ? -1 : 0; /* pool */
 done:
 	return doc_close(&d, r, "pool", xml, e);
 }

@@ -446,6 +446,7 @@ int virt_dom_state(struct virt *v, const char *name, enum virt_dom_state *st, st
 	virDomainPtr d = virDomainLookupByName(v->conn, name);
 	int state = 0, reason = 0;
 
+	*st = VIRT_DOM_OTHER;
 	if (d == NULL) {
 		if (lv_code() != VIR_ERR_NO_DOMAIN)
 			return err_set(e, "domain %s: %s", name, lv_msg());

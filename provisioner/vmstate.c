@@ -171,6 +171,7 @@ int vmstate_load(const struct vm_paths *p, struct vm_state *s, struct err *e)
 	char *text = NULL;
 	int ret;
 
+	memset(s, 0, sizeof(*s));
 	if (access(p->state, F_OK) < 0)
 		return err_setc(e, EXIT_NOVM, "no VM state in %s (run `inception up` first)", p->dir);
 	if (read_file(p->state, &text, NULL, e) < 0)
