@@ -27,7 +27,14 @@ fi
 run() {
 	[ -d "$SITE_DIR/wp-content" ] || die "$SITE_DIR/wp-content does not exist (is WordPress installed?)"
 	stamp=$(date -u +%Y%m%d-%H%M%S)
-	[ -n "$name" ] || name=inception-$stamp.tar.gz
+	if [ -z "$name" ]; then
+		# One archive per second at most: names sort by time.
+		if [ -e "$BACKUP_DIR/inception-$stamp.tar.gz" ]; then
+			sleep 1
+			stamp=$(date -u +%Y%m%d-%H%M%S)
+		fi
+		name=inception-$stamp.tar.gz
+	fi
 	tmp=$(mktemp -d "$BACKUP_DIR/.work-XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
 	trap 'exit 1' INT TERM
