@@ -494,7 +494,8 @@ static int wait_ssh(struct up *u, struct err *e)
 				return step_fail("boot", t0, e);
 			continue;
 		}
-		if (u->started_now && !u->alive && verdict == BOOT_HUNG &&
+		/* the console log is only on this host: no probe for a remote one */
+		if (u->started_now && u->v.local && !u->alive && verdict == BOOT_HUNG &&
 		    strcmp(u->s.accel, "kvm") == 0 && u->plan.fallback_tcg) {
 			if (fall_back_to_tcg(u, e) < 0)
 				return step_fail("boot", t0, e);
