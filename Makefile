@@ -197,6 +197,7 @@ bonus-wait:
 ## bonus-down: stop and remove every container of the stack and the bonus
 bonus-down:
 	@$(BONUS_COMPOSE) down --remove-orphans
+	@rm -f '$(STACK_UP_STAMP)'
 
 ## bonus-ps / bonus-logs: the same as ps / logs, with the bonus services
 bonus-ps:
@@ -207,6 +208,7 @@ bonus-logs:
 ## bonus-clean: bonus-down, and remove the images of all eight services
 bonus-clean:
 	@$(BONUS_COMPOSE) down --rmi all --remove-orphans
+	@rm -f '$(STACK_STAMP)' '$(STACK_UP_STAMP)'
 
 ## bonus-fclean: bonus-clean, volumes, backups, then fclean (asks unless FORCE=1)
 bonus-fclean:
