@@ -236,7 +236,8 @@ restore:
 	@# The object cache still holds the state before the restore.
 	@$(BONUS_COMPOSE) exec -T redis sh -c \
 		'REDISCLI_AUTH="$$(cat /run/secrets/redis_password)" redis-cli --no-auth-warning FLUSHALL' \
-		>/dev/null && echo "restore: object cache flushed"
+		>/dev/null && echo "restore: object cache flushed" || \
+		echo "restore: redis is not running; the cache flushes itself when it is back" >&2
 # BONUS-SECTION-END
 
 # ---------------------------------------------------------------------------
