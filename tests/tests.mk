@@ -2,7 +2,7 @@
 # (included by the root Makefile).
 
 # Tiers run by `make test`, in this order (fast to slow).
-TEST_TIERS ?= unit stack image vm e2e
+TEST_TIERS ?= unit stack bonus image push agent vm e2e
 FUZZ_SECONDS ?= 60
 
 .PHONY: deps vm vm-destroy test unit stack-test image-test vm-test e2e fuzz fmt lint bench help
@@ -19,7 +19,7 @@ vm: deps build
 vm-destroy: build
 	$(BUILD)/inception destroy
 
-## test: every tier (unit, stack, vm, e2e); ends with "N passed, N failed"
+## test: every tier (unit stack bonus image push agent vm e2e); ends with "N passed, N failed"
 test:
 	@tests/run $(TEST_TIERS)
 
@@ -30,6 +30,18 @@ unit:
 ## stack-test: the Inception stack on a real dockerd
 stack-test:
 	@tests/run stack
+
+## bonus-test: the bonus services (redis, ftp, site, adminer, backup) on a real dockerd
+bonus-test:
+	@tests/run bonus
+
+## push-test: SFTP push against a real sshd on 127.0.0.1
+push-test:
+	@tests/run push
+
+## agent-test: the guest agent inside a Debian 13 root (chroot)
+agent-test:
+	@tests/run agent
 
 ## image-test: build the trixie image (shared with vm-test), downloads from 127.0.0.1
 image-test:
