@@ -5,7 +5,7 @@
 TEST_TIERS ?= unit stack bonus image push agent vm e2e
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps vm vm-destroy test unit stack-test image-test vm-test e2e fuzz fmt lint bench help
+.PHONY: deps vm vm-destroy test unit stack-test bonus-test push-test agent-test image-test vm-test e2e fuzz fmt lint bench help
 
 ## deps: install the Debian packages the host needs (only the missing ones)
 deps:
