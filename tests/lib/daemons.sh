@@ -35,6 +35,14 @@ ensure_dockerd() {
 }
 
 ensure_libvirtd() {
+	# Without udev, /dev/kvm stays root:root 0600; libvirt 9.0 then re-probes
+	# QEMU on every call (minutes per define).  Set what Debian's udev rule
+	# sets, before libvirtd caches its capabilities.
+	if [ -c /dev/kvm ] && [ "$(id -u)" -eq 0 ] && getent group kvm >/dev/null &&
+	   [ "$(stat -c %G:%a /dev/kvm)" != kvm:660 ]; then
+		chgrp kvm /dev/kvm && chmod 0660 /dev/kvm &&
+			echo "# set /dev/kvm to root:kvm 0660 (the udev default)"
+	fi
 	virsh -c qemu:///system version >/dev/null 2>&1 && return 0
 	command -v libvirtd >/dev/null || { echo "libvirtd not installed: run make deps" >&2; return 1; }
 	if [ ! -S /run/libvirt/virtlogd-sock ]; then
