@@ -9,6 +9,7 @@
  *   agent [--json] [--conf FILE] [--set KEY=VALUE]... [--login L] [--tree DIR]
  *         [--only STEP[,STEP...]] [--from STEP] [--force]
  *   agent --version | --help
+ *   agent --has-image NAME:TAG   exit 0 when the Docker engine has the image
  *
  * Settings: see settings.h (default file: agent.conf next to the binary).
  * A lock (STATE_DIR/lock, inherited by the commands the agent runs) keeps
@@ -50,7 +51,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: agent [--json] [--conf FILE] [--set KEY=VALUE]... [--login L] [--tree DIR]\n"
 		"             [--only STEP[,STEP...]] [--from STEP] [--force]\n"
-		"       agent --version\n"
+		"       agent --version | --has-image NAME:TAG (exit 0 if the engine has it)\n"
 		"steps: hosts docker data base make health\n"
 		"settings keys: login domain tree docker_source apt_mirror apt_proxy hosts_file\n"
 		"  cloud_cfg_dir state_file log_dir data_dir cert_container cert_path\n"
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
 		{ "tree", required_argument, NULL, 't' }, { "only", required_argument, NULL, 'o' },
 		{ "from", required_argument, NULL, 'f' }, { "force", no_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },   { "help", no_argument, NULL, 'h' },
+		{ "has-image", required_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct agent a;
@@ -254,6 +256,8 @@ int main(int argc, char **argv)
 				 curl_version_info(CURLVERSION_NOW)->version);
 			return 0;
 		case 'h': usage(stdout); return 0;
+		case 'I': /* a quick question for the provisioner; needs the docker socket */
+			return image_present(optarg) ? 0 : 1;
 		default: usage(stderr); return 2;
 		}
 	}

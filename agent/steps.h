@@ -52,6 +52,9 @@ struct step {
 const struct step *steps_table(void);
 const struct step *step_find(const char *name);
 
+/* 1 when the engine has the image (asked over /run/docker.sock). */
+int image_present(const char *tag);
+
 /* Key of the "make" step: TREE/.inception/tree.digest ("-" if none). */
 void tree_key(const struct settings *s, char *key, size_t n);
 

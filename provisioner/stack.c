@@ -310,17 +310,19 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 				report_now_ms() - t0, msg);
 	}
 
-	/* Does the host-built agent start there?  Is the base image there? */
+	/* Does the host-built agent start there, and has the engine the base
+	 * image?  One question: 0 = both, 1 = the agent runs but no image (or no
+	 * engine yet), anything else = the agent cannot start there. */
 	if (path_join(agent, sizeof(agent), e, "%s/.inception/agent", remote) < 0 ||
 	    shell_quote(agent, q, sizeof(q), e) < 0)
 		goto done;
 	snprintf(cmd, sizeof(cmd),
-		 "%s --version >/dev/null 2>&1; echo agent=$?; "
-		 "sudo -n docker image inspect debian:bookworm >/dev/null 2>&1; echo base=$?",
-		 q);
+		 "sudo -n %s --has-image debian:bookworm >/dev/null 2>&1; echo agent=$?", q);
 	if (remote_capture(s, cmd, &out, &status, e) < 0)
 		goto done;
-	have_base = out && strstr(out, "base=0") != NULL;
+	have_base = out && strstr(out, "agent=0") != NULL;
+	if (out && strstr(out, "agent=1"))
+		strcpy(strstr(out, "agent=1"), "agent=0"); /* runs; the image is just missing */
 	if (out == NULL || strstr(out, "agent=0") == NULL) {
 		char built[PATH_MAX + 64], bq[PATH_MAX + 64], sq[PATH_MAX + 64], script[PATH_MAX + 64];
 
@@ -342,6 +344,13 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 			goto done;
 		}
 		snprintf(agent, sizeof(agent), "%s", built);
+		snprintf(cmd, sizeof(cmd),
+			 "sudo -n %s --has-image debian:bookworm >/dev/null 2>&1; echo agent=$?", bq);
+		free(out);
+		out = NULL;
+		if (remote_capture(s, cmd, &out, &status, e) < 0)
+			goto done;
+		have_base = out && strstr(out, "agent=0") != NULL;
 	}
 	free(out);
 	out = NULL;
