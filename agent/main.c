@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 	static struct agent a;
 	char conf[PATH_MAX] = "", *sets[64];
 	const char *conf_arg = NULL, *only = NULL, *from = NULL, *login = NULL, *tree = NULL;
-	int json = 0, nsets = 0, c, i, run[16], failed = 0, make_cached = 0;
+	int json = 0, nsets = 0, c, i, run[16] = { 0 }, failed = 0, make_cached = 0;
 	const struct step *t = steps_table();
 	struct err e = { .msg = "" };
 	struct sigaction sa;

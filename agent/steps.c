@@ -597,7 +597,7 @@ static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t
 		       struct err *e)
 {
 	char ca[PATH_MAX], dir[SET_STR], *slash;
-	struct health_result r;
+	struct health_result r = { 0 };
 	int i, have_cert = 0;
 
 	snprintf(dir, sizeof(dir), "%s", a->s.state_file);

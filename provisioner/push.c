@@ -271,15 +271,17 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 			return -1;
 		for (i = 0; extra[i]; i++) {
 			char rel[PATH_MAX];
+			const char *base = strrchr(extra[i], '/');
 
+			base = base ? base + 1 : extra[i];
 			if (path_join(p, sizeof(p), e, "%s/%s", src->top, extra[i]) < 0 ||
-			    path_join(rel, sizeof(rel), e, ".inception/agent-src/%s",
-				      strrchr(extra[i], '/') + 1) < 0 ||
+			    path_join(rel, sizeof(rel), e, ".inception/agent-src/%s", base) < 0 ||
 			    add_file(it, p, rel, 0, 0755, e) < 0)
 				return -1;
 		}
 	}
-	qsort(it->v, it->n, sizeof(*it->v), cmp_item);
+	if (it->n > 0)
+		qsort(it->v, it->n, sizeof(*it->v), cmp_item);
 	return 0;
 }
 
@@ -701,8 +703,8 @@ int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 		st->sent++;
 	}
 	/* Files pushed before and gone locally. */
-	for (i = 0; i < (size_t)nold; i++) {
-		struct item key;
+	for (i = 0; old != NULL && i < (size_t)nold; i++) {
+		struct item key = { 0 };
 		char dst[PATH_MAX];
 
 		key.en.path = old[i].path;
