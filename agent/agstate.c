@@ -13,78 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int mkdirs(const char *path, unsigned mode, struct err *e)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return err_set(e, "path too long");
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, (mode_t)mode) < 0 && errno != EEXIST)
-			return err_set(e, "mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, (mode_t)mode) < 0 && errno != EEXIST)
-		return err_set(e, "mkdir %s: %s", tmp, strerror(errno));
-	return 0;
-}
-
-int write_atomic(const char *path, const void *data, size_t len, unsigned mode, long uid,
-		 long gid, struct err *e)
-{
-	char tmp[PATH_MAX];
-	const char *p = data;
-	int fd, rc = -1;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
-		return err_set(e, "path too long: %s", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return err_set(e, "create %s: %s", tmp, strerror(errno));
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			err_set(e, "write %s: %s", tmp, strerror(errno));
-			goto done;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fchmod(fd, (mode_t)mode) < 0 ||
-	    ((uid >= 0 || gid >= 0) && fchown(fd, (uid_t)uid, (gid_t)gid) < 0)) {
-		err_set(e, "chmod/chown %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	if (fsync(fd) < 0) {
-		err_set(e, "fsync %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		err_set(e, "close %s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		err_set(e, "rename %s -> %s: %s", tmp, path, strerror(errno));
-		goto done;
-	}
-	rc = 0;
-done:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
 int agstate_load(struct agstate *s, const char *path, struct err *e)
 {
 	char line[256];
@@ -148,8 +76,8 @@ int agstate_put(struct agstate *s, const char *path, const char *step, const cha
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdirs(dir, 0755, e) < 0)
+		if (mkdir_p(dir, 0755, e) < 0)
 			return -1;
 	}
-	return write_atomic(path, buf, off, 0644, -1, -1, e);
+	return write_file_atomic_owner(path, buf, off, 0644, -1, -1, e);
 }

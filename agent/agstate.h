@@ -12,6 +12,7 @@
 #define INCEPTION_AGENT_AGSTATE_H
 
 #include "err.h"
+#include "util.h"
 
 #define AGSTATE_MAX 16
 
@@ -40,12 +41,7 @@ int agstate_done(const struct agstate *s, const char *step, const char *key);
 int agstate_put(struct agstate *s, const char *path, const char *step, const char *state,
 		const char *key, struct err *e);
 
-/* Writes data to path atomically (temp in the same dir, fsync, rename),
- * with the given mode, owner and group (-1 = leave). */
-int write_atomic(const char *path, const void *data, size_t len, unsigned mode, long uid,
-		 long gid, struct err *e);
-
-/* mkdir -p. */
-int mkdirs(const char *path, unsigned mode, struct err *e);
+/* Atomic writes and mkdir -p come from provisioner/util.h (write_file_atomic_owner,
+ * mkdir_p), shared with the host side. */
 
 #endif

@@ -27,7 +27,7 @@ long ev_now_ms(void)
 void ev_init(int json, const char *log_dir)
 {
 	E.json = json;
-	if (log_dir && mkdirs(log_dir, 0755, NULL) == 0) {
+	if (log_dir && mkdir_p(log_dir, 0755, NULL) == 0) {
 		snprintf(E.log_path, sizeof(E.log_path), "%s/agent.log", log_dir);
 		E.log = fopen(E.log_path, "a");
 	}

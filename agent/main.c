@@ -108,7 +108,7 @@ static int take_lock(const struct settings *s, struct err *e)
 	if (slash == NULL)
 		return err_set(e, "state_file must be an absolute path");
 	*slash = '\0';
-	if (mkdirs(path, 0755, e) < 0)
+	if (mkdir_p(path, 0755, e) < 0)
 		return -1;
 	strcat(path, "/lock");
 	/* Not O_CLOEXEC: the commands we run inherit the lock, so a `make` left

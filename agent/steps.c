@@ -115,7 +115,7 @@ static int edit_hosts_file(const char *path, const char *domain, int must_exist,
 	if (hosts_edit(in, inlen, domain, "127.0.0.1", &out, &outlen, changed, e) < 0)
 		goto done;
 	if (*changed &&
-	    write_atomic(path, out, outlen, st.st_mode & 07777, (long)st.st_uid, (long)st.st_gid,
+	    write_file_atomic_owner(path, out, outlen, st.st_mode & 07777, (long)st.st_uid, (long)st.st_gid,
 			 e) < 0)
 		goto done;
 	rc = 0;
@@ -138,7 +138,7 @@ static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t 
 	struct stat st;
 
 	if (stat(a->s.hosts_file, &st) < 0 && errno == ENOENT) {
-		if (write_atomic(a->s.hosts_file, "", 0, 0644, -1, -1, e) < 0)
+		if (write_file_atomic_owner(a->s.hosts_file, "", 0, 0644, -1, -1, e) < 0)
 			return -1;
 	}
 	if (edit_hosts_file(a->s.hosts_file, a->s.domain, 1, &changed, e) < 0)
@@ -149,12 +149,12 @@ static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t 
 	if (slash && slash != tmpl) {
 		*slash = '\0';
 		if (stat(tmpl, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (mkdirs(a->s.cloud_cfg_dir, 0755, e) < 0)
+			if (mkdir_p(a->s.cloud_cfg_dir, 0755, e) < 0)
 				return -1;
 			snprintf(path, sizeof(path), "%s/99-inception-hosts.cfg", a->s.cloud_cfg_dir);
 			if (read_all(path, &old, &oldlen, NULL) < 0 || oldlen != sizeof(dropin) - 1 ||
 			    memcmp(old, dropin, oldlen) != 0) {
-				if (write_atomic(path, dropin, sizeof(dropin) - 1, 0644, -1, -1, e) < 0) {
+				if (write_file_atomic_owner(path, dropin, sizeof(dropin) - 1, 0644, -1, -1, e) < 0) {
 					free(old);
 					return -1;
 				}
@@ -276,7 +276,7 @@ static int apt_mirror_source(struct agent *a, struct err *e)
 		     "Types: deb\nURIs: %s\nSuites: trixie trixie-updates\nComponents: main\n"
 		     "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
 		     a->s.apt_mirror);
-	return write_atomic("/etc/apt/sources.list.d/inception-mirror.sources", content, (size_t)n,
+	return write_file_atomic_owner("/etc/apt/sources.list.d/inception-mirror.sources", content, (size_t)n,
 			    0644, -1, -1, e);
 }
 
@@ -344,14 +344,14 @@ static int docker_repo(struct agent *a, struct err *e)
 		err_wrap(e, "%s", key_url);
 		goto done;
 	}
-	if (mkdirs("/etc/apt/keyrings", 0755, e) < 0 ||
-	    write_atomic(key_path, m.p, m.n, 0644, -1, -1, e) < 0)
+	if (mkdir_p("/etc/apt/keyrings", 0755, e) < 0 ||
+	    write_file_atomic_owner(key_path, m.p, m.n, 0644, -1, -1, e) < 0)
 		goto done;
 	n = snprintf(src, sizeof(src),
 		     "Types: deb\nURIs: https://download.docker.com/linux/debian\n"
 		     "Suites: trixie\nComponents: stable\nSigned-By: %s\n",
 		     key_path);
-	if (write_atomic("/etc/apt/sources.list.d/docker.sources", src, (size_t)n, 0644, -1, -1,
+	if (write_file_atomic_owner("/etc/apt/sources.list.d/docker.sources", src, (size_t)n, 0644, -1, -1,
 			 e) < 0)
 		goto done;
 	ret = 0;
@@ -448,7 +448,7 @@ static int step_data(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 				return err_set(e, "%s exists and is not a directory", path);
 			continue;
 		}
-		if (mkdirs(path, 0755, e) < 0)
+		if (mkdir_p(path, 0755, e) < 0)
 			return -1;
 		if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
 			return err_set(e, "chown %s: %s", path, strerror(errno));

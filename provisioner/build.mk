@@ -30,7 +30,7 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 PROV_SRCS   := $(wildcard provisioner/*.c)
 PROV_LIB    := $(filter-out provisioner/main.c,$(PROV_SRCS))
 # The agent reuses the provisioner's error type (err.c) and nothing else.
-AGENT_SRCS  := $(wildcard agent/*.c) provisioner/err.c
+AGENT_SRCS  := $(wildcard agent/*.c) provisioner/err.c provisioner/util.c
 AGENT_LIB   := $(filter-out agent/main.c,$(AGENT_SRCS))
 UNIT_PROV   := $(wildcard tests/unit/test_*.c)
 UNIT_AGENT  := $(wildcard tests/unit/agent_test_*.c)

@@ -264,7 +264,8 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 	if (src->agent_conf && add_mem(it, src->agent_conf, ".inception/agent.conf", 0644, e) < 0)
 		return -1;
 	if (src->with_agent_src) {
-		static const char *const extra[] = { "provisioner/err.c", "provisioner/err.h", NULL };
+		static const char *const extra[] = { "provisioner/err.c", "provisioner/err.h",
+						     "provisioner/util.c", "provisioner/util.h", NULL };
 
 		if (path_join(p, sizeof(p), e, "%s/agent", src->top) < 0 ||
 		    add_tree(it, p, ".inception/agent-src", NULL, e) < 0)

@@ -50,6 +50,12 @@ int mkdir_p(const char *path, mode_t mode, struct err *e)
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      struct err *e)
 {
+	return write_file_atomic_owner(path, data, len, mode, -1, -1, e);
+}
+
+int write_file_atomic_owner(const char *path, const void *data, size_t len, mode_t mode,
+			    long uid, long gid, struct err *e)
+{
 	char tmp[PATH_MAX];
 	const char *p = data;
 	int fd = -1, ret = -1;
@@ -59,8 +65,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		return err_set(e, "create %s: %s", tmp, strerror(errno));
-	if (fchmod(fd, mode) < 0) {
-		err_set(e, "chmod %s: %s", tmp, strerror(errno));
+	if (fchmod(fd, mode) < 0 ||
+	    ((uid >= 0 || gid >= 0) && fchown(fd, (uid_t)uid, (gid_t)gid) < 0)) {
+		err_set(e, "chmod/chown %s: %s", tmp, strerror(errno));
 		goto done;
 	}
 	while (len > 0) {

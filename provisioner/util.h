@@ -18,6 +18,11 @@ int mkdir_p(const char *path, mode_t mode, struct err *e);
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      struct err *e);
 
+/* The same, and the new file gets owner uid/gid (-1 = unchanged) before it
+ * replaces the old one. */
+int write_file_atomic_owner(const char *path, const void *data, size_t len, mode_t mode,
+			    long uid, long gid, struct err *e);
+
 /* Reads a whole file (NUL-terminated; *len without the NUL). Caller frees. */
 int read_file(const char *path, char **data, size_t *len, struct err *e);
 
