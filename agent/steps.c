@@ -25,51 +25,6 @@
 
 #define MAX_FILE (64u << 20)
 
-static int read_all(const char *path, char **data, size_t *len, struct err *e)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (f == NULL)
-		return err_set(e, "read %s: %s", path, strerror(errno));
-	for (;;) {
-		size_t r;
-
-		if (n + 4096 + 1 > cap) {
-			char *p;
-
-			cap = cap ? cap * 2 : 8192;
-			if (cap > MAX_FILE + 8192u) {
-				free(buf);
-				fclose(f);
-				return err_set(e, "%s: larger than %u MiB", path, MAX_FILE >> 20);
-			}
-			p = realloc(buf, cap);
-			if (p == NULL) {
-				free(buf);
-				fclose(f);
-				return err_set(e, "out of memory");
-			}
-			buf = p;
-		}
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return err_set(e, "read %s: %s", path, strerror(errno));
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*data = buf;
-	*len = n;
-	return 0;
-}
-
 /* Runs a command with output to the step's log and progress events. */
 static void on_progress(const char *line, void *arg)
 {
@@ -110,7 +65,7 @@ static int edit_hosts_file(const char *path, const char *domain, int must_exist,
 			return err_set(e, "stat %s: %s", path, strerror(errno));
 		return 0;
 	}
-	if (read_all(path, &in, &inlen, e) < 0)
+	if (read_file_max(path, &in, &inlen, MAX_FILE, e) < 0)
 		return -1;
 	if (hosts_edit(in, inlen, domain, "127.0.0.1", &out, &outlen, changed, e) < 0)
 		goto done;
@@ -152,7 +107,7 @@ static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t 
 			if (mkdir_p(a->s.cloud_cfg_dir, 0755, e) < 0)
 				return -1;
 			snprintf(path, sizeof(path), "%s/99-inception-hosts.cfg", a->s.cloud_cfg_dir);
-			if (read_all(path, &old, &oldlen, NULL) < 0 || oldlen != sizeof(dropin) - 1 ||
+			if (read_file_max(path, &old, &oldlen, MAX_FILE, NULL) < 0 || oldlen != sizeof(dropin) - 1 ||
 			    memcmp(old, dropin, oldlen) != 0) {
 				if (write_file_atomic_owner(path, dropin, sizeof(dropin) - 1, 0644, -1, -1, e) < 0) {
 					free(old);
@@ -264,7 +219,7 @@ static int apt_mirror_source(struct agent *a, struct err *e)
 		size_t len;
 		int has;
 
-		if (read_all(lists[i], &data, &len, NULL) < 0)
+		if (read_file_max(lists[i], &data, &len, MAX_FILE, NULL) < 0)
 			continue;
 		has = strstr(data, a->s.apt_mirror) != NULL;
 		free(data);
@@ -532,7 +487,7 @@ void tree_key(const struct settings *s, char *key, size_t n)
 
 	snprintf(key, n, "-");
 	snprintf(path, sizeof(path), "%s/.inception/tree.digest", s->tree);
-	if (read_all(path, &data, &len, NULL) < 0)
+	if (read_file_max(path, &data, &len, MAX_FILE, NULL) < 0)
 		return;
 	for (i = 0; i < len && i + 1 < n; i++) {
 		char c = data[i];

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,11 @@ done:
 
 int read_file(const char *path, char **data, size_t *len, struct err *e)
 {
+	return read_file_max(path, data, len, SIZE_MAX, e);
+}
+
+int read_file_max(const char *path, char **data, size_t *len, size_t max, struct err *e)
+{
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
@@ -129,6 +135,11 @@ int read_file(const char *path, char **data, size_t *len, struct err *e)
 		n += r;
 		if (r == 0)
 			break;
+		if (n > max) {
+			free(buf);
+			fclose(f);
+			return err_set(e, "%s: larger than %zu bytes", path, max);
+		}
 	}
 	if (ferror(f)) {
 		free(buf);

@@ -26,6 +26,9 @@ int write_file_atomic_owner(const char *path, const void *data, size_t len, mode
 /* Reads a whole file (NUL-terminated; *len without the NUL). Caller frees. */
 int read_file(const char *path, char **data, size_t *len, struct err *e);
 
+/* The same, refusing files larger than max bytes. */
+int read_file_max(const char *path, char **data, size_t *len, size_t max, struct err *e);
+
 /* $XDG_STATE_HOME/inception[/sub], $XDG_CACHE_HOME/inception[/sub],
  * $XDG_CONFIG_HOME/inception (with the usual ~/.local/state, ~/.cache,
  * ~/.config fallbacks).  sub may be NULL. */
