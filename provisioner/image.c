@@ -68,18 +68,6 @@ static int hexval(int ch)
 	return -1;
 }
 
-static void to_hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int image_cache_dir(char *buf, size_t n, struct err *e)
 {
 	const char *env = getenv("INCEPTION_IMAGE_CACHE");
@@ -238,7 +226,7 @@ static int sha_file(const char *path, const EVP_MD *md, const char *progress, ch
 		err_set(e, "digest of %s failed", path);
 		goto done;
 	}
-	to_hex(digest, dlen, hex);
+	hex_encode(digest, dlen, hex);
 	ret = 0;
 done:
 	if (progress)
@@ -560,7 +548,7 @@ static int fetch_verify(const char *dir, const struct config *c, const char *exp
 		unsigned int dl = 0;
 
 		EVP_Digest(c->image_url, strlen(c->image_url), d, &dl, EVP_sha256(), NULL);
-		to_hex(d, 16, key);
+		hex_encode(d, 16, key);
 		if (path_join(part, sizeof(part), e, "%s/url-%s.qcow2.part", dir, key) < 0)
 			return -1;
 	}
@@ -778,7 +766,7 @@ static int build_name(const char *suite, const char *mirror, char *name, size_t 
 	free(text);
 	if (!ok)
 		return err_set(e, "digest of the build inputs failed");
-	to_hex(d, 8, hex);
+	hex_encode(d, 8, hex);
 	return path_join(name, n, e, "build-%s-%s.qcow2", suite, hex);
 }
 

@@ -41,18 +41,6 @@ struct items {
 	size_t n, cap;
 };
 
-static void hex(const unsigned char *md, unsigned n, char *out)
-{
-	static const char h[] = "0123456789abcdef";
-	unsigned i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = h[md[i] >> 4];
-		out[2 * i + 1] = h[md[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int digest_file(const char *path, char out[65], struct err *e)
 {
 	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
@@ -72,7 +60,7 @@ static int digest_file(const char *path, char out[65], struct err *e)
 		goto done;
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	hex(md, mdlen, out);
+	hex_encode(md, mdlen, out);
 	rc = 0;
 done:
 	if (fd >= 0)
@@ -87,7 +75,7 @@ static void digest_mem(const void *p, size_t n, char out[65])
 	unsigned int mdlen = 0;
 
 	EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
-	hex(md, mdlen, out);
+	hex_encode(md, mdlen, out);
 }
 
 static struct item *items_add(struct items *it, const char *rel, struct err *e)
@@ -396,7 +384,7 @@ void push_tree_digest(const struct push_entry *v, size_t n, char out[65])
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
-	hex(md, mdlen, out);
+	hex_encode(md, mdlen, out);
 }
 
 /* -------------------------------------------------------------------- sftp */
