@@ -9,9 +9,15 @@
 #include "hostsfile.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#define HOSTS_MAX (64u << 20)
 
 struct buf {
 	char *p;
@@ -135,12 +141,12 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip, cha
 	struct buf b = { 0 };
 	struct field *f = NULL;
 	const char *eol = "\n", *nl;
-	size_t pos = 0, name_n = strlen(name), ip_n = strlen(ip);
+	size_t pos = 0, name_n = strlen(name), ip_n = ip ? strlen(ip) : 0;
 	int found = 0, rc = -1;
 
 	if (!hosts_name_valid(name))
 		return err_set(e, "invalid host name \"%s\"", name);
-	if (!ip_valid(ip))
+	if (ip && !ip_valid(ip))
 		return err_set(e, "invalid address \"%s\"", ip);
 	f = malloc(MAX_FIELDS * sizeof(*f));
 	if (f == NULL)
@@ -175,7 +181,7 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip, cha
 			buf_add(&b, line, full_n);
 			continue;
 		}
-		if (!found && field_is(&f[0], ip, ip_n) && f[0].n == ip_n &&
+		if (ip && !found && field_is(&f[0], ip, ip_n) && f[0].n == ip_n &&
 		    memcmp(f[0].p, ip, ip_n) == 0) {
 			found = 1;
 			buf_add(&b, line, full_n);
@@ -208,7 +214,7 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip, cha
 			buf_str(&b, *line_eol ? line_eol : eol);
 		}
 	}
-	if (!found) {
+	if (ip && !found) {
 		if (b.len > 0 && b.p[b.len - 1] != '\n')
 			buf_str(&b, eol);
 		buf_str(&b, ip);
@@ -228,5 +234,33 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip, cha
 done:
 	free(b.p);
 	free(f);
+	return rc;
+}
+
+int hosts_edit_file(const char *path, const char *name, const char *ip, int must_exist,
+		    int *changed, struct err *e)
+{
+	char *in = NULL, *out = NULL;
+	size_t inlen = 0, outlen = 0;
+	struct stat st;
+	int rc = -1;
+
+	*changed = 0;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT || must_exist)
+			return err_set(e, "stat %s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (read_file_max(path, &in, &inlen, HOSTS_MAX, e) < 0)
+		return -1;
+	if (hosts_edit(in, inlen, name, ip, &out, &outlen, changed, e) < 0)
+		goto done;
+	if (*changed && write_file_atomic_owner(path, out, outlen, st.st_mode & 07777,
+						(long)st.st_uid, (long)st.st_gid, e) < 0)
+		goto done;
+	rc = 0;
+done:
+	free(in);
+	free(out);
 	return rc;
 }

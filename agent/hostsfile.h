@@ -1,14 +1,17 @@
 /*
  * hostsfile.h: the /etc/hosts editor of the agent's "hosts" step.
  *
- * A pure function: the old file's bytes in, the new file's bytes out, so the
- * edge cases are unit-tested and fuzzed without touching a real file.  The
+ * hosts_edit() is a pure function: the old file's bytes in, the new file's
+ * bytes out, so the edge cases are unit-tested and fuzzed without touching a
+ * real file; hosts_edit_file() applies it to a file (the agent's /etc/hosts
+ * in the guest, and the host's with host.map_domain).  The
  * result maps NAME to IP on exactly one line:
  *   - the first line whose address is IP and which lists NAME is kept as it
  *     is (other names on it, spacing, comment and all);
  *   - NAME is removed from every other line (another address, or a second
  *     IP line); a line left with no name is dropped, its comment kept;
  *   - when no line maps NAME to IP, "IP<TAB>NAME" is appended.
+ * With ip NULL, NAME is removed from every line (undoing a mapping).
  * Names compare case-insensitively; text after '#' is never looked at;
  * untouched lines are copied byte for byte.  CRLF files stay CRLF (a
  * rewritten or appended line takes the ending of the file's first line),
@@ -28,8 +31,15 @@ int hosts_name_valid(const char *name);
 
 /* Edits in[0..len) as described above.  On success *out is a malloc'd
  * buffer of *outlen bytes (plus a NUL not counted) and *changed tells
- * whether it differs from in.  -1 for an invalid name or address. */
+ * whether it differs from in.  -1 for an invalid name or address (ip NULL:
+ * remove NAME everywhere). */
 int hosts_edit(const char *in, size_t len, const char *name, const char *ip, char **out,
 	       size_t *outlen, int *changed, struct err *e);
+
+/* The same on a file: read (at most 64 MiB), edited, and written back
+ * atomically with its mode and owner only when it changed.  A missing file
+ * is an error when must_exist, else nothing to do. */
+int hosts_edit_file(const char *path, const char *name, const char *ip, int must_exist,
+		    int *changed, struct err *e);
 
 #endif

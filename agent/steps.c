@@ -51,35 +51,6 @@ static int run_logged(struct agent *a, const char *const argv[], const char *con
 
 /* ------------------------------------------------------------------ hosts */
 
-static int edit_hosts_file(const char *path, const char *domain, int must_exist, int *changed,
-			   struct err *e)
-{
-	char *in = NULL, *out = NULL;
-	size_t inlen = 0, outlen = 0;
-	struct stat st;
-	int rc = -1;
-
-	*changed = 0;
-	if (stat(path, &st) < 0) {
-		if (errno != ENOENT || must_exist)
-			return err_set(e, "stat %s: %s", path, strerror(errno));
-		return 0;
-	}
-	if (read_file_max(path, &in, &inlen, MAX_FILE, e) < 0)
-		return -1;
-	if (hosts_edit(in, inlen, domain, "127.0.0.1", &out, &outlen, changed, e) < 0)
-		goto done;
-	if (*changed &&
-	    write_file_atomic_owner(path, out, outlen, st.st_mode & 07777, (long)st.st_uid, (long)st.st_gid,
-			 e) < 0)
-		goto done;
-	rc = 0;
-done:
-	free(in);
-	free(out);
-	return rc;
-}
-
 static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
 		      struct err *e)
 {
@@ -96,7 +67,7 @@ static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t 
 		if (write_file_atomic_owner(a->s.hosts_file, "", 0, 0644, -1, -1, e) < 0)
 			return -1;
 	}
-	if (edit_hosts_file(a->s.hosts_file, a->s.domain, 1, &changed, e) < 0)
+	if (hosts_edit_file(a->s.hosts_file, a->s.domain, "127.0.0.1", 1, &changed, e) < 0)
 		return -1;
 	/* cloud-init: only where it is installed (its config dir's parent exists). */
 	snprintf(tmpl, sizeof(tmpl), "%s", a->s.cloud_cfg_dir);
@@ -118,7 +89,7 @@ static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t 
 			free(old);
 			if (strlen(tmpl) + 32 < sizeof(tmpl)) {
 				strcat(tmpl, "/templates/hosts.debian.tmpl");
-				if (edit_hosts_file(tmpl, a->s.domain, 0, &tchanged, e) < 0)
+				if (hosts_edit_file(tmpl, a->s.domain, "127.0.0.1", 0, &tchanged, e) < 0)
 					return -1;
 			}
 		}

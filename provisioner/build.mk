@@ -27,7 +27,8 @@ OPT      ?= -O2 -g
 DEPFLAGS  = -MMD -MP
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-PROV_SRCS   := $(wildcard provisioner/*.c)
+# The host's hosts file is edited with the agent's editor (host.map_domain).
+PROV_SRCS   := $(wildcard provisioner/*.c) agent/hostsfile.c
 PROV_LIB    := $(filter-out provisioner/main.c,$(PROV_SRCS))
 # The agent reuses the provisioner's error type (err.c) and nothing else.
 AGENT_SRCS  := $(wildcard agent/*.c) provisioner/err.c provisioner/util.c
@@ -36,7 +37,7 @@ UNIT_PROV   := $(wildcard tests/unit/test_*.c)
 UNIT_AGENT  := $(wildcard tests/unit/agent_test_*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 
-PROV_CFLAGS  = $(WARN) $(DEFS) $(OPT) -Iprovisioner $(call pkgflags,cflags,$(PROV_PKGS))
+PROV_CFLAGS  = $(WARN) $(DEFS) $(OPT) -Iprovisioner -Iagent $(call pkgflags,cflags,$(PROV_PKGS))
 PROV_LIBS    = $(call pkgflags,libs,$(PROV_PKGS))
 AGENT_CFLAGS = $(WARN) $(DEFS) $(OPT) -Iagent -Iprovisioner $(call pkgflags,cflags,$(AGENT_PKGS))
 AGENT_LIBS   = $(call pkgflags,libs,$(AGENT_PKGS))

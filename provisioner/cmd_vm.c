@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "config.h"
 #include "domxml.h"
+#include "hostmap.h"
 #include "image.h"
 #include "keys.h"
 #include "report.h"
@@ -839,11 +840,22 @@ static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
 	struct vm_target t;
 	long t0 = report_now_ms();
 
+	struct vm_state s;
+	char domain[CONFIG_LOGIN_MAX + 8];
+
 	if (vm_up(cli, o, &t, e) < 0)
 		return -1;
 	report_info("VM %s is up: `inception ssh` or `ssh -F %s %s` (%.0fs)", cli->cfg.vm_name,
 		    t.paths.ssh_config, cli->cfg.vm_name, (double)(report_now_ms() - t0) / 1000.0);
-	return up_stack(cli, &t, e);
+	if (up_stack(cli, &t, e) < 0)
+		return -1;
+	if (!cli->cfg.map_domain)
+		return 0;
+	/* the stack's DOMAIN_NAME is LOGIN.42.fr (creds.c) */
+	snprintf(domain, sizeof(domain), "%s.42.fr", cli->cfg.login);
+	if (vmstate_load(&t.paths, &s, e) < 0 || hostmap_apply(&cli->cfg, domain, &s, e) < 0)
+		return -1;
+	return vmstate_save(&t.paths, &s, e);
 }
 
 int cmd_up(struct cli *cli, int argc, char **argv, struct err *e)
@@ -852,7 +864,7 @@ int cmd_up(struct cli *cli, int argc, char **argv, struct err *e)
 	struct vm_paths p;
 	int lock = -1, ret;
 
-	if (parse_up_opts(cli, argc, argv, &o, e) < 0)
+	if (parse_up_opts(cli, argc, argv, &o, e) < 0 || hostmap_precheck(&cli->cfg, e) < 0)
 		return -1;
 	if (vm_paths(cli->cfg.vm_name, &p, e) < 0 || vm_lock(&p, &lock, e) < 0)
 		return -1;
@@ -1163,7 +1175,8 @@ static int destroy_one(const struct config *cfg, const char *name, struct err *e
 			}
 		}
 	}
-	if (remove_state_dir(p.dir, e) < 0)
+	/* the hosts line goes before the state that says it was ours */
+	if ((have_state && hostmap_undo(&s, e) < 0) || remove_state_dir(p.dir, e) < 0)
 		goto fail;
 	step_end_ok("destroy", t0, users ? "domain, volumes and state removed (base volume kept: in use)"
 					 : "domain, volumes and state removed");
@@ -1231,7 +1244,7 @@ int cmd_rebuild(struct cli *cli, int argc, char **argv, struct err *e)
 	struct vm_paths p;
 	int lock = -1, ret;
 
-	if (parse_up_opts(cli, argc, argv, &o, e) < 0)
+	if (parse_up_opts(cli, argc, argv, &o, e) < 0 || hostmap_precheck(&cli->cfg, e) < 0)
 		return -1;
 	if (destroy_one(&cli->cfg, cli->cfg.vm_name, e) < 0)
 		return -1;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -35,7 +36,8 @@
 #define GiB (MiB * 1024)
 #define TiB (GiB * 1024)
 
-enum ktype { T_STR, T_LOGIN, T_NAME, T_INT, T_SIZE, T_URL, T_SUITE, T_URI, T_ENUM, T_FWD, T_PATH };
+enum ktype { T_STR, T_LOGIN, T_NAME, T_INT, T_SIZE, T_URL, T_SUITE, T_URI, T_ENUM, T_FWD, T_PATH,
+	     T_BOOL };
 
 struct key {
 	const char *name;  /* YAML path */
@@ -83,6 +85,10 @@ static const struct key KEYS[] = {
 	  "debian (Debian's packages) or docker (Docker's apt repository)" },
 	{ "push.dir", "push-dir", T_PATH, OFF(remote_dir), 0, 0, NULL,
 	  "where the tree goes in the guest (default /home/LOGIN/inception)" },
+	{ "host.map_domain", "map-domain", T_BOOL, OFF(map_domain), 0, 0, NULL,
+	  "true: map LOGIN.42.fr to the VM in host.hosts_file (needs root; destroy undoes it)" },
+	{ "host.hosts_file", "hosts-file", T_PATH, OFF(hosts_file), 0, 0, NULL,
+	  "the host's hosts file host.map_domain edits" },
 	{ "timeouts.ssh", "ssh-timeout", T_INT, OFF(ssh_timeout), 10, 7200, NULL,
 	  "seconds to wait for SSH after boot" },
 	{ "timeouts.cloud_init", "cloud-init-timeout", T_INT, OFF(cloud_init_timeout), 10, 7200,
@@ -413,6 +419,8 @@ void config_defaults(struct config *c)
 	c->apt_proxy = NULL;
 	c->docker_source = DOCKER_DEBIAN;
 	c->remote_dir = NULL;
+	c->map_domain = 0;
+	c->hosts_file = strdup("/etc/hosts");
 	c->ssh_timeout = 600;
 	c->cloud_init_timeout = 900;
 	c->agent_timeout = 3600;
@@ -585,6 +593,23 @@ static int set_value(struct config *c, const struct key *k, const char *v, bool 
 			return -1;
 		*(uint64_t *)(void *)((char *)c + k->off) = sz;
 		return 0;
+	case T_BOOL: {
+		static const char *const yes[] = { "true", "yes", "on", NULL };
+		static const char *const no[] = { "false", "no", "off", NULL };
+		int i;
+
+		for (i = 0; yes[i]; i++)
+			if (strcasecmp(v, yes[i]) == 0) {
+				*(int *)(void *)((char *)c + k->off) = 1;
+				return 0;
+			}
+		for (i = 0; no[i]; i++)
+			if (strcasecmp(v, no[i]) == 0) {
+				*(int *)(void *)((char *)c + k->off) = 0;
+				return 0;
+			}
+		return err_set(e, "expected true or false, got \"%s\"", v);
+	}
 	case T_ENUM: {
 		int i;
 		char list[128] = "";
@@ -1010,6 +1035,10 @@ int config_format(const struct config *c, const char *key, char *buf, size_t n)
 		break;
 	case T_ENUM:
 		snprintf(buf, n, "%s", k->choices[*(const int *)(const void *)((const char *)c + k->off)]);
+		break;
+	case T_BOOL:
+		snprintf(buf, n, "%s", *(const int *)(const void *)((const char *)c + k->off) ? "true"
+											    : "false");
 		break;
 	case T_FWD:
 		for (i = 0; i < c->nforwards && used < n; i++)

@@ -53,6 +53,8 @@ struct vm_state {
 	char accel[8];        /* domain type that booted: "qemu" or "kvm" */
 	char forwards[512];   /* "127.0.0.1:2222->22 ..." for status */
 	char phase[16];       /* created, booting, ready, down */
+	char hosts_file[256]; /* host.map_domain: the hosts file `up` added a line to */
+	char hosts_name[160]; /* ... and the name it mapped (destroy removes it) */
 };
 
 /* Loads the state file; a missing file is -1 with e->code EXIT_NOVM. */

@@ -224,6 +224,38 @@ static void test_invalid_input(void **state)
 	assert_null(out);
 }
 
+/* ip NULL: the mapping is undone, every other byte kept. */
+static void check_remove(const char *in, size_t inlen, const char *want, size_t wantlen,
+			 int want_changed)
+{
+	struct err e = { .msg = "" };
+	char *out = NULL;
+	size_t outlen = 0;
+	int changed = -1;
+
+	assert_int_equal(hosts_edit(in, inlen, NAME, NULL, &out, &outlen, &changed, &e), 0);
+	assert_int_equal(outlen, wantlen);
+	assert_memory_equal(out, want, wantlen);
+	assert_int_equal(changed, want_changed);
+	free(out);
+}
+
+#define REMOVE(in, want, ch) check_remove(in, sizeof(in) - 1, want, sizeof(want) - 1, ch)
+
+static void test_remove(void **state)
+{
+	(void)state;
+	/* what the add made is taken away again, byte for byte */
+	REMOVE("127.0.0.1\tlocalhost\n127.0.0.1\t" NAME "\n", "127.0.0.1\tlocalhost\n", 1);
+	/* an alias goes, the rest of its line stays */
+	REMOVE("10.0.0.5 web " NAME " # lab\n", "10.0.0.5\tweb # lab\n", 1);
+	/* nothing to remove: unchanged, no newline added */
+	REMOVE("127.0.0.1 localhost", "127.0.0.1 localhost", 0);
+	REMOVE("", "", 0);
+	/* every line that has it, CRLF kept */
+	REMOVE("127.0.0.1 " NAME "\r\n::1 " NAME "\r\n", "", 1);
+}
+
 static void test_name_valid(void **state)
 {
 	(void)state;
@@ -261,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_huge_file),
 		cmocka_unit_test(test_many_fields_line),
 		cmocka_unit_test(test_invalid_input),
+		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_name_valid),
 	};
 

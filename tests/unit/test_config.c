@@ -347,6 +347,24 @@ static void test_push_dir_relative(void **state)
 		   "t.yaml:2:8: push.dir: \"inception\" is not an absolute path");
 }
 
+static void test_bool(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(C.map_domain, 0);
+	assert_string_equal(C.hosts_file, "/etc/hosts");
+	assert_int_equal(load("host:\n  map_domain: yes\n  hosts_file: /tmp/hosts\n"), 0);
+	assert_int_equal(C.map_domain, 1);
+	assert_string_equal(C.hosts_file, "/tmp/hosts");
+	assert_int_equal(config_format(&C, "host.map_domain", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "true");
+	assert_int_equal(config_set(&C, "host.map_domain", "False", "--map-domain", &E), 0);
+	assert_int_equal(C.map_domain, 0);
+	EXPECT_ERR("host:\n  map_domain: 1\n",
+		   "t.yaml:2:15: host.map_domain: expected true or false, got \"1\"");
+}
+
 static void test_validate_needs_ssh_forward(void **state)
 {
 	(void)state;
@@ -458,7 +476,7 @@ int main(void)
 		T(test_yaml_syntax_error), T(test_yaml_tab_indent), T(test_two_documents),
 		T(test_enum_bad), T(test_forward_bad), T(test_forward_specs),
 		T(test_image_url_and_build_exclusive), T(test_suite_bad), T(test_uri_bad),
-		T(test_vm_name_bad), T(test_push_dir_relative), T(test_validate_needs_ssh_forward),
+		T(test_vm_name_bad), T(test_push_dir_relative), T(test_bool), T(test_validate_needs_ssh_forward),
 		T(test_validate_duplicate_host_port), T(test_precedence), T(test_env_error),
 		T(test_flag_error_and_repeat), T(test_build_overrides_default_url),
 		T(test_missing_file), T(test_nul_in_value), T(test_non_scalar_key),
