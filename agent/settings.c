@@ -20,6 +20,7 @@ void settings_defaults(struct settings *s)
 	snprintf(s->state_file, sizeof(s->state_file), "/var/lib/inception/state");
 	snprintf(s->log_dir, sizeof(s->log_dir), "/var/log/inception");
 	snprintf(s->cert_container, sizeof(s->cert_container), "nginx");
+	snprintf(s->stack_containers, sizeof(s->stack_containers), "nginx,wordpress,mariadb");
 	s->health_tries = 30;
 	s->health_wait = 2;
 	s->health_port = 443;
@@ -36,7 +37,7 @@ static const struct key keys[] = {
 	STR(login),	     STR(domain),	 STR(tree),	  STR(docker_source),
 	STR(apt_mirror),     STR(apt_proxy),	 STR(hosts_file), STR(cloud_cfg_dir),
 	STR(state_file),     STR(log_dir),	 STR(data_dir),	  STR(cert_container),
-	STR(cert_path),	     STR(cert_file),	 INT(health_tries), INT(health_wait), INT(health_port),
+	STR(cert_path),	     STR(cert_file),	 STR(stack_containers),	 INT(health_tries), INT(health_wait), INT(health_port),
 };
 
 int settings_set(struct settings *s, const char *kv, struct err *e)

@@ -21,6 +21,9 @@
  *   cert_container  container holding the stack's certificate, default nginx
  *   cert_path       its path there, default /etc/nginx/ssl/inception.crt (nginx entrypoint)
  *   cert_file       a local CA/certificate file to use instead (tests)
+ *   stack_containers  comma-separated containers that must run healthy for
+ *                   an unchanged tree to skip make, default
+ *                   nginx,wordpress,mariadb (empty: the tree alone decides)
  *   health_tries    attempts of the health check, default 30
  *   health_wait     seconds between attempts, default 2
  *   health_port     default 443
@@ -47,6 +50,7 @@ struct settings {
 	char cert_container[64];
 	char cert_path[SET_STR];
 	char cert_file[SET_STR];
+	char stack_containers[SET_STR];
 	int health_tries;
 	int health_wait;
 	int health_port;

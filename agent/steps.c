@@ -4,6 +4,7 @@
 #include "steps.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -151,7 +152,25 @@ static int user_in_group(const char *user, const char *group)
 	return 0;
 }
 
-/* apt-get with the configured proxy. */
+/* 1 when a dpkg run was cut short (an interrupted `up`): its journal in
+ * /var/lib/dpkg/updates is not empty, and apt refuses to install until
+ * `dpkg --configure -a` has finished the job. */
+static int dpkg_interrupted(void)
+{
+	DIR *d = opendir("/var/lib/dpkg/updates");
+	struct dirent *de;
+	int found = 0;
+
+	if (d == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL)
+		found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return found;
+}
+
+/* apt-get with the configured proxy; waits for another apt/dpkg to let go
+ * of its lock, and first finishes a dpkg run that was interrupted. */
 static int apt(struct agent *a, const char *const *args, struct err *e)
 {
 	static const char *const env[] = { "DEBIAN_FRONTEND=noninteractive",
@@ -160,8 +179,18 @@ static int apt(struct agent *a, const char *const *args, struct err *e)
 	char proxy[SET_STR + 32];
 	int i = 0, j;
 
+	if (dpkg_interrupted()) {
+		static const char *const fix[] = { "dpkg", "--force-confold", "--configure", "-a",
+						   NULL };
+
+		ev_log("apt: a dpkg run was interrupted: dpkg --configure -a first");
+		if (run_logged(a, fix, env, 1800, e) < 0)
+			return err_wrap(e, "finishing an interrupted dpkg run");
+	}
 	argv[i++] = "apt-get";
 	argv[i++] = "-q";
+	argv[i++] = "-o";
+	argv[i++] = "DPkg::Lock::Timeout=300";
 	argv[i++] = "-o";
 	argv[i++] = "Dpkg::Options::=--force-confold";
 	if (a->s.apt_proxy[0]) {
@@ -387,30 +416,83 @@ static int step_data(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 
 /* ------------------------------------------------------------------- base */
 
-/* Asks the engine itself over /run/docker.sock (GET /images/TAG/json):
- * one HTTP request instead of starting the docker CLI, which takes seconds
- * in a TCG guest.  0 when absent or when the engine does not answer. */
-int image_present(const char *tag)
+/* One GET to the engine over /run/docker.sock, the body kept in *m when m
+ * is not NULL: asking dockerd itself takes milliseconds, where starting the
+ * docker CLI takes seconds in a TCG guest.  The HTTP status, 0 when the
+ * engine does not answer. */
+static long docker_get(const char *path, struct mem *m)
 {
 	char url[512], errbuf[CURL_ERROR_SIZE];
 	long code = 0;
 	CURL *c;
 
-	if (snprintf(url, sizeof(url), "http://localhost/images/%s/json", tag) >= (int)sizeof(url))
+	if (snprintf(url, sizeof(url), "http://localhost%s", path) >= (int)sizeof(url))
 		return 0;
 	c = curl_easy_init();
 	if (c == NULL)
 		return 0;
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, "/run/docker.sock");
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, m ? mem_write : discard_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, m);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(c);
-	return code == 200;
+	return code;
+}
+
+/* GET /images/TAG/json: 1 when the engine has the image. */
+int image_present(const char *tag)
+{
+	char path[300];
+
+	if (snprintf(path, sizeof(path), "/images/%s/json", tag) >= (int)sizeof(path))
+		return 0;
+	return docker_get(path, NULL) == 200;
+}
+
+/* GET /containers/NAME/json: 1 when it runs and, if it has a health check,
+ * is healthy.  The engine writes compact JSON ("Running":true,
+ * "Health":{"Status":"healthy",...}), so looking for those is enough. */
+static int container_healthy(const char *name)
+{
+	struct mem m = { 0 };
+	char path[128];
+	int ok = 0;
+
+	if (snprintf(path, sizeof(path), "/containers/%s/json", name) < (int)sizeof(path) &&
+	    docker_get(path, &m) == 200 && m.p && strstr(m.p, "\"Running\":true")) {
+		const char *h = strstr(m.p, "\"Health\":{\"Status\":\"");
+
+		ok = h == NULL || strncmp(h + 20, "healthy\"", 8) == 0;
+	}
+	free(m.p);
+	return ok;
+}
+
+/* The first of the comma-separated containers that is not running healthy
+ * (copied into buf), or NULL when all are (or the list is empty). */
+static const char *first_unhealthy(const char *list, char *buf, size_t n)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len > 0 && len < n) {
+			memcpy(buf, p, len);
+			buf[len] = '\0';
+			if (!container_healthy(buf))
+				return buf;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return NULL;
 }
 
 static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
@@ -479,11 +561,19 @@ static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 	const char *argv[] = { "make", "-C", a->s.tree, NULL };
 	char key[80];
 
+	char sick[64];
+
 	tree_key(&a->s, key, sizeof(key));
 	if (!a->force && strcmp(key, "-") != 0 && agstate_done(&a->st, "make", key)) {
-		*oc = STEP_CACHED;
-		snprintf(msg, n, "tree unchanged since the last make (%.12s)", key);
-		return 0;
+		/* the same tree, but the stack may have been stopped since */
+		if (first_unhealthy(a->s.stack_containers, sick, sizeof(sick)) == NULL) {
+			*oc = STEP_CACHED;
+			snprintf(msg, n, "tree unchanged since the last make (%.12s), stack healthy",
+				 key);
+			return 0;
+		}
+		ev_log("make: tree unchanged, but container %s is not running healthy: make again",
+		       sick);
 	}
 	if (access("/usr/bin/make", X_OK) != 0) {
 		static const char *const inst[] = { "install", "-y", "--no-install-recommends", "make",

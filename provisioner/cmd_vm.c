@@ -430,8 +430,9 @@ static int fall_back_to_tcg(struct up *u, struct err *e)
 	return start_domain(u, e);
 }
 
-/* One login and `true`: 1 ok, 0 not yet, -1 hard error (host key). */
-static int ssh_probe(struct up *u, struct err *e)
+/* One login and `true`: 1 ok, 0 not yet, -1 hard error (host key).  With
+ * keep, a session that worked is handed over in *keep instead of closed. */
+static int ssh_probe(struct up *u, ssh_session *keep, struct err *e)
 {
 	struct vm_target t;
 	ssh_session s = NULL;
@@ -449,7 +450,10 @@ static int ssh_probe(struct up *u, struct err *e)
 	}
 	if (sshc_exec_deadline(s, "true", NULL, NULL, NULL, &status, report_now_ms() + 15000, &pe) < 0)
 		status = -1;
-	sshc_close(s);
+	if (keep && status == 0)
+		*keep = s;
+	else
+		sshc_close(s);
 	return status == 0;
 }
 
@@ -510,7 +514,7 @@ static int wait_ssh(struct up *u, struct err *e)
 			int r;
 
 			last_try = now;
-			r = ssh_probe(u, e);
+			r = ssh_probe(u, NULL, e);
 			if (r < 0)
 				return step_fail("boot", t0, e);
 			good = r ? good + 1 : 0;
@@ -748,11 +752,16 @@ int vm_up(struct cli *cli, const struct vm_up_opts *o, struct vm_target *t, stru
 		/* already up: check it answers, without the boot watch */
 		t0 = report_now_ms();
 		report_step_begin("vm", "already running: checking SSH");
-		if (ssh_probe(&u, e) == 1) {
+		ssh_session live = NULL;
+
+		if (ssh_probe(&u, &live, e) == 1) {
 			step_end_ok("vm", t0, "running, SSH answers with the pinned host key");
-			if (vm_write_ssh_files(&u.p, &u.s, u.cfg->vm_name, e) < 0)
+			if (vm_write_ssh_files(&u.p, &u.s, u.cfg->vm_name, e) < 0) {
+				sshc_close(live);
 				goto done;
+			}
 			vm_target_from(&u.p, &u.s, 10, t);
+			t->live = live; /* the stack half goes on on this session */
 			ret = 0;
 			goto done;
 		}
@@ -842,12 +851,15 @@ static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
 
 	struct vm_state s;
 	char domain[CONFIG_LOGIN_MAX + 8];
+	int ret;
 
 	if (vm_up(cli, o, &t, e) < 0)
 		return -1;
 	report_info("VM %s is up: `inception ssh` or `ssh -F %s %s` (%.0fs)", cli->cfg.vm_name,
 		    t.paths.ssh_config, cli->cfg.vm_name, (double)(report_now_ms() - t0) / 1000.0);
-	if (up_stack(cli, &t, e) < 0)
+	ret = up_stack(cli, &t, e);
+	sshc_close(t.live);
+	if (ret < 0)
 		return -1;
 	if (!cli->cfg.map_domain)
 		return 0;

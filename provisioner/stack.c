@@ -262,7 +262,7 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 	char top[PATH_MAX], agent_bin[PATH_MAX], rbuf[PATH_MAX], conf[2048], agent[PATH_MAX + 64];
 	char q[PATH_MAX + 64], cmd[3 * PATH_MAX], *out = NULL, domain[128];
 	const char *remote;
-	int status = -1, rc = -1, have_base = 0;
+	int status = -1, rc = -1, have_base = 0, own = 1, known = 0;
 	long t0;
 
 	if (stack_find_top(top, sizeof(top), e) < 0 || find_agent(top, agent_bin, sizeof(agent_bin), e) < 0)
@@ -284,8 +284,12 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 	if (creds_ensure(&cli->cfg, top, vt.paths.dir, &cp, e) < 0 ||
 	    agent_conf_text(&cli->cfg, remote, conf, sizeof(conf), e) < 0)
 		return -1;
-	if (sshc_connect(&vt.t, &s, e) < 0)
+	if (vt.live) {
+		s = vt.live; /* up's probe session, still open */
+		own = 0;
+	} else if (sshc_connect(&vt.t, &s, e) < 0) {
 		return -1;
+	}
 
 	t0 = report_now_ms();
 	report_step_begin("push", remote);
@@ -312,10 +316,17 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 
 	/* Does the host-built agent start there, and has the engine the base
 	 * image?  One question: 0 = both, 1 = the agent runs but no image (or no
-	 * engine yet), anything else = the agent cannot start there. */
+	 * engine yet), anything else = the agent cannot start there.  Not asked
+	 * when this very tree (agent included) already ended healthy: the run
+	 * itself checks every step again. */
 	if (path_join(agent, sizeof(agent), e, "%s/.inception/agent", remote) < 0 ||
 	    shell_quote(agent, q, sizeof(q), e) < 0)
 		goto done;
+	known = full && vs.stack_ok[0] && strcmp(vs.stack_ok, ps.tree_digest) == 0;
+	if (known) {
+		have_base = 1;
+		goto run;
+	}
 	snprintf(cmd, sizeof(cmd),
 		 "sudo -n %s --has-image debian:bookworm >/dev/null 2>&1; echo agent=$?", q);
 	if (remote_capture(s, cmd, &out, &status, e) < 0)
@@ -355,6 +366,7 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 	free(out);
 	out = NULL;
 
+run:
 	if (!full) {
 		rc = run_agent_checked(s, agent, "--only make,health", cli->json, e);
 	} else if (have_base) {
@@ -373,6 +385,12 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 			rc = run_agent_checked(s, agent, "--from base", cli->json, e);
 		}
 	}
+	/* the tree (agent included) that last ended healthy, or none */
+	if (strcmp(vs.stack_ok, rc == 0 ? ps.tree_digest : "") != 0) {
+		snprintf(vs.stack_ok, sizeof(vs.stack_ok), "%s", rc == 0 ? ps.tree_digest : "");
+		if (vmstate_save(&vt.paths, &vs, rc == 0 ? e : NULL) < 0 && rc == 0)
+			goto done;
+	}
 	if (rc < 0)
 		goto done;
 
@@ -387,7 +405,8 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 	rc = 0;
 done:
 	free(out);
-	sshc_close(s);
+	if (own)
+		sshc_close(s);
 	return rc;
 }
 

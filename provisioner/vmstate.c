@@ -94,7 +94,7 @@ struct field {
 static const struct field fields[] = {
 	S(uri), S(domain), S(pool), S(base_vol), S(disk_vol), S(seed_vol), S(net), S(network),
 	S(ssh_host), { "ssh_port", offsetof(struct vm_state, ssh_port), 0 }, S(login), S(accel),
-	S(forwards), S(phase), S(hosts_file), S(hosts_name),
+	S(forwards), S(phase), S(hosts_file), S(hosts_name), S(stack_ok),
 };
 #undef S
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))

@@ -55,6 +55,9 @@ struct vm_state {
 	char phase[16];       /* created, booting, ready, down */
 	char hosts_file[256]; /* host.map_domain: the hosts file `up` added a line to */
 	char hosts_name[160]; /* ... and the name it mapped (destroy removes it) */
+	char stack_ok[65];    /* tree digest of the last push whose full agent run
+			       * ended healthy: the same tree again needs no probe
+			       * of the agent and base image before the run */
 };
 
 /* Loads the state file; a missing file is -1 with e->code EXIT_NOVM. */
@@ -71,6 +74,8 @@ struct vm_target {
 	struct vm_paths paths;
 	char host[64];
 	char user[CONFIG_LOGIN_MAX + 1];
+	ssh_session live; /* an open session to it, or NULL (owned by whoever
+			   * filled the target: `up` hands its probe's on) */
 };
 
 /* The SSH target of cfg's VM (from its state file: forwarded port on
