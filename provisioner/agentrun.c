@@ -148,6 +148,8 @@ static void handle_line(struct runstate *rs, const char *line)
 		fputc('\n', stdout);
 		fflush(stdout);
 	}
+	if (strcmp(ev.state, "start") == 0)
+		snprintf(rs->r->last_step, sizeof(rs->r->last_step), "%s", ev.step);
 	if (strcmp(ev.state, "fail") == 0) {
 		snprintf(rs->r->failed_step, sizeof(rs->r->failed_step), "%s", ev.step);
 		snprintf(rs->r->failed_msg, sizeof(rs->r->failed_msg), "%s", ev.msg);
@@ -277,6 +279,11 @@ int agent_run(ssh_session s, const char *agent_path, const char *args, int json,
 			r->failed_step[0] ? " during step " : "", r->failed_step);
 	} else if (r->failed_step[0]) {
 		err_set(e, "step %s failed: %s", r->failed_step, r->failed_msg);
+	} else if (r->exit_status < 0) {
+		/* sshd sent a signal instead of a status: the agent was killed */
+		err_set(e, "the agent in the VM was killed%s%s (no exit status): `inception up` "
+			   "again resumes where it stopped",
+			r->last_step[0] ? " during step " : "", r->last_step);
 	} else {
 		err_set(e, "the agent exited with status %d", r->exit_status);
 	}

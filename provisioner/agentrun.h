@@ -42,6 +42,7 @@ struct agent_result {
 	char failed_step[32];    /* "" when none */
 	char failed_msg[1024];
 	char failed_log[256];    /* the step's log in the guest */
+	char last_step[32];      /* the last step that started */
 	int steps_run;           /* ok events (not cached) */
 	int steps_cached;
 };
