@@ -4,7 +4,8 @@
  * Any bytes are a hosts file.  The editor must not crash or leak, and its
  * result must hold the invariants: exactly one line lists the name (outside
  * comments), with address 127.0.0.1; editing the result again changes
- * nothing.  The checker below re-parses the output independently.
+ * nothing.  Unmapping the result leaves no line with the name, and is
+ * idempotent too.  The checker below re-parses the output independently.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -88,6 +89,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (changed2 || againlen != outlen || memcmp(again, out, outlen) != 0)
 		abort();
 	if (!changed && (outlen != size || memcmp(out, data, size) != 0))
+		abort();
+	free(again);
+	again = NULL;
+	/* unmapping (ip NULL, what destroy does on the host): no line lists
+	 * the name any more, and doing it again changes nothing */
+	if (hosts_edit(out, outlen, NAME, NULL, &again, &againlen, &changed2, &e) < 0)
+		abort();
+	if (count_mappings(again, againlen, &ok_ip) != 0 || !changed2)
+		abort();
+	free(out);
+	out = NULL;
+	if (hosts_edit(again, againlen, NAME, NULL, &out, &outlen, &changed, &e) < 0)
+		abort();
+	if (changed || outlen != againlen || memcmp(out, again, againlen) != 0)
 		abort();
 	free(out);
 	free(again);
