@@ -410,21 +410,22 @@ static int kvm_hang_marker(char *buf, size_t n, struct err *e)
 	return xdg_state_dir(buf, n, "kvm-hangs", e);
 }
 
-static int fall_back_to_tcg(struct up *u, struct err *e)
+/* accel auto, KVM not usable after all (why): the domain is redefined and
+ * started under TCG, and later `auto` runs go straight to TCG. */
+static int fall_back_to_tcg(struct up *u, const char *why, struct err *e)
 {
 	char marker[PATH_MAX];
 
 	report_progress_done();
-	report_warn("KVM: no kernel output on the serial console within %lds; the guest hangs "
-		    "under KVM here. Restarting under TCG (software emulation, slower). "
+	report_warn("KVM: %s. Restarting under TCG (software emulation, slower). "
 		    "Set accel: tcg to skip this probe.",
-		    KVM_PROBE_MS / 1000);
+		    why);
 	if (virt_dom_poweroff(&u->v, u->s.domain, e) < 0 || define_domain(u, "qemu", e) < 0)
 		return -1;
 	u->plan.fallback_tcg = 0;
 	if (kvm_hang_marker(marker, sizeof(marker), e) == 0)
-		write_file_atomic(marker, "kvm hung at boot; delete this file to probe KVM again\n",
-				  54, 0644, e);
+		write_file_atomic(marker, "kvm failed at boot; delete this file to probe KVM again\n",
+				  56, 0644, e);
 	if (vmstate_save(&u->p, &u->s, e) < 0)
 		return -1;
 	return start_domain(u, e);
@@ -502,7 +503,13 @@ static int wait_ssh(struct up *u, struct err *e)
 		/* the console log is only on this host: no probe for a remote one */
 		if (u->started_now && u->v.local && !u->alive && verdict == BOOT_HUNG &&
 		    strcmp(u->s.accel, "kvm") == 0 && u->plan.fallback_tcg) {
-			if (fall_back_to_tcg(u, e) < 0)
+			char why[128];
+
+			snprintf(why, sizeof(why),
+				 "no kernel output on the serial console within %lds; the guest "
+				 "hangs under KVM here",
+				 KVM_PROBE_MS / 1000);
+			if (fall_back_to_tcg(u, why, e) < 0)
 				return step_fail("boot", t0, e);
 			continue;
 		}
@@ -786,8 +793,21 @@ int vm_up(struct cli *cli, const struct vm_up_opts *o, struct vm_target *t, stru
 			if (define_domain(&u, type, e) < 0)
 				goto fail_start;
 		}
-		if (start_domain(&u, e) < 0)
-			goto fail_start;
+		if (start_domain(&u, e) < 0) {
+			char why[ERR_MSG_MAX + 64];
+			const char *nl;
+
+			/* auto: a KVM that refuses to start (here: qemu asserts on
+			 * an MSR) is as good as one that hangs */
+			if (strcmp(u.s.accel, "kvm") != 0 || !u.plan.fallback_tcg)
+				goto fail_start;
+			nl = strchr(e->msg, '\n');
+			snprintf(why, sizeof(why), "the VM does not start under KVM (%.*s)",
+				 nl ? (int)(nl - e->msg) : (int)strlen(e->msg), e->msg);
+			err_clear(e);
+			if (fall_back_to_tcg(&u, why, e) < 0)
+				goto fail_start;
+		}
 		snprintf(u.s.phase, sizeof(u.s.phase), "booting");
 		if (vmstate_save(&u.p, &u.s, e) < 0)
 			goto done;
