@@ -71,8 +71,21 @@ build_from_mirror() {
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	# docker import reads the tar from a pipe; a failing mmdebstrap must not
-	# leave a half image behind, so build to a file first (about 25 s).
-	mmdebstrap --variant=minbase --format=tar --quiet \
+	# leave a half image behind, so build to a file first (about 25 s).  A
+	# mirror hiccup (seen once: "apt download failed") gets apt's retries,
+	# then one more whole attempt.
+	mmdebstrap_tar "$tmp/rootfs.tar" || { log "mmdebstrap failed: trying once more"; mmdebstrap_tar "$tmp/rootfs.tar"; } ||
+		die "mmdebstrap failed"
+	docker import --change 'CMD ["bash"]' \
+		--message "debian $SUITE minbase from $MIRROR" \
+		"$tmp/rootfs.tar" "$TAG" >/dev/null ||
+		die "docker import failed"
+}
+
+mmdebstrap_tar() { # OUT: the minbase rootfs as a tar
+	rm -f "$1"
+	mmdebstrap --variant=minbase --format=tar \
+		--aptopt='Acquire::Retries "5"' \
 		--hook-dir="$hooks" \
 		--dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/doc/*' \
@@ -84,15 +97,10 @@ build_from_mirror() {
 		--customize-hook="cat >\"\$1\"/etc/apt/apt.conf.d/docker-clean <<'APT'
 $APT_CLEAN
 APT" \
-		"$SUITE" "$tmp/rootfs.tar" \
+		"$SUITE" "$1" \
 		"deb $MIRROR $SUITE main" \
 		"deb $MIRROR $SUITE-updates main" \
-		"deb $SECURITY_MIRROR $SUITE-security main" ||
-		die "mmdebstrap failed"
-	docker import --change 'CMD ["bash"]' \
-		--message "debian $SUITE minbase from $MIRROR" \
-		"$tmp/rootfs.tar" "$TAG" >/dev/null ||
-		die "docker import failed"
+		"deb $SECURITY_MIRROR $SUITE-security main"
 }
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers (is dockerd running?)"
