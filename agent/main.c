@@ -98,7 +98,7 @@ static void default_conf(char *buf, size_t n)
 		buf[0] = '\0';
 }
 
-static int take_lock(const struct settings *s, struct err *e)
+static int take_lock(const struct settings *s, int *lock_fd, struct err *e)
 {
 	char path[PATH_MAX], *slash;
 	int fd;
@@ -116,12 +116,14 @@ static int take_lock(const struct settings *s, struct err *e)
 	fd = open(path, O_RDWR | O_CREAT, 0644);
 	if (fd < 0)
 		return err_set(e, "open %s: %s", path, strerror(errno));
+	*lock_fd = fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	ev_log("another agent run (or a command left by one) holds %s: waiting", path);
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR || proc_interrupted) {
 			close(fd);
+			*lock_fd = -1;
 			return err_set(e, "waiting for %s: %s", path,
 				       proc_interrupted ? "interrupted" : strerror(errno));
 		}
@@ -302,7 +304,8 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ev_log("inception-agent %s: login %s, tree %s, docker %s", INCEPTION_VERSION, a.s.login,
 	       a.s.tree, a.s.docker_source);
-	if (take_lock(&a.s, &e) < 0 || agstate_load(&a.st, a.s.state_file, &e) < 0) {
+	a.lock_fd = -1;
+	if (take_lock(&a.s, &a.lock_fd, &e) < 0 || agstate_load(&a.st, a.s.state_file, &e) < 0) {
 		ev_log("%s", e.msg);
 		ev_emit("agent", "fail", -1, e.msg, NULL);
 		return proc_interrupted ? 130 : 1;

@@ -28,6 +28,8 @@ struct proc_opts {
 	char **capture;         /* if not NULL: all output, malloc'd */
 	int timeout_s;          /* 0 = none */
 	const char *cwd;        /* NULL = inherit */
+	int keep_fd;            /* > 2: handed on to the command as fd 3 (the
+				 * agent's lock); every other fd above 2 is closed */
 };
 
 /* Runs argv; returns 0 if it exited 0, else -1 with "NAME exited with

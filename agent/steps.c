@@ -45,7 +45,8 @@ static int run_logged(struct agent *a, const char *const argv[], const char *con
 			       .log_path = a->step_log,
 			       .on_line = on_progress,
 			       .arg = a,
-			       .timeout_s = timeout_s };
+			       .timeout_s = timeout_s,
+			       .keep_fd = a->lock_fd };
 
 	return proc_run(argv, &o, e);
 }

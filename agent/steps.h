@@ -36,6 +36,7 @@ struct agent {
 	const char *step; /* the running step (for its log) */
 	char step_log[512];
 	long last_progress_ms;
+	int lock_fd;      /* the run's lock, inherited by the commands it runs */
 };
 
 enum step_outcome { STEP_OK, STEP_CACHED };
