@@ -30,6 +30,13 @@ LOGIN        := $(or $(shell sed -n 's/^LOGIN=//p' '$(ENV_FILE)' 2>/dev/null),$(
 	(*) echo "$$u" ;; esac))
 endif
 DATA_DIR     ?= /home/$(LOGIN)/data
+# compose runs in srcs/ and would read a relative path from there: make the
+# three paths absolute (relative to where make runs, as a user expects).
+# (Not $(abspath): it would split a path with spaces.)
+absolute = $(if $(filter /%,$(firstword $(1))),$(1),$(CURDIR)/$(1))
+override ENV_FILE    := $(call absolute,$(ENV_FILE))
+override SECRETS_DIR := $(call absolute,$(SECRETS_DIR))
+override DATA_DIR    := $(call absolute,$(DATA_DIR))
 FORCE        ?= 0
 
 STACK_TOOLS  := srcs/requirements/tools
