@@ -22,6 +22,7 @@ extern char **environ;
 static void child(const char *const argv[], const struct proc_opts *o, int wfd)
 {
 	int nullfd = open("/dev/null", O_RDONLY);
+	int keep = o && o->keep_fd > 2 ? o->keep_fd : -1;
 	size_t i;
 
 	setpgid(0, 0);
@@ -29,8 +30,6 @@ static void child(const char *const argv[], const struct proc_opts *o, int wfd)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
-	int keep = o && o->keep_fd > 2 ? o->keep_fd : -1, fd;
-
 	if (nullfd >= 0)
 		dup2(nullfd, 0);
 	dup2(wfd, 1);
@@ -38,11 +37,9 @@ static void child(const char *const argv[], const struct proc_opts *o, int wfd)
 	/* Only 0-2 (and the lock as 3) go on: tools that pass pipes to sh by
 	 * number (mmdebstrap: `cat >&11` through apt) fail in dash once an
 	 * inherited fd pushes their numbers past 9. */
-	if (keep > 3 && dup2(keep, 3) == 3)
-		keep = 3;
-	for (fd = 3; fd < 1024; fd++)
-		if (fd != keep)
-			close(fd);
+	if (keep > 3 && dup2(keep, 3) < 0)
+		keep = -1;
+	closefrom(keep > 2 ? 4 : 3);
 	if (o && o->env)
 		for (i = 0; o->env[i]; i++)
 			putenv((char *)o->env[i]);

@@ -414,6 +414,7 @@ static int kvm_hang_marker(char *buf, size_t n, struct err *e)
  * started under TCG, and later `auto` runs go straight to TCG. */
 static int fall_back_to_tcg(struct up *u, const char *why, struct err *e)
 {
+	static const char note[] = "kvm failed at boot; delete this file to probe KVM again\n";
 	char marker[PATH_MAX];
 
 	report_progress_done();
@@ -424,8 +425,7 @@ static int fall_back_to_tcg(struct up *u, const char *why, struct err *e)
 		return -1;
 	u->plan.fallback_tcg = 0;
 	if (kvm_hang_marker(marker, sizeof(marker), e) == 0)
-		write_file_atomic(marker, "kvm failed at boot; delete this file to probe KVM again\n",
-				  56, 0644, e);
+		write_file_atomic(marker, note, sizeof(note) - 1, 0644, e);
 	if (vmstate_save(&u->p, &u->s, e) < 0)
 		return -1;
 	return start_domain(u, e);
