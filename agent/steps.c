@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -170,6 +171,93 @@ static int dpkg_interrupted(void)
 	return found;
 }
 
+#define DPKG_LOCK_WAIT_S 600
+
+/* The pid holding an fcntl lock on fd, 0 when none, -1 on error. */
+static long lock_holder(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_GETLK, &fl) < 0)
+		return -1;
+	return fl.l_type == F_UNLCK ? 0 : (long)fl.l_pid;
+}
+
+/* Takes dpkg's frontend lock (as apt does) and waits until no dpkg holds
+ * its database lock: a dpkg left running by an interrupted `up` (its apt-get
+ * stopped, the dpkg it started goes on) makes `dpkg --configure -a` fail at
+ * once.  Returns the frontend lock's fd, to close once dpkg has run. */
+static int dpkg_lock_wait(const char *dir, int timeout_s, struct err *e)
+{
+	char front[PATH_MAX], db[PATH_MAX];
+	long start = ev_now_ms(), holder = 0;
+	int ffd, dfd, said = 0, failed = 0;
+
+	snprintf(front, sizeof(front), "%s/lock-frontend", dir);
+	snprintf(db, sizeof(db), "%s/lock", dir);
+	ffd = open(front, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (ffd < 0)
+		return err_set(e, "%s: %s", front, strerror(errno));
+	dfd = open(db, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (dfd < 0) {
+		err_set(e, "%s: %s", db, strerror(errno));
+		close(ffd);
+		return -1;
+	}
+	for (;;) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		const char *busy = NULL;
+
+		if (fcntl(ffd, F_SETLK, &fl) == 0) {
+			holder = lock_holder(dfd);
+			if (holder == 0)
+				break;
+			busy = db;
+			fl.l_type = F_UNLCK;
+			fcntl(ffd, F_SETLK, &fl); /* let the other frontend go first */
+		} else if (errno == EACCES || errno == EAGAIN) {
+			holder = lock_holder(ffd);
+			busy = front;
+			if (holder == 0) /* let go in between: try again */
+				continue;
+		} else {
+			failed = err_set(e, "locking %s: %s", front, strerror(errno));
+			break;
+		}
+		if (holder < 0) {
+			failed = err_set(e, "%s: %s", busy, strerror(errno));
+			break;
+		}
+		if (!said++)
+			ev_log("apt: dpkg is busy (pid %ld holds %s): waiting up to %d s", holder,
+			       busy, timeout_s);
+		if (proc_interrupted) {
+			failed = err_set(e, "interrupted");
+			break;
+		}
+		if (ev_now_ms() - start > timeout_s * 1000L) {
+			failed = err_set(e,
+				"dpkg is still busy after %d s (pid %ld holds %s): let it finish, "
+				"then run up again",
+				timeout_s, holder, busy);
+			break;
+		}
+		{
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = 250000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	close(dfd); /* a lock on the frontend file is kept: only dfd is closed */
+	if (failed) {
+		close(ffd);
+		return -1;
+	}
+	if (said)
+		ev_log("apt: dpkg let go of its lock after %.1f s", (ev_now_ms() - start) / 1000.0);
+	return ffd;
+}
+
 /* apt-get with the configured proxy; waits for another apt/dpkg to let go
  * of its lock, and first finishes a dpkg run that was interrupted. */
 static int apt(struct agent *a, const char *const *args, struct err *e)
@@ -183,15 +271,27 @@ static int apt(struct agent *a, const char *const *args, struct err *e)
 	if (dpkg_interrupted()) {
 		static const char *const fix[] = { "dpkg", "--force-confold", "--configure", "-a",
 						   NULL };
+		static const char *const fixenv[] = { "DEBIAN_FRONTEND=noninteractive",
+						      "APT_LISTCHANGES_FRONTEND=none",
+						      "DPKG_FRONTEND_LOCKED=1", NULL };
+		int ffd = dpkg_lock_wait("/var/lib/dpkg", DPKG_LOCK_WAIT_S, e);
 
-		ev_log("apt: a dpkg run was interrupted: dpkg --configure -a first");
-		if (run_logged(a, fix, env, 1800, e) < 0)
+		if (ffd < 0)
 			return err_wrap(e, "finishing an interrupted dpkg run");
+		/* The dpkg that held the lock may have finished the job. */
+		if (dpkg_interrupted()) {
+			ev_log("apt: a dpkg run was interrupted: dpkg --configure -a first");
+			if (run_logged(a, fix, fixenv, 1800, e) < 0) {
+				close(ffd);
+				return err_wrap(e, "finishing an interrupted dpkg run");
+			}
+		}
+		close(ffd);
 	}
 	argv[i++] = "apt-get";
 	argv[i++] = "-q";
 	argv[i++] = "-o";
-	argv[i++] = "DPkg::Lock::Timeout=300";
+	argv[i++] = "DPkg::Lock::Timeout=600";
 	argv[i++] = "-o";
 	argv[i++] = "Dpkg::Options::=--force-confold";
 	if (a->s.apt_proxy[0]) {
