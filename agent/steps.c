@@ -187,10 +187,10 @@ static long lock_holder(int fd)
  * its database lock: a dpkg left running by an interrupted `up` (its apt-get
  * stopped, the dpkg it started goes on) makes `dpkg --configure -a` fail at
  * once.  Returns the frontend lock's fd, to close once dpkg has run. */
-static int dpkg_lock_wait(const char *dir, int timeout_s, struct err *e)
+static int dpkg_lock_wait(struct agent *a, const char *dir, int timeout_s, struct err *e)
 {
-	char front[PATH_MAX], db[PATH_MAX];
-	long start = ev_now_ms(), holder = 0;
+	char front[PATH_MAX], db[PATH_MAX], msg[PATH_MAX + 96];
+	long start = ev_now_ms(), holder = 0, said_at = 0;
 	int ffd, dfd, said = 0, failed = 0;
 
 	snprintf(front, sizeof(front), "%s/lock-frontend", dir);
@@ -228,9 +228,16 @@ static int dpkg_lock_wait(const char *dir, int timeout_s, struct err *e)
 			failed = err_set(e, "%s: %s", busy, strerror(errno));
 			break;
 		}
-		if (!said++)
-			ev_log("apt: dpkg is busy (pid %ld holds %s): waiting up to %d s", holder,
-			       busy, timeout_s);
+		if (!said || ev_now_ms() - said_at >= 30000) {
+			/* a progress event: the CLI shows it, the wait can be long */
+			snprintf(msg, sizeof(msg),
+				 "dpkg is busy (pid %ld holds %s): waiting, %ld s of %d s", holder,
+				 busy, (ev_now_ms() - start) / 1000, timeout_s);
+			ev_log("apt: %s", msg);
+			ev_emit(a->step, "progress", -1, msg, NULL);
+			said = 1;
+			said_at = ev_now_ms();
+		}
 		if (proc_interrupted) {
 			failed = err_set(e, "interrupted");
 			break;
@@ -274,7 +281,7 @@ static int apt(struct agent *a, const char *const *args, struct err *e)
 		static const char *const fixenv[] = { "DEBIAN_FRONTEND=noninteractive",
 						      "APT_LISTCHANGES_FRONTEND=none",
 						      "DPKG_FRONTEND_LOCKED=1", NULL };
-		int ffd = dpkg_lock_wait("/var/lib/dpkg", DPKG_LOCK_WAIT_S, e);
+		int ffd = dpkg_lock_wait(a, "/var/lib/dpkg", DPKG_LOCK_WAIT_S, e);
 
 		if (ffd < 0)
 			return err_wrap(e, "finishing an interrupted dpkg run");
@@ -332,8 +339,8 @@ static int apt_mirror_source(struct agent *a, struct err *e)
 		     "Types: deb\nURIs: %s\nSuites: trixie trixie-updates\nComponents: main\n"
 		     "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
 		     a->s.apt_mirror);
-	return write_file_atomic_owner("/etc/apt/sources.list.d/inception-mirror.sources", content, (size_t)n,
-			    0644, -1, -1, e);
+	return write_file_atomic_owner("/etc/apt/sources.list.d/inception-mirror.sources", content,
+				       (size_t)n, 0644, -1, -1, e);
 }
 
 struct mem {
