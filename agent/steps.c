@@ -281,19 +281,17 @@ static int apt(struct agent *a, const char *const *args, struct err *e)
 		static const char *const fixenv[] = { "DEBIAN_FRONTEND=noninteractive",
 						      "APT_LISTCHANGES_FRONTEND=none",
 						      "DPKG_FRONTEND_LOCKED=1", NULL };
-		int ffd = dpkg_lock_wait(a, "/var/lib/dpkg", DPKG_LOCK_WAIT_S, e);
+		int ffd = dpkg_lock_wait(a, "/var/lib/dpkg", DPKG_LOCK_WAIT_S, e), rc = ffd < 0 ? -1 : 0;
 
-		if (ffd < 0)
-			return err_wrap(e, "finishing an interrupted dpkg run");
 		/* The dpkg that held the lock may have finished the job. */
-		if (dpkg_interrupted()) {
+		if (rc == 0 && dpkg_interrupted()) {
 			ev_log("apt: a dpkg run was interrupted: dpkg --configure -a first");
-			if (run_logged(a, fix, fixenv, 1800, e) < 0) {
-				close(ffd);
-				return err_wrap(e, "finishing an interrupted dpkg run");
-			}
+			rc = run_logged(a, fix, fixenv, 1800, e);
 		}
-		close(ffd);
+		if (ffd >= 0)
+			close(ffd);
+		if (rc < 0)
+			return err_wrap(e, "finishing an interrupted dpkg run");
 	}
 	argv[i++] = "apt-get";
 	argv[i++] = "-q";
