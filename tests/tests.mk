@@ -5,11 +5,15 @@
 TEST_TIERS ?= unit stack bonus image push agent vm e2e
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps vm vm-destroy test unit stack-test bonus-test push-test agent-test image-test vm-test e2e fuzz fmt lint bench help
+.PHONY: deps test-deps vm vm-destroy test unit stack-test bonus-test push-test agent-test image-test vm-test e2e fuzz fmt lint bench help
 
 ## deps: install the Debian packages the host needs (only the missing ones)
 deps:
 	@provisioner/deps.sh
+
+## test-deps: install what the test tiers need (only the missing ones; every test target runs it)
+test-deps:
+	@provisioner/deps.sh test
 
 ## vm: install what is missing, build, and bring the VM up with the stack
 vm: deps build
@@ -20,43 +24,43 @@ vm-destroy: build
 	$(BUILD)/inception destroy
 
 ## test: every tier (unit stack bonus image push agent vm e2e); ends with "N passed, N failed"
-test:
+test: test-deps
 	@tests/run $(TEST_TIERS)
 
 ## unit: cmocka unit tests under ASan/UBSan, then under valgrind
-unit:
+unit: test-deps
 	@tests/run unit
 
 ## stack-test: the Inception stack on a real dockerd
-stack-test:
+stack-test: test-deps
 	@tests/run stack
 
 ## bonus-test: the bonus services (redis, ftp, site, adminer, backup) on a real dockerd
-bonus-test:
+bonus-test: test-deps
 	@tests/run bonus
 
 ## push-test: SFTP push against a real sshd on 127.0.0.1
-push-test:
+push-test: test-deps
 	@tests/run push
 
 ## agent-test: the guest agent inside a Debian 13 root (chroot)
-agent-test:
+agent-test: test-deps
 	@tests/run agent
 
 ## image-test: build the trixie image (shared with vm-test), downloads from 127.0.0.1
-image-test:
+image-test: test-deps
 	@tests/run image
 
 ## vm-test: a real libvirt VM under TCG up to SSH + cloud-init
-vm-test:
+vm-test: test-deps
 	@tests/run vm
 
 ## e2e: bare host to a healthy stack inside a VM
-e2e:
+e2e: test-deps
 	@tests/run e2e
 
 ## fuzz: run every libFuzzer target for FUZZ_SECONDS (default 60)
-fuzz: fuzz-build
+fuzz: test-deps fuzz-build
 	@set -e; for f in $(FUZZ_BINS); do \
 		name=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$name; \
 		mkdir -p $$corpus; seeds=tests/fuzz/seeds/$${name#fuzz_}; \
@@ -74,13 +78,14 @@ fmt:
 	clang-format -i $(C_SOURCES)
 
 ## lint: cppcheck and clang-tidy on our C code
-lint:
+lint: test-deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -Iprovisioner -Iagent provisioner agent
 	clang-tidy --quiet $(filter %.c,$(C_SOURCES)) -- $(PROV_CFLAGS) -Iagent
 
 ## bench: benchmark scripts (print figures, assert nothing)
 bench:
+	@provisioner/deps.sh bench
 	@for b in tests/bench/*/run; do [ -x $$b ] && $$b; done; true
 
 ## help: list the targets

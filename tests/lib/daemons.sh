@@ -29,7 +29,7 @@ _wait_for() { # SECONDS CMD...: poll CMD until it succeeds
 
 ensure_dockerd() {
 	docker info >/dev/null 2>&1 && return 0
-	command -v dockerd >/dev/null || { echo "dockerd not installed: run make deps" >&2; return 1; }
+	command -v dockerd >/dev/null || { echo "dockerd not installed (package docker.io): run make test-deps" >&2; return 1; }
 	_daemon_start dockerd dockerd
 	_wait_for 60 docker info || { echo "dockerd did not come up: see $DAEMONS_LOGDIR/dockerd.log" >&2; return 1; }
 }
@@ -44,7 +44,7 @@ ensure_libvirtd() {
 			echo "# set /dev/kvm to root:kvm 0660 (the udev default)"
 	fi
 	virsh -c qemu:///system version >/dev/null 2>&1 && return 0
-	command -v libvirtd >/dev/null || { echo "libvirtd not installed: run make deps" >&2; return 1; }
+	command -v libvirtd >/dev/null || { echo "libvirtd not installed (package libvirt-daemon-system): run make deps" >&2; return 1; }
 	if [ ! -S /run/libvirt/virtlogd-sock ]; then
 		_daemon_start virtlogd virtlogd
 		_wait_for 20 test -S /run/libvirt/virtlogd-sock || return 1
