@@ -31,6 +31,9 @@ static struct {
 	char *kv_note[KV_MAX];
 	bool kv_raw[KV_MAX];
 	bool kv_any_note;
+	/* the message of the last step shown as failed: the error main()
+	 * reports next is the same one, and is not printed twice */
+	char failed_msg[1024];
 } R;
 
 long report_now_ms(void)
@@ -135,11 +138,21 @@ void report_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* 1 if msg is (or ends with) the message a failed step line already showed */
+static bool shown_as_failed_step(const char *msg)
+{
+	size_t n = strlen(msg), f = strlen(R.failed_msg);
+
+	return f > 0 && n >= f && strcmp(msg + n - f, R.failed_msg) == 0;
+}
+
 void report_error(const char *msg)
 {
 	clear_progress();
 	if (R.mode == REPORT_JSON)
 		json_event("error", msg);
+	else if (shown_as_failed_step(msg))
+		return;
 	fprintf(stderr, "inception: error: %s\n", msg);
 }
 
@@ -178,6 +191,8 @@ void report_step_end(const char *step, const char *state, long ms, const char *m
 	clear_progress();
 	fprintf(stderr, "    %-8s %-6s %6.1fs  %s\n", step, state, (double)ms / 1000.0,
 		msg ? msg : "");
+	if (strcmp(state, "fail") == 0)
+		snprintf(R.failed_msg, sizeof(R.failed_msg), "%s", msg ? msg : "");
 }
 
 static void human_size(char *buf, size_t n, double v)
