@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accel.h"
 #include "cli.h"
 #include "config.h"
 #include "domxml.h"
@@ -44,6 +45,7 @@
 #define NAT_NETWORK "inception"
 #define NAT_BRIDGE "virbr-incep"
 #define NAT_PREFIX "192.168.150"
+#define KVM_DEVICE "/dev/kvm"
 #define KVM_PROBE_MS 45000L    /* a working KVM guest prints its kernel banner in seconds */
 #define SSH_TRY_EVERY_MS 3000L
 #define CONSOLE_TAIL_MAX (512L * 1024)
@@ -672,7 +674,7 @@ static int warn_kvm_perms(const struct virt *v)
 	struct group *g;
 	struct stat st;
 
-	if (!v->local || !v->system || stat("/dev/kvm", &st) < 0)
+	if (!v->local || !v->system || stat(KVM_DEVICE, &st) < 0)
 		return 0;
 	g = getgrnam("kvm");
 	if (g != NULL && st.st_gid == g->gr_gid && (st.st_mode & 0060) == 0060)
@@ -716,14 +718,32 @@ int vm_up(struct cli *cli, const struct vm_up_opts *o, struct vm_target *t, stru
 			 u.v.uri);
 		goto fail_libvirt;
 	}
-	kvm = !warn_kvm_perms(&u.v) && virt_kvm_available(&u.v);
-	if (kvm && u.cfg->accel == ACCEL_AUTO && kvm_hang_marker(marker, sizeof(marker), e) == 0 &&
-	    access(marker, F_OK) == 0) {
-		report_info("accel auto: KVM hung on this host before (%s): using TCG", marker);
-		kvm = 0;
-	}
-	if (accel_plan(u.cfg->accel, kvm, &u.plan, e) < 0)
+	if (u.cfg->accel != ACCEL_TCG) {
+		struct accel_host h = { 1, NULL, 0, 0, NULL };
+		char dev_why[ACCEL_WHY_MAX] = "";
+
+		/* a remote host's device is libvirt's business */
+		if (u.v.local) {
+			h.dev_usable = kvm_device_check(KVM_DEVICE, dev_why, sizeof(dev_why)) &&
+				       !warn_kvm_perms(&u.v);
+			if (!h.dev_usable && !dev_why[0])
+				snprintf(dev_why, sizeof(dev_why), "libvirt's QEMU user cannot open %s",
+					 KVM_DEVICE);
+			h.dev_why = dev_why;
+		}
+		h.libvirt_kvm = h.dev_usable && virt_kvm_available(&u.v);
+		if (kvm_hang_marker(marker, sizeof(marker), e) == 0 && access(marker, F_OK) == 0) {
+			h.hung_before = 1;
+			h.marker = marker;
+		}
+		if (accel_decide(u.cfg->accel, &h, &u.plan, e) < 0)
+			goto fail_libvirt;
+		if (u.plan.why[0])
+			report_info("accel auto: %s: using TCG (software emulation)", u.plan.why);
+	} else if (accel_decide(ACCEL_TCG, NULL, &u.plan, e) < 0) {
 		goto fail_libvirt;
+	}
+	kvm = strcmp(u.plan.first, "kvm") == 0;
 	{
 		char msg[320];
 		snprintf(msg, sizeof(msg), "%s (libvirt %lu.%lu.%lu)%s", u.v.uri, u.v.libver / 1000000,

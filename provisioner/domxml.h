@@ -65,21 +65,4 @@ int domxml_hostfwd(const struct forward *f, char *buf, size_t n, struct err *e);
 #define DOMXML_PASST_MIN_VERSION 9002000UL
 enum usernet_backend domxml_usernet_for(unsigned long libvirt_version, int have_passt);
 
-/* Accelerator selection.  accel_plan() says which domain type to boot first
- * and whether a hang may fall back to TCG. */
-struct accel_plan {
-	const char *first;   /* "kvm" or "qemu" */
-	int fallback_tcg;    /* 1: if the first boot shows no kernel output, retry TCG */
-};
-int accel_plan(enum accel want, int kvm_usable, struct accel_plan *p, struct err *e);
-
-/* Verdict on a boot from what the serial console shows so far. */
-enum boot_verdict {
-	BOOT_WAIT,   /* nothing conclusive yet */
-	BOOT_ALIVE,  /* the kernel is running (it has printed) */
-	BOOT_HUNG,   /* no kernel output within the bound */
-	BOOT_PANIC,  /* "Kernel panic" on the console */
-};
-enum boot_verdict boot_verdict(const char *console, long elapsed_ms, long bound_ms);
-
 #endif

@@ -682,8 +682,6 @@ int virt_kvm_available(struct virt *v)
 {
 	char *caps;
 
-	if (v->local && access("/dev/kvm", R_OK | W_OK) != 0)
-		return 0;
 	caps = virConnectGetDomainCapabilities(v->conn, NULL, "x86_64", NULL, "kvm", 0);
 	if (caps == NULL)
 		return 0;

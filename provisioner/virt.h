@@ -90,8 +90,8 @@ int virt_net_ensure(struct virt *v, const char *name, const char *bridge, const 
 int virt_dom_ipv4(struct virt *v, const char *name, const char *network, char *ip, size_t n,
 		  struct err *e);
 
-/* Whether KVM can be asked for on this connection (/dev/kvm usable locally,
- * or kvm in the remote host's domain capabilities). */
+/* Whether libvirt offers the kvm domain type for x86_64 on this connection
+ * (the local device itself is checked by accel.c's kvm_device_check). */
 int virt_kvm_available(struct virt *v);
 
 #endif

@@ -236,46 +236,6 @@ static void test_usernet_choice(void **state)
 	assert_int_equal(domxml_usernet_for(10000000, 1), USERNET_PASST);
 }
 
-static void test_accel_plan(void **state)
-{
-	struct accel_plan p;
-	struct err e = { "", 0 };
-
-	(void)state;
-	assert_int_equal(accel_plan(ACCEL_TCG, 1, &p, &e), 0);
-	assert_string_equal(p.first, "qemu");
-	assert_int_equal(p.fallback_tcg, 0);
-	assert_int_equal(accel_plan(ACCEL_AUTO, 1, &p, &e), 0);
-	assert_string_equal(p.first, "kvm");
-	assert_int_equal(p.fallback_tcg, 1);
-	assert_int_equal(accel_plan(ACCEL_AUTO, 0, &p, &e), 0);
-	assert_string_equal(p.first, "qemu");
-	assert_int_equal(p.fallback_tcg, 0);
-	assert_int_equal(accel_plan(ACCEL_KVM, 1, &p, &e), 0);
-	assert_string_equal(p.first, "kvm");
-	assert_int_equal(p.fallback_tcg, 0);
-	assert_int_equal(accel_plan(ACCEL_KVM, 0, &p, &e), -1);
-	assert_non_null(strstr(e.msg, "/dev/kvm"));
-}
-
-static void test_boot_verdict(void **state)
-{
-	const char *grub = "SeaBIOS (version 1.16)\r\nBooting from Hard Disk...\r\nLoading Linux ...\r\n";
-	const char *kernel = "Loading Linux\n[    0.000000] Linux version 6.12.0 (gcc)\n";
-	const char *panic = "[   10.2] Kernel panic - not syncing: Fatal exception\n";
-
-	(void)state;
-	assert_int_equal(boot_verdict("", 1000, 30000), BOOT_WAIT);
-	assert_int_equal(boot_verdict(NULL, 1000, 30000), BOOT_WAIT);
-	/* firmware and boot loader output alone is not a running kernel */
-	assert_int_equal(boot_verdict(grub, 29999, 30000), BOOT_WAIT);
-	assert_int_equal(boot_verdict(grub, 30000, 30000), BOOT_HUNG);
-	assert_int_equal(boot_verdict(kernel, 90000, 30000), BOOT_ALIVE);
-	assert_int_equal(boot_verdict(panic, 5000, 30000), BOOT_PANIC);
-	assert_int_equal(boot_verdict("ok\nWelcome to Debian GNU/Linux 13!\n", 100, 30000),
-			 BOOT_ALIVE);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,8 +246,6 @@ int main(void)
 		cmocka_unit_test(test_hostfwd),
 		cmocka_unit_test(test_pool_volume_network),
 		cmocka_unit_test(test_usernet_choice),
-		cmocka_unit_test(test_accel_plan),
-		cmocka_unit_test(test_boot_verdict),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 
