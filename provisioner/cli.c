@@ -86,30 +86,3 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 	}
 	return c;
 }
-
-int cli_not_implemented(const char *cmd, struct err *e)
-{
-	return err_setc(e, EXIT_USAGE, "%s: not implemented yet", cmd);
-}
-
-/* Commands whose issue has not landed yet answer "not implemented yet".
- * The real handler, once linked in, replaces these weak definitions. */
-#define STUB(name)                                                                   \
-	__attribute__((weak)) int cmd_##name(struct cli *cli, int argc, char **argv,  \
-					     struct err *e)                            \
-	{                                                                            \
-		(void)cli;                                                           \
-		(void)argc;                                                          \
-		(void)argv;                                                          \
-		return cli_not_implemented(#name, e);                                \
-	}
-STUB(up)
-STUB(status)
-STUB(ssh)
-STUB(console)
-STUB(push)
-STUB(down)
-STUB(destroy)
-STUB(rebuild)
-STUB(image)
-STUB(creds)

@@ -15,17 +15,6 @@
 #include "config.h"
 #include "err.h"
 
-/* Exit codes (documented in `inception --help` and the README). */
-enum {
-	EXIT_OK = 0,
-	EXIT_FAIL = 1,       /* the operation failed; the message says why */
-	EXIT_USAGE = 2,      /* bad flag, bad config, or not implemented yet */
-	EXIT_HOSTKEY = 3,    /* the guest's SSH host key is not the pinned one */
-	EXIT_TIMEOUT = 4,    /* a wait ran out of time */
-	EXIT_UNHEALTHY = 5,  /* the VM runs but the stack is not healthy */
-	EXIT_NOVM = 6,       /* no such VM (status/ssh/... before up) */
-};
-
 struct cli {
 	struct config cfg;
 	const char *config_path; /* -c FILE, or NULL */
@@ -48,9 +37,6 @@ struct command {
  * to cli->cfg and not returned. */
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts, struct err *e);
-
-/* Fails with "not implemented yet" and EXIT_USAGE. */
-int cli_not_implemented(const char *cmd, struct err *e);
 
 /* Handlers, one per command (cmd_*.c). */
 int cmd_up(struct cli *cli, int argc, char **argv, struct err *e);

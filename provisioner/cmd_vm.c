@@ -36,6 +36,7 @@
 #include "report.h"
 #include "seed.h"
 #include "sshc.h"
+#include "stack.h"
 #include "util.h"
 #include "virt.h"
 #include "vm.h"
@@ -49,14 +50,6 @@
 #define KVM_PROBE_MS 45000L    /* a working KVM guest prints its kernel banner in seconds */
 #define SSH_TRY_EVERY_MS 3000L
 #define CONSOLE_TAIL_MAX (512L * 1024)
-
-__attribute__((weak)) int up_stack(struct cli *cli, const struct vm_target *t, struct err *e)
-{
-	(void)cli;
-	(void)t;
-	(void)e;
-	return 0;
-}
 
 static void sleep_ms(long ms)
 {
@@ -868,6 +861,7 @@ static int parse_up_opts(struct cli *cli, int argc, char **argv, struct vm_up_op
 {
 	static const struct option opts[] = {
 		{ "no-build-fallback", no_argument, NULL, 'B' },
+		{ "vm-only", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -878,6 +872,8 @@ static int parse_up_opts(struct cli *cli, int argc, char **argv, struct vm_up_op
 			return -1;
 		if (c == 'B')
 			o->no_build_fallback = 1;
+		if (c == 'M')
+			o->vm_only = 1;
 	}
 	if (optind < argc)
 		return err_setc(e, EXIT_USAGE, "%s: unexpected argument \"%s\"", argv[0], argv[optind]);
@@ -897,7 +893,12 @@ static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
 		return -1;
 	report_info("VM %s is up: `inception ssh` or `ssh -F %s %s` (%.0fs)", cli->cfg.vm_name,
 		    t.paths.ssh_config, cli->cfg.vm_name, (double)(report_now_ms() - t0) / 1000.0);
-	ret = up_stack(cli, &t, e);
+	if (o->vm_only) {
+		sshc_close(t.live);
+		report_info("--vm-only: the VM is up; no push, no agent");
+		return 0;
+	}
+	ret = stack_up(cli, &t, e);
 	sshc_close(t.live);
 	if (ret < 0)
 		return -1;

@@ -13,6 +13,17 @@
 
 #define ERR_MSG_MAX 1024
 
+/* Exit codes (documented in `inception --help`), set with err_setc(). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,       /* the operation failed; the message says why */
+	EXIT_USAGE = 2,      /* bad flag, bad config or bad input */
+	EXIT_HOSTKEY = 3,    /* the guest's SSH host key is not the pinned one */
+	EXIT_TIMEOUT = 4,    /* a wait ran out of time */
+	EXIT_UNHEALTHY = 5,  /* the VM runs but the stack is not healthy */
+	EXIT_NOVM = 6,       /* no such VM (status/ssh/... before up) */
+};
+
 struct err {
 	char msg[ERR_MSG_MAX];
 	int code; /* exit code main() should use; 0 = default (1) */

@@ -14,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "config.h"
+#include "err.h"
 #include "hostsfile.h"
 #include "report.h"
 

@@ -27,7 +27,8 @@ static const struct command COMMANDS[] = {
 	  "Gets the image, makes the keys and the cloud-init seed, defines and starts the VM,\n"
 	  "waits for SSH (pinned host key) and cloud-init, pushes the tree and runs the agent\n"
 	  "until https://LOGIN.42.fr answers.  Run again: verifies and returns quickly.\n"
-	  "  --no-build-fallback   do not build the image when the download fails" },
+	  "  --no-build-fallback   do not build the image when the download fails\n"
+	  "  --vm-only             stop once the VM answers SSH (no push, no agent)" },
 	{ "status", cmd_status, "[--json]", "show the VM's state, ports, SSH and cloud-init status",
 	  NULL },
 	{ "ssh", cmd_ssh, "[-- CMD...]", "open a shell in the VM, or run CMD there",

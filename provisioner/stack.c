@@ -410,25 +410,13 @@ done:
 	return rc;
 }
 
-int stack_up(struct cli *cli, struct err *e)
-{
-	return run_stack(cli, NULL, 1, e);
-}
-
 int stack_push(struct cli *cli, struct err *e)
 {
 	return run_stack(cli, NULL, 0, e);
 }
 
-/* The hook cmd_up calls once the VM answers SSH with cloud-init done
- * (vm.h; cmd_vm.c has a weak default that does nothing). */
-int up_stack(struct cli *cli, const struct vm_target *t, struct err *e)
+/* What cmd_up calls once the VM answers SSH with cloud-init done. */
+int stack_up(struct cli *cli, const struct vm_target *t, struct err *e)
 {
-	const char *only_vm = getenv("INCEPTION_NO_STACK");
-
-	if (only_vm && strcmp(only_vm, "1") == 0) {
-		report_info("INCEPTION_NO_STACK=1: the VM is up; no push, no agent");
-		return 0;
-	}
 	return run_stack(cli, t, 1, e);
 }

@@ -17,10 +17,8 @@
  * the step, the last 20 lines of its log in the guest, e->code =
  * EXIT_UNHEALTHY for the health step, else EXIT_FAIL.
  *
- * stack_push: the same with only make and health run by the agent.
- * up_stack (vm.h) is stack_up with the target cmd_up already has; with
- * INCEPTION_NO_STACK=1 in the environment it does nothing, so a test of the
- * VM half alone (the vm tier) can stop at "cloud-init done".
+ * stack_push: the same with only make and health run by the agent, on a
+ * connection of its own.  (`up --vm-only` stops before stack_up.)
  */
 #ifndef INCEPTION_STACK_H
 #define INCEPTION_STACK_H
@@ -29,11 +27,9 @@
 #include "err.h"
 #include "vmstate.h"
 
-int stack_up(struct cli *cli, struct err *e);
+/* The second half of `up` on the target vm_up gave, with the VM's lock held. */
+int stack_up(struct cli *cli, const struct vm_target *t, struct err *e);
 int stack_push(struct cli *cli, struct err *e);
-
-/* Also declared in vm.h (cmd_up's hook, weak default in cmd_vm.c). */
-int up_stack(struct cli *cli, const struct vm_target *t, struct err *e);
 
 /* The project tree (Makefile + srcs/): $INCEPTION_TOP, else the current
  * directory, else the directory above the binary's (build/inception). */

@@ -2,10 +2,8 @@
  * vm.h: bringing a VM up to "booted, cloud-init done, reachable over SSH
  * with the pinned host key" (the first half of `inception up`).
  *
- * cmd_up (cmd_vm.c) takes the VM's lock, calls vm_up(), then up_stack()
- * for the second half (push, agent, health).  up_stack() has a weak
- * default that does nothing, so the VM half works on its own; the push/agent
- * code provides the real one.
+ * cmd_up (cmd_vm.c) takes the VM's lock, calls vm_up(), then stack_up()
+ * (stack.h) for the second half (push, agent, health), unless --vm-only.
  */
 #ifndef INCEPTION_VM_H
 #define INCEPTION_VM_H
@@ -15,13 +13,11 @@
 
 struct vm_up_opts {
 	int no_build_fallback; /* --no-build-fallback: never build the image instead */
+	int vm_only;           /* --vm-only: stop once the VM answers SSH, cloud-init done */
 };
 
 /* With the VM's lock held: image, keys, seed, volumes, domain, boot, wait.
  * On success t is the VM's SSH target. */
 int vm_up(struct cli *cli, const struct vm_up_opts *o, struct vm_target *t, struct err *e);
-
-/* The second half of `up`, run with the lock held after vm_up succeeded. */
-int up_stack(struct cli *cli, const struct vm_target *t, struct err *e);
 
 #endif

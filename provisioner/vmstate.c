@@ -18,7 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "config.h"
+#include "err.h"
 #include "util.h"
 
 int vm_paths(const char *vm_name, struct vm_paths *p, struct err *e)
