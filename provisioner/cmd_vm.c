@@ -911,7 +911,11 @@ static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
 	return vmstate_save(&t.paths, &s, e);
 }
 
-int cmd_up(struct cli *cli, int argc, char **argv, struct err *e)
+static int destroy_one(const struct config *cfg, const char *name, struct err *e);
+
+/* up and rebuild: the options, the host checks, then (rebuild only) the
+ * old VM destroyed, then up with the VM's lock held. */
+static int up_cmd(struct cli *cli, int argc, char **argv, int destroy_first, struct err *e)
 {
 	struct vm_up_opts o;
 	struct vm_paths p;
@@ -919,11 +923,18 @@ int cmd_up(struct cli *cli, int argc, char **argv, struct err *e)
 
 	if (parse_up_opts(cli, argc, argv, &o, e) < 0 || hostmap_precheck(&cli->cfg, e) < 0)
 		return -1;
+	if (destroy_first && destroy_one(&cli->cfg, cli->cfg.vm_name, e) < 0)
+		return -1;
 	if (vm_paths(cli->cfg.vm_name, &p, e) < 0 || vm_lock(&p, &lock, e) < 0)
 		return -1;
 	ret = up_locked(cli, &o, e);
 	vm_unlock(lock);
 	return ret;
+}
+
+int cmd_up(struct cli *cli, int argc, char **argv, struct err *e)
+{
+	return up_cmd(cli, argc, argv, 0, e);
 }
 
 /* ---- status --------------------------------------------------------- */
@@ -1293,17 +1304,5 @@ int cmd_destroy(struct cli *cli, int argc, char **argv, struct err *e)
 
 int cmd_rebuild(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	struct vm_up_opts o;
-	struct vm_paths p;
-	int lock = -1, ret;
-
-	if (parse_up_opts(cli, argc, argv, &o, e) < 0 || hostmap_precheck(&cli->cfg, e) < 0)
-		return -1;
-	if (destroy_one(&cli->cfg, cli->cfg.vm_name, e) < 0)
-		return -1;
-	if (vm_paths(cli->cfg.vm_name, &p, e) < 0 || vm_lock(&p, &lock, e) < 0)
-		return -1;
-	ret = up_locked(cli, &o, e);
-	vm_unlock(lock);
-	return ret;
+	return up_cmd(cli, argc, argv, 1, e);
 }
