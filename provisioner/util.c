@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 void hex_encode(const unsigned char *d, size_t n, char *out)
@@ -304,4 +305,11 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 	}
 	*out = buf;
 	return 0;
+}
+
+void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }

@@ -47,6 +47,9 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 /* Writes n bytes as 2n lowercase hex digits and a NUL into out. */
 void hex_encode(const unsigned char *d, size_t n, char *out);
 
+/* Sleeps ms milliseconds. */
+void sleep_ms(long ms);
+
 /* snprintf that fails with an error instead of truncating. */
 int path_join(char *buf, size_t n, struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

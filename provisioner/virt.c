@@ -8,6 +8,7 @@
  * the bytes travel over the libvirt connection whatever host it points to.
  */
 #include "virt.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -514,12 +515,6 @@ int virt_dom_poweroff(struct virt *v, const char *name, struct err *e)
 		ret = err_set(e, "power off domain %s: %s", name, lv_msg());
 	virDomainFree(d);
 	return ret;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
 }
 
 int virt_dom_shutdown(struct virt *v, const char *name, int timeout_s, int *forced,

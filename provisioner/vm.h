@@ -20,4 +20,19 @@ struct vm_up_opts {
  * On success t is the VM's SSH target. */
 int vm_up(struct cli *cli, const struct vm_up_opts *o, struct vm_target *t, struct err *e);
 
+/* ACPI shutdown, forced off after timeout seconds; the state says "down". */
+int vm_down(const struct config *cfg, int timeout, struct err *e);
+
+/* Domain, volumes (the shared base volume with its last user), the hosts
+ * line up added, and the state directory; the image cache stays. */
+int vm_destroy(const struct config *cfg, const char *name, struct err *e);
+
+/* `cloud-init status [--wait]` over SSH: 0 with the status word in c and
+ * the exit code in rc, -1 when it could not run (retry). */
+struct ci_status {
+	char status[64]; /* from "status: X" */
+};
+int vm_cloud_init_status(const struct vm_target *t, int wait, long deadline, struct ci_status *c,
+			 int *rc, struct err *e);
+
 #endif
