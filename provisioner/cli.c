@@ -12,30 +12,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_OPT_BASE 1000
 #define MAX_OPTS 64
 
 static char **last_argv;
 static struct option merged[MAX_OPTS];
 static char shortbuf[64];
 
-static int build_options(const char *shortopts, const struct option *longopts)
+size_t cli_options(struct option *out, size_t max, const struct option *own)
 {
 	const char *const *keys = config_keys();
 	size_t n = 0, i;
 
-	if (longopts)
-		for (; n < MAX_OPTS / 2 && longopts[n].name; n++)
-			merged[n] = longopts[n];
-	for (i = 0; keys[i] && n < MAX_OPTS - 1; i++, n++) {
-		merged[n].name = config_key_flag(keys[i]);
-		merged[n].has_arg = required_argument;
-		merged[n].flag = NULL;
-		merged[n].val = CONFIG_OPT_BASE + (int)i;
+	if (own)
+		for (; n < max / 2 && own[n].name; n++)
+			out[n] = own[n];
+	for (i = 0; keys[i] && n + 1 < max; i++, n++) {
+		out[n].name = config_key_flag(keys[i]);
+		out[n].has_arg = required_argument;
+		out[n].flag = NULL;
+		out[n].val = CLI_CONFIG_OPT + (int)i;
 	}
-	memset(&merged[n], 0, sizeof(merged[n]));
-	snprintf(shortbuf, sizeof(shortbuf), ":%s", shortopts ? shortopts : "");
-	return 0;
+	memset(&out[n], 0, sizeof(out[n]));
+	return n;
+}
+
+const char *cli_config_key(int c)
+{
+	const char *const *keys = config_keys();
+	int i;
+
+	if (c < CLI_CONFIG_OPT)
+		return NULL;
+	for (i = 0; keys[i]; i++)
+		if (i == c - CLI_CONFIG_OPT)
+			return keys[i];
+	return NULL;
 }
 
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
@@ -46,7 +57,8 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 	if (argv != last_argv) {
 		last_argv = argv;
 		optind = 0; /* GNU: full re-initialisation for a new argv */
-		build_options(shortopts, longopts);
+		cli_options(merged, MAX_OPTS, longopts);
+		snprintf(shortbuf, sizeof(shortbuf), ":%s", shortopts ? shortopts : "");
 	}
 	opterr = 0;
 	c = getopt_long(argc, argv, shortbuf, merged, &idx);
@@ -58,7 +70,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 	}
 	if (c == '?') {
 		const char *bad = argv[optind - 1];
-		if (optopt && optopt < CONFIG_OPT_BASE && (bad == NULL || bad[0] != '-' || bad[1] != '-'))
+		if (optopt && optopt < CLI_CONFIG_OPT && (bad == NULL || bad[0] != '-' || bad[1] != '-'))
 			err_setc(e, EXIT_USAGE, "%s: unknown option -%c (see `inception help %s`)",
 				 argv[0], optopt, argv[0]);
 		else
@@ -72,8 +84,8 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 		last_argv = NULL;
 		return '?';
 	}
-	if (c >= CONFIG_OPT_BASE && c < CONFIG_OPT_BASE + MAX_OPTS) {
-		const char *key = config_keys()[c - CONFIG_OPT_BASE];
+	if (cli_config_key(c) != NULL) {
+		const char *key = cli_config_key(c);
 		char where[80];
 
 		snprintf(where, sizeof(where), "--%s", config_key_flag(key));

@@ -31,6 +31,15 @@ struct command {
 	const char *details; /* longer text for `inception help CMD`, may be NULL */
 };
 
+/* The long options: own (may be NULL) followed by one per configuration
+ * key (--memory, --login, ...) whose val is CLI_CONFIG_OPT + index, into
+ * out (max entries, the last a zero terminator).  Returns the count. */
+#define CLI_CONFIG_OPT 1000
+size_t cli_options(struct option *out, size_t max, const struct option *own);
+
+/* The configuration key of a getopt value from cli_options, or NULL. */
+const char *cli_config_key(int c);
+
 /* getopt_long over argv with the command's own options plus the config
  * flags.  Returns the option character like getopt_long, -1 at the end, or
  * '?' after setting e for a bad option or value.  Config flags are applied

@@ -166,9 +166,8 @@ struct pending {
 int main(int argc, char **argv)
 {
 	static struct option global[64];
-	const char *const *keys = config_keys();
 	struct pending pend[64];
-	size_t npend = 0, nglobal = 0, i;
+	size_t npend = 0, i;
 	struct cli cli;
 	struct err e;
 	const struct command *cmd;
@@ -186,15 +185,7 @@ int main(int argc, char **argv)
 	memset(&cli, 0, sizeof(cli));
 	err_clear(&e);
 	cli.prog = "inception";
-	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++)
-		global[nglobal++] = base[i];
-	for (i = 0; keys[i] && nglobal < 63; i++, nglobal++) {
-		global[nglobal].name = config_key_flag(keys[i]);
-		global[nglobal].has_arg = required_argument;
-		global[nglobal].flag = NULL;
-		global[nglobal].val = 1000 + (int)i;
-	}
-	memset(&global[nglobal], 0, sizeof(global[0]));
+	cli_options(global, sizeof(global) / sizeof(global[0]), base);
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:c:qvh", global, NULL)) != -1) {
@@ -213,11 +204,11 @@ int main(int argc, char **argv)
 				argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
-			if (c >= 1000 && npend < 64) {
-				pend[npend].key = keys[c - 1000];
+			if (cli_config_key(c) != NULL && npend < 64) {
+				pend[npend].key = cli_config_key(c);
 				pend[npend].value = optarg;
 				snprintf(pend[npend].where, sizeof(pend[npend].where), "--%s",
-					 config_key_flag(keys[c - 1000]));
+					 config_key_flag(pend[npend].key));
 				npend++;
 			}
 		}
