@@ -109,3 +109,55 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROV_LIB)
 
 # Only the object trees: build/ also holds image caches whose rootfs has *.d dirs.
 -include $(shell find $(BUILD)/rel $(BUILD)/rel-agent $(BUILD)/asan $(BUILD)/vg -name '*.d' -type f 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# install / uninstall (PREFIX, DESTDIR), and the bash completion
+# ---------------------------------------------------------------------------
+# An installed PREFIX/bin/inception finds its data relative to itself:
+#   PREFIX/lib/inception/agent          the guest agent (find_agent, stack.c)
+#   PREFIX/share/inception/             cloud-init/ templates, image-build.sh,
+#                                       agent/ sources + the provisioner files
+#                                       they link (build-in-guest fallback)
+#                                       (data_path, seed.c)
+#   PREFIX/share/man/man1/inception.1   the man page
+#   PREFIX/share/bash-completion/completions/inception
+# Nothing is compiled in, so DESTDIR staging and a moved PREFIX both work.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+inst_bin   = $(DESTDIR)$(PREFIX)/bin
+inst_lib   = $(DESTDIR)$(PREFIX)/lib/inception
+inst_data  = $(DESTDIR)$(PREFIX)/share/inception
+inst_man   = $(DESTDIR)$(PREFIX)/share/man/man1
+inst_comp  = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+# What the agent's guest-side build needs besides agent/ (see push.c).
+AGENT_SRC_EXTRA := provisioner/err.c provisioner/err.h provisioner/util.c provisioner/util.h
+
+.PHONY: install uninstall completion
+## completion: build/inception.bash, generated from the binary's command table
+completion: $(BUILD)/inception.bash
+$(BUILD)/inception.bash: $(BUILD)/inception provisioner/completion.sh
+	provisioner/completion.sh $(BUILD)/inception >$@.tmp && mv $@.tmp $@
+
+## install: the CLI, the agent, its data, the man page and the bash completion (PREFIX=/usr/local, DESTDIR)
+install: $(BUILD)/inception $(BUILD)/agent $(BUILD)/inception.bash
+	$(INSTALL) -d '$(inst_bin)' '$(inst_lib)' '$(inst_data)/cloud-init' '$(inst_data)/provisioner' \
+		'$(inst_data)/agent' '$(inst_man)' '$(inst_comp)'
+	$(INSTALL) -m 0755 $(BUILD)/inception '$(inst_bin)/inception'
+	$(INSTALL) -m 0755 $(BUILD)/agent '$(inst_lib)/agent'
+	$(INSTALL) -m 0644 cloud-init/* '$(inst_data)/cloud-init/'
+	$(INSTALL) -m 0755 provisioner/image-build.sh '$(inst_data)/provisioner/'
+	$(INSTALL) -m 0644 $(AGENT_SRC_EXTRA) '$(inst_data)/provisioner/'
+	@for f in agent/*; do \
+		if [ -x "$$f" ]; then m=0755; else m=0644; fi; \
+		echo "$(INSTALL) -m $$m $$f '$(inst_data)/agent/'"; \
+		$(INSTALL) -m $$m "$$f" '$(inst_data)/agent/' || exit 1; \
+	done
+	$(INSTALL) -m 0644 provisioner/inception.1 '$(inst_man)/inception.1'
+	$(INSTALL) -m 0644 $(BUILD)/inception.bash '$(inst_comp)/inception'
+
+## uninstall: remove what install put under PREFIX
+uninstall:
+	rm -f '$(inst_bin)/inception' '$(inst_lib)/agent' '$(inst_man)/inception.1' '$(inst_comp)/inception'
+	rm -rf '$(inst_data)'
+	rmdir '$(inst_lib)' 2>/dev/null || true

@@ -18,7 +18,7 @@ libcurl4-openssl-dev libxml2-dev libssl-dev libvirt-daemon-system
 libvirt-clients qemu-system-x86 qemu-utils mmdebstrap e2fsprogs fdisk grub-pc-bin xorriso
 openssh-client ca-certificates curl"
 TEST_PKGS="libcmocka-dev valgrind clang libclang-rt-14-dev cppcheck clang-tidy
-clang-format docker.io openssl wrk iptables procps python3 git iproute2
+clang-format shellcheck man-db docker.io openssl wrk iptables procps python3 git iproute2
 openssh-server"
 
 as_root() {

@@ -53,8 +53,9 @@ mkdir -p "$work"
 
 step "mmdebstrap $suite from $mirror"
 # Hooks run on the host with the rootfs as $1.  They are single-quoted on
-# purpose: mmdebstrap runs them with sh, where "$1" is the rootfs.
-# shellcheck disable=SC2016
+# purpose: mmdebstrap runs them with sh, where "$1" is the rootfs.  The
+# package list is split into words on purpose (one line, comma-separated).
+# shellcheck disable=SC2016,SC2086
 mmdebstrap --mode=root --variant=apt --components=main \
 	--include="$(echo $PACKAGES | tr ' ' ,)" \
 	--aptopt='Acquire::Languages "none"' \
@@ -75,7 +76,9 @@ mmdebstrap --mode=root --variant=apt --components=main \
 	--customize-hook='printf "serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\nset timeout=1\nmenuentry Debian {\n  search --no-floppy --label root --set=root\n  linux /vmlinuz root=LABEL=root ro console=tty0 console=ttyS0,115200\n  initrd /initrd.img\n}\n" > "$1/boot/grub/grub.cfg"' \
 	"$suite" "$rootfs" "$mirror"
 
-[ -e "$rootfs/vmlinuz" ] && [ -e "$rootfs/initrd.img" ] || die "no kernel or initrd in the rootfs"
+for f in vmlinuz initrd.img; do
+	[ -e "$rootfs/$f" ] || die "no kernel or initrd in the rootfs"
+done
 step "rootfs $(du -sm "$rootfs" | cut -f1) MiB"
 
 step "disk: partition table, ext4 from the rootfs, GRUB"
@@ -85,6 +88,7 @@ mkfs.ext4 -q -F -L root -d "$rootfs" \
 	-E "offset=$((PART_START_MIB * 1048576)),root_owner=0:0" \
 	"$disk" "$((DISK_MIB - PART_START_MIB))M"
 
+# shellcheck disable=SC2016 # $root is GRUB's variable, not the shell's
 printf 'search --no-floppy --label root --set=root\nset prefix=($root)/boot/grub\n' > "$work/early.cfg"
 # shellcheck disable=SC2086
 grub-mkimage -O i386-pc -d "$GRUB_DIR" -c "$work/early.cfg" -p /boot/grub \

@@ -34,7 +34,7 @@ static const struct command COMMANDS[] = {
 	{ "ssh", cmd_ssh, "[-- CMD...]", "open a shell in the VM, or run CMD there",
 	  "Uses the VM's own key and pinned host key; also writes STATE/ssh_config so\n"
 	  "`ssh -F STATE/ssh_config VMNAME` works." },
-	{ "console", cmd_console, "", "follow the VM's serial console log", NULL },
+	{ "console", cmd_console, "[--no-follow]", "follow the VM's serial console log", NULL },
 	{ "push", cmd_push, "", "re-sync the tree into the VM, run make and the health check",
 	  NULL },
 	{ "down", cmd_down, "[--timeout SECONDS]", "shut the VM down (ACPI, then forced)", NULL },
@@ -180,6 +180,9 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		/* hidden: one command name per line, for the bash completion
+		 * generator (provisioner/completion.sh) */
+		{ "complete-commands", no_argument, NULL, 'L' },
 	};
 
 	memset(&cli, 0, sizeof(cli));
@@ -196,6 +199,10 @@ int main(int argc, char **argv)
 		case 'v': cli.verbosity = 1; break;
 		case 'h': show_help = 1; break;
 		case 'V': show_version = 1; break;
+		case 'L':
+			for (i = 0; i < NCOMMANDS; i++)
+				printf("%s\n", COMMANDS[i].name);
+			return EXIT_OK;
 		case ':':
 			fprintf(stderr, "inception: error: option %s needs a value\n", argv[optind - 1]);
 			return EXIT_USAGE;

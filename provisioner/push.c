@@ -254,8 +254,9 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 	if (src->with_agent_src) {
 		static const char *const extra[] = { "provisioner/err.c", "provisioner/err.h",
 						     "provisioner/util.c", "provisioner/util.h", NULL };
+		const char *atop = src->agent_src_top ? src->agent_src_top : src->top;
 
-		if (path_join(p, sizeof(p), e, "%s/agent", src->top) < 0 ||
+		if (path_join(p, sizeof(p), e, "%s/agent", atop) < 0 ||
 		    add_tree(it, p, ".inception/agent-src", NULL, e) < 0)
 			return -1;
 		for (i = 0; extra[i]; i++) {
@@ -263,7 +264,7 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 			const char *base = strrchr(extra[i], '/');
 
 			base = base ? base + 1 : extra[i];
-			if (path_join(p, sizeof(p), e, "%s/%s", src->top, extra[i]) < 0 ||
+			if (path_join(p, sizeof(p), e, "%s/%s", atop, extra[i]) < 0 ||
 			    path_join(rel, sizeof(rel), e, ".inception/agent-src/%s", base) < 0 ||
 			    add_file(it, p, rel, 0, 0755, e) < 0)
 				return -1;

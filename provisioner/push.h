@@ -37,6 +37,7 @@ struct push_src {
 	const char *env_file;    /* generated .env; NULL = not sent */
 	const char *secrets_dir; /* generated secrets dir; NULL = not sent */
 	int with_agent_src;      /* also send agent/ sources (for build-in-guest) */
+	const char *agent_src_top; /* where agent/ and provisioner/err.c are; NULL = top */
 };
 
 struct push_stats {

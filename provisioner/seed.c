@@ -47,7 +47,8 @@ int data_path(const char *rel, char *buf, size_t n, struct err *e)
 			return 0;
 		return err_set(e, "%s not found (INCEPTION_DATADIR=%s)", rel, env);
 	}
-	/* build/inception and build/unit/test_* live inside the source tree. */
+	/* build/inception and build/unit/test_* live inside the source tree;
+	 * an installed PREFIX/bin/inception has its data in PREFIX/share. */
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len > 0) {
 		exe[len] = '\0';
@@ -59,6 +60,9 @@ int data_path(const char *rel, char *buf, size_t n, struct err *e)
 			if (path_join(buf, n, e, "%s/%s", exe, rel) < 0)
 				return -1;
 			if (access(buf, R_OK) == 0)
+				return 0;
+			if (up == 1 && path_join(buf, n, e, "%s/share/inception/%s", exe, rel) == 0 &&
+			    access(buf, R_OK) == 0)
 				return 0;
 		}
 	}

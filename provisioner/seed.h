@@ -38,9 +38,10 @@ int seed_render(const char *tmpl, size_t len, const char *tmpl_name,
 		const struct seed_var *vars, size_t nvars, const char *header, char **out,
 		size_t *out_len, struct err *e);
 
-/* Where the data files are (the cloud-init/ templates, image-build.sh):
- * $INCEPTION_DATADIR, else the source tree the binary was built in.
- * rel is e.g. "cloud-init/user-data". */
+/* Where the data files are (the cloud-init/ templates, image-build.sh, the
+ * agent's sources): $INCEPTION_DATADIR, else the source tree the binary was
+ * built in (build/inception), else PREFIX/share/inception for an installed
+ * PREFIX/bin/inception (`make install`).  rel is e.g. "cloud-init/user-data". */
 int data_path(const char *rel, char *buf, size_t n, struct err *e);
 
 #endif

@@ -17,6 +17,7 @@
 #include "creds.h"
 #include "push.h"
 #include "report.h"
+#include "seed.h"
 #include "sshc.h"
 #include "util.h"
 #include "vmstate.h"
@@ -79,11 +80,31 @@ static int find_agent(const char *top, char *buf, size_t n, struct err *e)
 	exe_parent(dir, sizeof(dir), 1);
 	if (dir[0] && path_join(buf, n, e, "%s/agent", dir) == 0 && access(buf, X_OK) == 0)
 		return 0;
+	exe_parent(dir, sizeof(dir), 2); /* installed: PREFIX/bin/inception */
+	if (dir[0] && path_join(buf, n, e, "%s/lib/inception/agent", dir) == 0 &&
+	    access(buf, X_OK) == 0)
+		return 0;
 	if (path_join(buf, n, e, "%s/build/agent", top) == 0 && access(buf, X_OK) == 0)
 		return 0;
-	return err_set(e, "the agent binary is missing (next to the inception binary, or "
-			  "%s/build/agent): run make build",
+	return err_set(e, "the agent binary is missing (next to the inception binary, in "
+			  "PREFIX/lib/inception, or %s/build/agent): run make build",
 		       top);
+}
+
+/* The tree that holds agent/ and the provisioner files the agent links
+ * (sent for build-in-guest): the data dir (source tree or
+ * PREFIX/share/inception), else the project tree. */
+static void find_agent_src(const char *top, char *buf, size_t n)
+{
+	static const char probe[] = "/agent/build-in-guest.sh";
+	struct err e2 = { .msg = "" };
+	size_t len;
+
+	if (data_path(probe + 1, buf, n, &e2) == 0 && (len = strlen(buf)) > sizeof(probe) - 1) {
+		buf[len - (sizeof(probe) - 1)] = '\0';
+		return;
+	}
+	snprintf(buf, n, "%s", top);
 }
 
 static int agent_conf_text(const struct config *c, const char *remote, char *buf, size_t n,
@@ -260,6 +281,7 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 	struct push_src src;
 	ssh_session s = NULL;
 	char top[PATH_MAX], agent_bin[PATH_MAX], rbuf[PATH_MAX], conf[2048], agent[PATH_MAX + 64];
+	char agent_src[PATH_MAX];
 	char q[PATH_MAX + 64], cmd[3 * PATH_MAX], *out = NULL, domain[128];
 	const char *remote;
 	int status = -1, rc = -1, have_base = 0, own = 1, known = 0;
@@ -300,6 +322,8 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 	src.env_file = cp.env;
 	src.secrets_dir = cp.secrets;
 	src.with_agent_src = 1;
+	find_agent_src(top, agent_src, sizeof(agent_src));
+	src.agent_src_top = agent_src;
 	if (push_tree(s, &src, remote, &ps, e) < 0) {
 		report_step_end("push", "fail", report_now_ms() - t0, e->msg);
 		goto done;

@@ -92,3 +92,25 @@ bench:
 help:
 	@echo "42 stack: all (default), up, down, stop, start, ps, logs, clean, fclean, re"
 	@grep -h '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+# ---------------------------------------------------------------------------
+# check-style: lint, clang-format and shellcheck (no file is changed)
+# ---------------------------------------------------------------------------
+# Our shell scripts: every *.sh and every file that starts with a sh/bash
+# shebang (tier scripts are named `run`), plus the generated completion.
+SHELL_SCRIPTS = $(sort $(shell find .ci agent provisioner srcs tests -type f -name '*.sh') \
+	$(shell find .ci agent provisioner srcs tests -type f ! -name '*.*' -exec awk \
+	'FNR == 1 && /^.!(\/usr)?\/bin\/(env )?(ba|da)?sh/ { print FILENAME } { nextfile }' {} +))
+
+.PHONY: check-style check-format check-shell
+## check-style: make lint, clang-format --dry-run -Werror on our C, shellcheck on our scripts
+check-style: lint check-format check-shell
+
+## check-format: clang-format --dry-run -Werror on our C sources (`make fmt` fixes them)
+check-format:
+	clang-format --dry-run -Werror $(C_SOURCES)
+
+## check-shell: shellcheck on our shell scripts and the generated bash completion
+check-shell: $(BUILD)/inception.bash
+	shellcheck -x $(SHELL_SCRIPTS)
+	shellcheck -s bash $(BUILD)/inception.bash

@@ -84,6 +84,7 @@ build_from_mirror() {
 
 mmdebstrap_tar() { # OUT: the minbase rootfs as a tar
 	rm -f "$1"
+	# shellcheck disable=SC2016 # the hooks are run by mmdebstrap, with the rootfs as "$1"
 	mmdebstrap --variant=minbase --format=tar \
 		--aptopt='Acquire::Retries "5"' \
 		--hook-dir="$hooks" \

@@ -13,6 +13,7 @@
 # Runs from cron (the schedule) and from `make backup`; a lock serialises it
 # with restore.
 set -eu
+# shellcheck source-path=SCRIPTDIR source=common.sh # installed there by the Dockerfile
 . /usr/local/lib/inception/common.sh
 
 name=""

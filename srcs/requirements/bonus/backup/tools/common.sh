@@ -6,6 +6,7 @@
 # The database password is read from the secret into a client option file
 # that lives only while a job runs (never on a command line).
 # shellcheck shell=sh
+# shellcheck disable=SC2034 # the settings are used by the scripts that source this file
 
 BACKUP_ENV_FILE=/etc/inception-backup.env
 BACKUP_DIR=/backups
@@ -13,6 +14,7 @@ SITE_DIR=/var/www/html
 DB_SECRET=/run/secrets/db_password
 LOCK_FILE=$BACKUP_DIR/.lock
 
+# shellcheck source=/dev/null # written by the entrypoint at start
 [ -r "$BACKUP_ENV_FILE" ] && . "$BACKUP_ENV_FILE"
 
 DB_HOST=${DB_HOST:-mariadb}

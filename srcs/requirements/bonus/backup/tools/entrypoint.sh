@@ -3,6 +3,7 @@
 # BACKUP_SCHEDULE is a 5-field cron time (default: every day at 03:00);
 # job output goes to PID 1's stdout/stderr, i.e. `docker logs backup`.
 set -eu
+# shellcheck source-path=SCRIPTDIR source=common.sh # installed there by the Dockerfile
 . /usr/local/lib/inception/common.sh
 
 schedule=${BACKUP_SCHEDULE:-0 3 * * *}
@@ -13,7 +14,7 @@ count_fields() { echo $#; }
 set -f
 # shellcheck disable=SC2086 # split into the cron fields on purpose
 [ "$(count_fields $schedule)" -eq 5 ] || die "BACKUP_SCHEDULE '$schedule' needs 5 fields"
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2116 # echo unquoted: one space between the fields
 fields=$(echo $schedule)
 set +f
 case $BACKUP_KEEP in

@@ -8,6 +8,7 @@
 # db.sql loaded, and wp-content is swapped for the archived one.  The object
 # cache must be flushed afterwards (`make restore` does it).
 set -eu
+# shellcheck source-path=SCRIPTDIR source=common.sh # installed there by the Dockerfile
 . /usr/local/lib/inception/common.sh
 
 [ $# -le 1 ] || die "usage: restore [FILE]"

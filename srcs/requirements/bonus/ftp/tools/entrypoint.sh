@@ -19,7 +19,7 @@ port() { # NAME VALUE
 	case $2 in
 	'' | *[!0-9]*) die "$1 must be a port number, got '$2'" ;;
 	esac
-	[ "$2" -ge 1 ] && [ "$2" -le 65535 ] || die "$1 out of range: $2"
+	if [ "$2" -lt 1 ] || [ "$2" -gt 65535 ]; then die "$1 out of range: $2"; fi
 	printf '%s' "$2"
 }
 
