@@ -419,8 +419,8 @@ static void feed(struct runstate *rs, const char *p, size_t n)
 			char cut[sizeof(rs->line) + 64];
 
 			rs->line[rs->n] = '\0';
-			snprintf(cut, sizeof(cut), "%s [line longer than %zu bytes: cut]", rs->line,
-				 sizeof(rs->line) - 1);
+			snprintf(cut, sizeof(cut), "[line longer than %zu bytes, cut] %s",
+				 sizeof(rs->line) - 1, rs->line);
 			keep_tail(rs, cut);
 			report_debug("guest: %s", cut);
 			rs->overlong = 1;

@@ -646,31 +646,17 @@ static int remote_path(const char *root, const char *rel, char *out, size_t n, s
 	return 0;
 }
 
-/* Refuses a push.dir that others could change under us: writable by
- * others itself (like /tmp), below a directory writable by others without
- * the sticky bit, or owned by someone else than the login (the owner of
- * the SFTP session's home) or root. */
-static int check_root(sftp_session sf, ssh_session s, const char *root, struct err *e)
+/* Refuses a push.dir that others could change under us, before anything
+ * is created: one of its existing parents writable by others without the
+ * sticky bit (they could rename it away). */
+static int check_parents(sftp_session sf, const char *root, struct err *e)
 {
 	char up[PATH_MAX], *slash;
-	sftp_attributes a = sftp_stat(sf, root), home;
-	unsigned perm, uid;
 
-	if (a == NULL)
-		return sftp_fail(sf, s, e, "stat", root);
-	perm = a->permissions & 07777;
-	uid = a->uid;
-	if (a->type != SSH_FILEXFER_TYPE_DIRECTORY) {
-		sftp_attributes_free(a);
-		return err_set(e, "push.dir %s is not a directory", root);
-	}
-	sftp_attributes_free(a);
-	if (perm & 0002)
-		return err_set(e, "push.dir %s is writable by others (mode %04o): choose a "
-			       "directory only the login can write, such as /home/LOGIN/inception",
-			       root, perm);
 	snprintf(up, sizeof(up), "%s", root);
 	while ((slash = strrchr(up, '/')) != NULL) {
+		sftp_attributes a;
+
 		*(slash == up ? slash + 1 : slash) = '\0';
 		a = sftp_stat(sf, up);
 		if (a != NULL) {
@@ -685,6 +671,30 @@ static int check_root(sftp_session sf, ssh_session s, const char *root, struct e
 		if (slash == up)
 			break;
 	}
+	return 0;
+}
+
+/* ... and, once it exists: push.dir writable by others itself (like /tmp),
+ * or owned by someone else than the login (the owner of the SFTP
+ * session's home) or root. */
+static int check_root(sftp_session sf, ssh_session s, const char *root, struct err *e)
+{
+	sftp_attributes a = sftp_stat(sf, root), home;
+	unsigned perm, uid;
+	int dir;
+
+	if (a == NULL)
+		return sftp_fail(sf, s, e, "stat", root);
+	perm = a->permissions & 07777;
+	uid = a->uid;
+	dir = a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+	sftp_attributes_free(a);
+	if (!dir)
+		return err_set(e, "push.dir %s is not a directory", root);
+	if (perm & 0002)
+		return err_set(e, "push.dir %s is writable by others (mode %04o): choose a "
+			       "directory only the login can write, such as /home/LOGIN/inception",
+			       root, perm);
 	home = sftp_stat(sf, ".");
 	if (home != NULL) {
 		unsigned me = home->uid;
@@ -1068,7 +1078,8 @@ int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 		err_set(e, "SFTP session: %s", ssh_get_error(s));
 		goto done;
 	}
-	if (remote_mkdir_root(sf, s, root, e) < 0 || check_root(sf, s, root, e) < 0 ||
+	if (check_parents(sf, root, e) < 0 || remote_mkdir_root(sf, s, root, e) < 0 ||
+	    check_root(sf, s, root, e) < 0 ||
 	    remote_path(root, MANIFEST, path, sizeof(path), e) < 0 ||
 	    read_remote(sf, s, path, PUSH_MANIFEST_MAX, &text, e) < 0)
 		goto done;
