@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agentrun.h"
+#include "report.h"
 #include "util.h"
 
 #define TMP_SUFFIX ".inception-tmp"
@@ -31,8 +32,9 @@
 
 struct item {
 	struct push_entry en;
-	char *local;        /* file to read, or NULL when data is set */
+	char *local;        /* file to read, or NULL when data or link is set */
 	const char *data;   /* in-memory content (agent.conf) */
+	char *link;         /* a symlink's target (en.mode has PUSH_MODE_LINK) */
 	int dir_mode;       /* mode for its parent directory (0700 for secrets) */
 };
 
@@ -111,6 +113,7 @@ static void items_free(struct items *it)
 	for (i = 0; i < it->n; i++) {
 		free(it->v[i].en.path);
 		free(it->v[i].local);
+		free(it->v[i].link);
 	}
 	free(it->v);
 	memset(it, 0, sizeof(*it));
@@ -156,10 +159,122 @@ static int add_mem(struct items *it, const char *data, const char *rel, unsigned
 	return 0;
 }
 
-/* Walks dir (relative rel) adding regular files; skip is a name to leave out
- * at the top level (srcs/.env). */
-static int add_tree(struct items *it, const char *dir, const char *rel, const char *skip,
+/* Writes s for an error message, control characters as \xNN. */
+static void show_name(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *s && o + 5 < n; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
+int push_path_check(const char *rel, struct err *e)
+{
+	const char *p, *comp = rel;
+	char shown[PATH_MAX];
+
+	show_name(rel, shown, sizeof(shown));
+	if (*rel == '\0')
+		return err_set(e, "an empty path");
+	if (strlen(rel) > PUSH_PATH_MAX)
+		return err_set(e, "%.60s...: path longer than %d bytes", shown, PUSH_PATH_MAX);
+	if (*rel == '/')
+		return err_set(e, "%s: an absolute path", shown);
+	for (p = rel;; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c != '\0' && (c < 0x20 || c == 0x7f))
+			return err_set(e, "%s: the name holds a control character", shown);
+		if (c != '/' && c != '\0')
+			continue;
+		if (p == comp || (p - comp == 1 && comp[0] == '.') ||
+		    (p - comp == 2 && comp[0] == '.' && comp[1] == '.'))
+			return err_set(e, "%s: an empty, . or .. path component", shown);
+		if (c == '\0')
+			return 0;
+		comp = p + 1;
+	}
+}
+
+/* Resolves a symlink's target against the link's directory, lexically, and
+ * checks that it stays under root (a relative path such as "srcs").  The
+ * tree is pushed as it is, so a link to inside it works the same way in the
+ * guest; one to outside would point at whatever the guest has there. */
+static int link_inside(const char *rel, const char *target, const char *root)
+{
+	char buf[2 * PATH_MAX + 2], joined[2 * PATH_MAX + 2], *comp[PATH_MAX / 2], *tok;
+	char *save = NULL;
+	size_t rootlen = strlen(root), o = 0;
+	int n = 0, i;
+
+	if (target[0] == '/' || target[0] == '\0')
+		return 0;
+	for (i = 0; target[i]; i++)
+		if ((unsigned char)target[i] < 0x20 || target[i] == 0x7f)
+			return 0;
+	/* "rel/.." is the link's directory */
+	if (snprintf(buf, sizeof(buf), "%s/../%s", rel, target) >= (int)sizeof(buf))
+		return 0;
+	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0) {
+			if (n == 0)
+				return 0;
+			n--;
+			continue;
+		}
+		if (n == (int)(sizeof(comp) / sizeof(comp[0])))
+			return 0;
+		comp[n++] = tok;
+	}
+	joined[0] = '\0';
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(joined + o, sizeof(joined) - o, "%s%s", i ? "/" : "", comp[i]);
+	return strncmp(joined, root, rootlen) == 0 && (joined[rootlen] == '/' || joined[rootlen] == '\0');
+}
+
+static int add_link(struct items *it, const char *local, const char *rel, const char *root,
 		    struct err *e)
+{
+	char target[PATH_MAX], shown[PATH_MAX];
+	ssize_t r = readlink(local, target, sizeof(target) - 1);
+	struct item *x;
+
+	if (r < 0)
+		return err_set(e, "readlink %s: %s", local, strerror(errno));
+	target[r] = '\0';
+	if (!link_inside(rel, target, root)) {
+		show_name(target, shown, sizeof(shown));
+		return err_set(e, "push: %s is a symlink to %s, which is outside %s/: only links "
+			       "inside the tree are sent (replace it with the file itself)",
+			       local, shown, root);
+	}
+	x = items_add(it, rel, e);
+	if (x == NULL)
+		return -1;
+	x->link = strdup(target);
+	if (x->link == NULL)
+		return err_set(e, "out of memory");
+	x->en.size = (uint64_t)r;
+	x->en.mtime = 0;
+	x->en.mode = PUSH_MODE_LINK | 0777;
+	x->dir_mode = 0755;
+	digest_mem(target, (size_t)r, x->en.digest);
+	return 0;
+}
+
+/* Walks dir (relative rel, under the walk's root) adding regular files and
+ * symlinks; skip is a name to leave out at the top level (srcs/.env). */
+static int add_tree(struct items *it, const char *dir, const char *rel, const char *root,
+		    const char *skip, struct err *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -170,6 +285,7 @@ static int add_tree(struct items *it, const char *dir, const char *rel, const ch
 	while ((de = readdir(d)) != NULL) {
 		char lp[PATH_MAX], rp[PATH_MAX];
 		struct stat st;
+		struct err pe = { .msg = "" };
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
@@ -178,15 +294,26 @@ static int add_tree(struct items *it, const char *dir, const char *rel, const ch
 		if (path_join(lp, sizeof(lp), e, "%s/%s", dir, de->d_name) < 0 ||
 		    path_join(rp, sizeof(rp), e, "%s/%s", rel, de->d_name) < 0)
 			goto done;
+		if (push_path_check(rp, &pe) < 0) {
+			char shown[PATH_MAX];
+
+			show_name(lp, shown, sizeof(shown));
+			err_set(e, "push: refusing %s: %s", shown,
+				strstr(pe.msg, ": ") ? strstr(pe.msg, ": ") + 2 : pe.msg);
+			goto done;
+		}
 		if (lstat(lp, &st) < 0) {
 			err_set(e, "stat %s: %s", lp, strerror(errno));
 			goto done;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if (add_tree(it, lp, rp, NULL, e) < 0)
+			if (add_tree(it, lp, rp, root, NULL, e) < 0)
 				goto done;
 		} else if (S_ISREG(st.st_mode)) {
 			if (add_file(it, lp, rp, 0, 0755, e) < 0)
+				goto done;
+		} else if (S_ISLNK(st.st_mode)) {
+			if (add_link(it, lp, rp, root, e) < 0)
 				goto done;
 		}
 	}
@@ -222,7 +349,7 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 			return -1;
 	}
 	if (path_join(p, sizeof(p), e, "%s/srcs", src->top) < 0 ||
-	    add_tree(it, p, "srcs", ".env", e) < 0)
+	    add_tree(it, p, "srcs", "srcs", ".env", e) < 0)
 		return -1;
 	if (src->env_file && add_file(it, src->env_file, "srcs/.env", 0644, 0755, e) < 0)
 		return -1;
@@ -240,7 +367,7 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 				continue;
 			if (path_join(p, sizeof(p), e, "%s/%s", src->secrets_dir, de->d_name) < 0 ||
 			    path_join(rel, sizeof(rel), e, "secrets/%s", de->d_name) < 0 ||
-			    add_file(it, p, rel, 0600, 0700, e) < 0) {
+			    push_path_check(rel, e) < 0 || add_file(it, p, rel, 0600, 0700, e) < 0) {
 				closedir(d);
 				return -1;
 			}
@@ -257,7 +384,7 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 		const char *atop = src->agent_src_top ? src->agent_src_top : src->top;
 
 		if (path_join(p, sizeof(p), e, "%s/agent", atop) < 0 ||
-		    add_tree(it, p, ".inception/agent-src", NULL, e) < 0)
+		    add_tree(it, p, ".inception/agent-src", ".inception/agent-src", NULL, e) < 0)
 			return -1;
 		for (i = 0; extra[i]; i++) {
 			char rel[PATH_MAX];
@@ -286,6 +413,64 @@ void push_entries_free(struct push_entry *v, size_t n)
 	free(v);
 }
 
+/* Paths in the manifest: '%', space and control bytes as %XX, so that each
+ * line is exactly five space-separated words whatever the names hold. */
+static size_t path_encode(const char *path, char *out)
+{
+	size_t o = 0;
+
+	for (; *path; path++) {
+		unsigned char c = (unsigned char)*path;
+
+		if (c <= 0x20 || c == 0x7f || c == '%')
+			o += (size_t)sprintf(out + o, "%%%02X", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes one encoded path word of len bytes; -1 if malformed. */
+static int path_decode(const char *w, size_t len, char *out, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		int c = (unsigned char)w[i];
+
+		if (c == '%') {
+			if (i + 2 >= len || hexval(w[i + 1]) < 0 || hexval(w[i + 2]) < 0)
+				return -1;
+			c = hexval(w[i + 1]) * 16 + hexval(w[i + 2]);
+			i += 2;
+		} else if (c <= 0x20 || c == 0x7f) {
+			return -1;
+		}
+		if (o + 1 >= n)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int mode_ok(unsigned long mode)
+{
+	return (mode & ~07777UL) == 0 || mode == (PUSH_MODE_LINK | 0777);
+}
+
 long push_manifest_parse(const char *text, struct push_entry **out, struct err *e)
 {
 	struct push_entry *v = NULL;
@@ -297,12 +482,14 @@ long push_manifest_parse(const char *text, struct push_entry **out, struct err *
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char line[PATH_MAX + 200], path[PATH_MAX + 1];
+		char line[3 * PUSH_PATH_MAX + 200], path[PUSH_PATH_MAX + 1];
+		char *w[6], *save = NULL, *tok, *end;
 		unsigned long long size;
 		long long mtime;
-		unsigned mode;
-		int off = 0;
+		unsigned long mode;
+		int nw = 0;
 		struct push_entry en;
+		struct err pe = { .msg = "" };
 
 		lineno++;
 		if (len >= sizeof(line)) {
@@ -315,12 +502,28 @@ long push_manifest_parse(const char *text, struct push_entry **out, struct err *
 		if (len == 0)
 			continue;
 		memset(&en, 0, sizeof(en));
-		if (sscanf(line, "%64s %llu %lld %o %n", en.digest, &size, &mtime, &mode, &off) != 4 ||
-		    off == 0 || strlen(en.digest) != 64 || line[off] == '\0') {
+		for (tok = strtok_r(line, " ", &save); tok && nw < 6; tok = strtok_r(NULL, " ", &save))
+			w[nw++] = tok;
+		if (nw != 5 || strlen(w[0]) != 64 || strspn(w[0], "0123456789abcdef") != 64 ||
+		    strspn(w[1], "0123456789") != strlen(w[1]) ||
+		    strspn(w[2], "-0123456789") != strlen(w[2]) ||
+		    strspn(w[3], "01234567") != strlen(w[3])) {
 			push_entries_free(v, n);
 			return err_set(e, "manifest line %d malformed", lineno);
 		}
-		snprintf(path, sizeof(path), "%s", line + off);
+		errno = 0;
+		size = strtoull(w[1], &end, 10);
+		mtime = strtoll(w[2], &end, 10);
+		mode = strtoul(w[3], &end, 8);
+		if (errno || !mode_ok(mode) ||
+		    path_decode(w[4], strlen(w[4]), path, sizeof(path)) < 0) {
+			push_entries_free(v, n);
+			return err_set(e, "manifest line %d malformed", lineno);
+		}
+		if (push_path_check(path, &pe) < 0) {
+			push_entries_free(v, n);
+			return err_set(e, "manifest line %d: %s", lineno, pe.msg);
+		}
 		if (n == cap) {
 			struct push_entry *nv;
 
@@ -332,9 +535,10 @@ long push_manifest_parse(const char *text, struct push_entry **out, struct err *
 			}
 			v = nv;
 		}
+		memcpy(en.digest, w[0], 65);
 		en.size = size;
 		en.mtime = mtime;
-		en.mode = mode & 07777;
+		en.mode = (unsigned)mode;
 		en.path = strdup(path);
 		if (en.path == NULL) {
 			push_entries_free(v, n);
@@ -354,15 +558,18 @@ char *push_manifest_format(const struct push_entry *v, size_t n)
 	char *s;
 
 	for (i = 0; i < n; i++)
-		cap += strlen(v[i].path) + 128;
+		cap += 3 * strlen(v[i].path) + 128;
 	s = malloc(cap);
 	if (s == NULL)
 		return NULL;
 	s[0] = '\0';
-	for (i = 0; i < n; i++)
-		off += (size_t)snprintf(s + off, cap - off, "%s %llu %lld %04o %s\n", v[i].digest,
-					(unsigned long long)v[i].size, v[i].mtime, v[i].mode,
-					v[i].path);
+	for (i = 0; i < n; i++) {
+		off += (size_t)snprintf(s + off, cap - off, "%s %llu %lld %04o ", v[i].digest,
+					(unsigned long long)v[i].size, v[i].mtime, v[i].mode);
+		off += path_encode(v[i].path, s + off);
+		s[off++] = '\n';
+		s[off] = '\0';
+	}
 	return s;
 }
 
@@ -397,36 +604,187 @@ static int sftp_fail(sftp_session sf, ssh_session s, struct err *e, const char *
 		       sftp_get_error(sf));
 }
 
-/* mkdir -p of REMOTE/dirname(rel) with mode (existing dirs left alone). */
-static int remote_mkdirs(sftp_session sf, ssh_session s, const char *path, unsigned mode,
-			 struct err *e)
+/* root with duplicate and trailing slashes dropped; -1 unless it is
+ * absolute, with no . or .. component and no control character. */
+static int normalise_root(const char *dir, char *out, size_t n, struct err *e)
+{
+	struct err pe = { .msg = "" };
+	size_t o = 0;
+
+	if (dir[0] != '/')
+		return err_set(e, "push.dir %s is not an absolute path", dir);
+	for (; *dir; dir++) {
+		if (*dir == '/' && (dir[1] == '/' || dir[1] == '\0'))
+			continue;
+		if (o + 1 >= n)
+			return err_set(e, "push.dir is too long");
+		out[o++] = *dir;
+	}
+	out[o] = '\0';
+	if (o == 0)
+		return err_set(e, "push.dir must not be /");
+	if (push_path_check(out + 1, &pe) < 0)
+		return err_set(e, "push.dir /%s", pe.msg);
+	return 0;
+}
+
+/* root/rel for a path from our tree or from the remote manifest: rel is
+ * checked again (relative, no . or .., no control character), and the
+ * joined path, normalised, must still lie under root. */
+static int remote_path(const char *root, const char *rel, char *out, size_t n, struct err *e)
+{
+	struct err pe = { .msg = "" };
+	size_t rl = strlen(root);
+	char norm[PATH_MAX];
+
+	if (push_path_check(rel, &pe) < 0)
+		return err_set(e, "push: refusing a remote path: %s", pe.msg);
+	if (path_join(out, n, e, "%s/%s", root, rel) < 0 ||
+	    normalise_root(out, norm, sizeof(norm), e) < 0)
+		return -1;
+	if (strncmp(norm, root, rl) != 0 || norm[rl] != '/' || strcmp(norm, out) != 0)
+		return err_set(e, "push: refusing %s: not inside push.dir %s", out, root);
+	return 0;
+}
+
+/* Refuses a push.dir that others could change under us, before anything
+ * is created: one of its existing parents writable by others without the
+ * sticky bit (they could rename it away). */
+static int check_parents(sftp_session sf, const char *root, struct err *e)
+{
+	char up[PATH_MAX], *slash;
+
+	snprintf(up, sizeof(up), "%s", root);
+	while ((slash = strrchr(up, '/')) != NULL) {
+		sftp_attributes a;
+
+		*(slash == up ? slash + 1 : slash) = '\0';
+		a = sftp_stat(sf, up);
+		if (a != NULL) {
+			unsigned m = a->permissions & 07777;
+
+			sftp_attributes_free(a);
+			if ((m & 0002) && !(m & 01000))
+				return err_set(e, "push.dir %s is under %s, which is writable by others "
+					       "(mode %04o): choose a directory only the login can write",
+					       root, up, m);
+		}
+		if (slash == up)
+			break;
+	}
+	return 0;
+}
+
+/* ... and, once it exists: push.dir writable by others itself (like /tmp),
+ * or owned by someone else than the login (the owner of the SFTP
+ * session's home) or root. */
+static int check_root(sftp_session sf, ssh_session s, const char *root, struct err *e)
+{
+	sftp_attributes a = sftp_stat(sf, root), home;
+	unsigned perm, uid;
+	int dir;
+
+	if (a == NULL)
+		return sftp_fail(sf, s, e, "stat", root);
+	perm = a->permissions & 07777;
+	uid = a->uid;
+	dir = a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+	sftp_attributes_free(a);
+	if (!dir)
+		return err_set(e, "push.dir %s is not a directory", root);
+	if (perm & 0002)
+		return err_set(e, "push.dir %s is writable by others (mode %04o): choose a "
+			       "directory only the login can write, such as /home/LOGIN/inception",
+			       root, perm);
+	home = sftp_stat(sf, ".");
+	if (home != NULL) {
+		unsigned me = home->uid;
+
+		sftp_attributes_free(home);
+		if (uid != me && uid != 0)
+			return err_set(e, "push.dir %s belongs to uid %u, not to the login (uid %u): "
+				       "refusing to write into it",
+				       root, uid, me);
+	}
+	return 0;
+}
+
+/* mkdir -p of root itself (existing dirs left alone). */
+static int remote_mkdir_root(sftp_session sf, ssh_session s, const char *root, struct err *e)
 {
 	char tmp[PATH_MAX];
 	char *p;
 
-	if (path_join(tmp, sizeof(tmp), e, "%s", path) < 0)
+	if (path_join(tmp, sizeof(tmp), e, "%s", root) < 0)
 		return -1;
 	for (p = tmp + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		{
-			char c = *p;
-			sftp_attributes a;
+		char c = *p;
+		sftp_attributes a;
 
-			*p = '\0';
-			a = sftp_stat(sf, tmp);
-			if (a == NULL) {
-				if (sftp_mkdir(sf, tmp, (mode_t)mode) < 0)
-					return sftp_fail(sf, s, e, "mkdir", tmp);
-			} else {
-				sftp_attributes_free(a);
-			}
-			*p = c;
-			if (c == '\0')
-				break;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		a = sftp_stat(sf, tmp);
+		if (a == NULL) {
+			if (sftp_mkdir(sf, tmp, 0755) < 0)
+				return sftp_fail(sf, s, e, "mkdir", tmp);
+		} else {
+			sftp_attributes_free(a);
 		}
+		*p = c;
+		if (c == '\0')
+			break;
 	}
 	return 0;
+}
+
+/* The directories of rel below root, created with mode where missing.  One
+ * that exists must be a real directory: a symlink there (or a file) would
+ * take the write elsewhere, so it is refused. */
+static int remote_mkdirs(sftp_session sf, ssh_session s, const char *root, const char *rel,
+			 unsigned mode, struct err *e)
+{
+	char tmp[PATH_MAX];
+	size_t rl = strlen(root);
+	char *p, *last;
+
+	if (path_join(tmp, sizeof(tmp), e, "%s/%s", root, rel) < 0)
+		return -1;
+	last = strrchr(tmp, '/');
+	for (p = tmp + rl + 1; p <= last; p++) {
+		sftp_attributes a;
+
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		a = sftp_lstat(sf, tmp);
+		if (a == NULL) {
+			if (sftp_mkdir(sf, tmp, (mode_t)mode) < 0)
+				return sftp_fail(sf, s, e, "mkdir", tmp);
+		} else {
+			int dir = a->type == SSH_FILEXFER_TYPE_DIRECTORY;
+
+			sftp_attributes_free(a);
+			if (!dir)
+				return err_set(e, "push: %s in the VM is not a directory (a symlink?): "
+					       "refusing to write through it",
+					       tmp);
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Opens path for writing as a new file (O_EXCL): a leftover of an
+ * interrupted push, or anything else in the way, is removed first (unlink
+ * removes a symlink, never what it points to). */
+static sftp_file open_new(sftp_session sf, const char *path, unsigned mode)
+{
+	sftp_file f = sftp_open(sf, path, O_WRONLY | O_CREAT | O_EXCL, (mode_t)mode);
+
+	if (f == NULL && sftp_unlink(sf, path) == 0)
+		f = sftp_open(sf, path, O_WRONLY | O_CREAT | O_EXCL, (mode_t)mode);
+	return f;
 }
 
 static int upload(sftp_session sf, ssh_session s, const struct item *x, const char *dst,
@@ -439,7 +797,14 @@ static int upload(sftp_session sf, ssh_session s, const struct item *x, const ch
 
 	if (path_join(tmp, sizeof(tmp), e, "%s%s", dst, TMP_SUFFIX) < 0)
 		return -1;
-	f = sftp_open(sf, tmp, O_WRONLY | O_CREAT | O_TRUNC, (mode_t)(x->en.mode & 0700));
+	if (x->link) {
+		sftp_unlink(sf, tmp);
+		if (sftp_symlink(sf, x->link, tmp) < 0)
+			return sftp_fail(sf, s, e, "symlink", tmp);
+		st->bytes += x->en.size;
+		goto rename;
+	}
+	f = open_new(sf, tmp, x->en.mode & 0700);
 	if (f == NULL)
 		return sftp_fail(sf, s, e, "open", tmp);
 	if (x->data) {
@@ -489,6 +854,7 @@ static int upload(sftp_session sf, ssh_session s, const struct item *x, const ch
 			goto done;
 		}
 	}
+rename:
 	if (sftp_rename(sf, tmp, dst) < 0) {
 		/* Plain SFTP v3 rename refuses to replace: unlink, then rename. */
 		if (sftp_unlink(sf, dst) < 0 || sftp_rename(sf, tmp, dst) < 0) {
@@ -518,45 +884,62 @@ static int put_text(sftp_session sf, ssh_session s, const char *dst, const char 
 	return upload(sf, s, &x, dst, st, e);
 }
 
-static char *read_remote(sftp_session sf, const char *path)
+/* A remote file of ours, at most max bytes: 0 with *out NULL when it cannot
+ * be opened (none yet), -1 when it is larger or cannot be read. */
+static int read_remote(sftp_session sf, ssh_session s, const char *path, size_t max,
+		       char **out, struct err *e)
 {
 	sftp_file f = sftp_open(sf, path, O_RDONLY, 0);
+	sftp_attributes a;
 	char *buf = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
+	int rc = -1;
 
+	*out = NULL;
 	if (f == NULL)
-		return NULL;
-	for (;;) {
-		ssize_t r;
+		return 0;
+	a = sftp_fstat(f);
+	if (a != NULL) {
+		uint64_t size = a->size;
 
-		if (n + 16384 + 1 > cap) {
-			char *p;
-
-			cap = cap ? cap * 2 : 65536;
-			p = realloc(buf, cap);
-			if (p == NULL) {
-				free(buf);
-				sftp_close(f);
-				return NULL;
-			}
-			buf = p;
+		sftp_attributes_free(a);
+		if (size > max) {
+			err_set(e, "push: %s in the VM is %llu bytes, more than the %zu expected: "
+				   "refusing to read it (remove it, or `inception destroy`)",
+				path, (unsigned long long)size, max);
+			goto done;
 		}
-		r = sftp_read(f, buf + n, 16384);
+	}
+	buf = malloc(max + 1);
+	if (buf == NULL) {
+		err_set(e, "out of memory");
+		goto done;
+	}
+	for (;;) {
+		ssize_t r = sftp_read(f, buf + n, max + 1 - n);
+
 		if (r < 0) {
-			free(buf);
-			sftp_close(f);
-			return NULL;
+			sftp_fail(sf, s, e, "read", path);
+			goto done;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		if (n > max) {
+			err_set(e, "push: %s in the VM is larger than the %zu bytes expected: "
+				   "refusing to read it (remove it, or `inception destroy`)",
+				path, max);
+			goto done;
+		}
 	}
+	buf[n] = '\0';
+	*out = buf;
+	buf = NULL;
+	rc = 0;
+done:
+	free(buf);
 	sftp_close(f);
-	if (buf == NULL)
-		buf = calloc(1, 1);
-	else
-		buf[n] = '\0';
-	return buf;
+	return rc;
 }
 
 static const struct push_entry *find_entry(const struct push_entry *v, size_t n,
@@ -567,25 +950,29 @@ static const struct push_entry *find_entry(const struct push_entry *v, size_t n,
 	return n ? bsearch(&key, v, n, sizeof(*v), cmp_entry) : NULL;
 }
 
-/* Sizes and modes of every remote file under dir, in one round trip
- * (`find -printf` in the guest) instead of one SFTP stat per file.
- * Returns the count (sorted by path; digest unused) or -1 when the listing
- * cannot be had (the caller then stats each file). */
-static long remote_listing(ssh_session s, const char *dir, struct push_entry **out)
+/* Type, size and mode of every remote file and symlink under dir, in one
+ * round trip (`find -printf` in the guest) instead of one SFTP stat per
+ * file.  Returns the count (sorted by path; digest unused), -1 when the
+ * listing cannot be had (the caller then stats each file), or -2 with e set
+ * when the guest answered too much or too late. */
+static long remote_listing(ssh_session s, const char *dir, int timeout_s,
+			   struct push_entry **out, struct err *e)
 {
 	char q[PATH_MAX + 64], cmd[2 * PATH_MAX + 256], *text = NULL, *line, *save = NULL;
 	struct push_entry *v = NULL;
 	size_t n = 0, cap = 0;
 	int status = -1;
-	struct err e = { .msg = "" };
 
 	*out = NULL;
-	if (shell_quote(dir, q, sizeof(q), &e) < 0)
+	if (shell_quote(dir, q, sizeof(q), e) < 0)
 		return -1;
-	if (snprintf(cmd, sizeof(cmd), "test -d %s && find %s -type f -printf '%%s %%m %%P\\n'", q,
-		     q) >= (int)sizeof(cmd))
+	if (snprintf(cmd, sizeof(cmd),
+		     "test -d %s && find %s \\( -type f -o -type l \\) -printf '%%y %%s %%m %%P\\n'",
+		     q, q) >= (int)sizeof(cmd))
 		return -1;
-	if (remote_capture(s, cmd, &text, &status, &e) < 0 || status != 0) {
+	if (remote_capture(s, cmd, timeout_s, &text, &status, e) < 0)
+		return -2;
+	if (status != 0) {
 		free(text);
 		return -1;
 	}
@@ -593,9 +980,11 @@ static long remote_listing(ssh_session s, const char *dir, struct push_entry **o
 	     line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long size;
 		unsigned mode;
+		char type;
 		int off = 0;
 
-		if (sscanf(line, "%llu %o %n", &size, &mode, &off) != 2 || off == 0)
+		if (sscanf(line, "%c %llu %o %n", &type, &size, &mode, &off) != 3 || off == 0 ||
+		    (type != 'f' && type != 'l'))
 			continue;
 		if (n == cap) {
 			struct push_entry *nv;
@@ -611,7 +1000,7 @@ static long remote_listing(ssh_session s, const char *dir, struct push_entry **o
 		if (v[n].path == NULL)
 			break;
 		v[n].size = size;
-		v[n].mode = mode & 07777;
+		v[n].mode = (type == 'l' ? PUSH_MODE_LINK : 0) | (mode & 07777);
 		n++;
 	}
 	free(text);
@@ -621,6 +1010,54 @@ static long remote_listing(ssh_session s, const char *dir, struct push_entry **o
 	return (long)n;
 }
 
+/* Is the remote file at dst (rel) still what x says? */
+static int remote_same(sftp_session sf, const struct push_entry *listing, long nlist,
+		       const struct item *x, const char *dst)
+{
+	const struct push_entry *r;
+	sftp_attributes a;
+	unsigned mode;
+	int same;
+
+	if (nlist >= 0) { /* the remote file as it is now, from the listing */
+		r = find_entry(listing, (size_t)nlist, x->en.path);
+		return r && r->size == x->en.size && r->mode == x->en.mode;
+	}
+	a = sftp_lstat(sf, dst);
+	if (a == NULL)
+		return 0;
+	mode = (a->type == SSH_FILEXFER_TYPE_SYMLINK ? PUSH_MODE_LINK : 0) | (a->permissions & 07777);
+	same = a->size == x->en.size && mode == x->en.mode;
+	sftp_attributes_free(a);
+	return same;
+}
+
+/* Removes the files of the old manifest that are no longer in the tree. */
+static int remove_gone(sftp_session sf, ssh_session s, const char *root,
+		       const struct push_entry *old, long nold, const struct items *it,
+		       struct push_stats *st, struct err *e)
+{
+	long i;
+
+	for (i = 0; i < nold; i++) {
+		struct item key;
+		char dst[PATH_MAX];
+
+		memset(&key, 0, sizeof(key));
+		key.en.path = old[i].path;
+		if (it->n && bsearch(&key, it->v, it->n, sizeof(*it->v), cmp_item))
+			continue;
+		if (remote_path(root, old[i].path, dst, sizeof(dst), e) < 0)
+			return -1;
+		if (sftp_unlink(sf, dst) < 0 && sftp_get_error(sf) != SSH_FX_NO_SUCH_FILE)
+			return sftp_fail(sf, s, e, "unlink", dst);
+		st->removed++;
+	}
+	return 0;
+}
+
+/* Longer than 60 lines: the push in order (collect, check push.dir, read the
+ * old manifest, remove, send, manifest, tree.digest), each step a call. */
 int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 	      struct push_stats *st, struct err *e)
 {
@@ -628,12 +1065,13 @@ int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 	struct push_entry *old = NULL, *cur = NULL, *listing = NULL;
 	long nold = 0, nlist = -1;
 	sftp_session sf = NULL;
-	char path[PATH_MAX], *text = NULL, *manifest = NULL, digest_line[80];
+	char root[PATH_MAX], path[PATH_MAX], *text = NULL, *manifest = NULL, *old_digest = NULL;
+	char digest_line[80];
 	size_t i;
 	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
-	if (collect(src, &it, e) < 0)
+	if (normalise_root(remote_dir, root, sizeof(root), e) < 0 || collect(src, &it, e) < 0)
 		goto done;
 	st->files = (unsigned)it.n;
 	sf = sftp_new(s);
@@ -641,72 +1079,40 @@ int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 		err_set(e, "SFTP session: %s", ssh_get_error(s));
 		goto done;
 	}
-	if (remote_mkdirs(sf, s, remote_dir, 0755, e) < 0)
+	if (check_parents(sf, root, e) < 0 || remote_mkdir_root(sf, s, root, e) < 0 ||
+	    check_root(sf, s, root, e) < 0 ||
+	    remote_path(root, MANIFEST, path, sizeof(path), e) < 0 ||
+	    read_remote(sf, s, path, PUSH_MANIFEST_MAX, &text, e) < 0)
 		goto done;
-	if (path_join(path, sizeof(path), e, "%s/%s", remote_dir, MANIFEST) < 0)
-		goto done;
-	text = read_remote(sf, path);
 	if (text && (nold = push_manifest_parse(text, &old, e)) < 0) {
-		nold = 0; /* a damaged manifest only costs a full push */
+		/* a damaged manifest only costs a full push (and removes nothing) */
+		report_debug("push: ignoring the manifest in the VM: %s", e->msg);
+		err_clear(e);
+		nold = 0;
 		old = NULL;
 	}
-	if (nold > 0)
-		nlist = remote_listing(s, remote_dir, &listing);
-
+	if (nold > 0 && (nlist = remote_listing(s, root, src->timeout_s, &listing, e)) == -2)
+		goto done;
+	/* Removals first: a path that was a symlink may be a directory now. */
+	if (remove_gone(sf, s, root, old, nold, &it, st, e) < 0)
+		goto done;
 	for (i = 0; i < it.n; i++) {
 		const struct item *x = &it.v[i];
 		const struct push_entry *o = find_entry(old, (size_t)nold, x->en.path);
-		char dst[PATH_MAX], dir[PATH_MAX], *slash;
-
-		if (path_join(dst, sizeof(dst), e, "%s/%s", remote_dir, x->en.path) < 0)
-			goto done;
-		if (o && o->size == x->en.size && o->mode == x->en.mode &&
-		    strcmp(o->digest, x->en.digest) == 0) {
-			int same;
-
-			if (nlist >= 0) { /* the remote file as it is now, from the listing */
-				const struct push_entry *r = find_entry(listing, (size_t)nlist, x->en.path);
-
-				same = r && r->size == x->en.size && r->mode == x->en.mode;
-			} else {
-				sftp_attributes a = sftp_stat(sf, dst);
-
-				same = a && a->size == x->en.size && (a->permissions & 07777) == x->en.mode;
-				if (a)
-					sftp_attributes_free(a);
-			}
-			if (same) {
-				st->skipped++;
-				continue;
-			}
-		}
-		snprintf(dir, sizeof(dir), "%s", dst);
-		slash = strrchr(dir, '/');
-		if (slash) {
-			*slash = '\0';
-			if (remote_mkdirs(sf, s, dir, (unsigned)(x->dir_mode ? x->dir_mode : 0755), e) <
-			    0)
-				goto done;
-		}
-		if (upload(sf, s, x, dst, st, e) < 0)
-			goto done;
-		st->sent++;
-	}
-	/* Files pushed before and gone locally. */
-	for (i = 0; old != NULL && i < (size_t)nold; i++) {
-		struct item key = { 0 };
 		char dst[PATH_MAX];
 
-		key.en.path = old[i].path;
-		if (it.n && bsearch(&key, it.v, it.n, sizeof(*it.v), cmp_item))
+		if (remote_path(root, x->en.path, dst, sizeof(dst), e) < 0)
+			goto done;
+		if (o && o->size == x->en.size && o->mode == x->en.mode &&
+		    strcmp(o->digest, x->en.digest) == 0 && remote_same(sf, listing, nlist, x, dst)) {
+			st->skipped++;
 			continue;
-		if (path_join(dst, sizeof(dst), e, "%s/%s", remote_dir, old[i].path) < 0)
-			goto done;
-		if (sftp_unlink(sf, dst) < 0 && sftp_get_error(sf) != SSH_FX_NO_SUCH_FILE) {
-			sftp_fail(sf, s, e, "unlink", dst);
-			goto done;
 		}
-		st->removed++;
+		if (remote_mkdirs(sf, s, root, x->en.path,
+				  (unsigned)(x->dir_mode ? x->dir_mode : 0755), e) < 0 ||
+		    upload(sf, s, x, dst, st, e) < 0)
+			goto done;
+		st->sent++;
 	}
 
 	cur = calloc(it.n ? it.n : 1, sizeof(*cur));
@@ -723,22 +1129,19 @@ int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 		goto done;
 	}
 	if (st->sent || st->removed || nold != (long)it.n) {
-		if (path_join(path, sizeof(path), e, "%s/%s", remote_dir, MANIFEST) < 0 ||
+		if (remote_mkdirs(sf, s, root, MANIFEST, 0755, e) < 0 ||
 		    put_text(sf, s, path, manifest, st, e) < 0)
 			goto done;
 	}
 	/* tree.digest last: the agent redoes make only for a complete tree. */
-	if (path_join(path, sizeof(path), e, "%s/%s", remote_dir, TREE_DIGEST) < 0)
+	if (remote_path(root, TREE_DIGEST, path, sizeof(path), e) < 0 ||
+	    read_remote(sf, s, path, PUSH_DIGEST_MAX, &old_digest, e) < 0)
 		goto done;
 	snprintf(digest_line, sizeof(digest_line), "%s\n", st->tree_digest);
-	{
-		char *old_digest = read_remote(sf, path);
-		int same = old_digest && strcmp(old_digest, digest_line) == 0;
-
-		free(old_digest);
-		if (!same && put_text(sf, s, path, digest_line, st, e) < 0)
-			goto done;
-	}
+	if ((old_digest == NULL || strcmp(old_digest, digest_line) != 0) &&
+	    (remote_mkdirs(sf, s, root, TREE_DIGEST, 0755, e) < 0 ||
+	     put_text(sf, s, path, digest_line, st, e) < 0))
+		goto done;
 	rc = 0;
 done:
 	if (sf)
@@ -746,6 +1149,7 @@ done:
 	free(cur);
 	free(manifest);
 	free(text);
+	free(old_digest);
 	push_entries_free(old, (size_t)(nold > 0 ? nold : 0));
 	push_entries_free(listing, (size_t)(nlist > 0 ? nlist : 0));
 	items_free(&it);

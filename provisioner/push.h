@@ -11,15 +11,28 @@
  *   agent sources (agent/, err.[ch])  -> REMOTE/.inception/agent-src/ (build in the
  *                                        guest when the binary cannot start there)
  * The local srcs/.env and secrets/ of TOP are never sent (they are the
- * host's own stack's).  Symlinks and special files are skipped.
+ * host's own stack's).  A symlink is sent as a symlink when its target,
+ * resolved from where it stands, stays inside the tree walked (srcs/ or
+ * agent/); one pointing outside (or absolute) is refused, by name.  Names
+ * with control characters are refused.  Special files are skipped.
  *
  * REMOTE/.inception/manifest lists, per file, "DIGEST SIZE MTIME MODE PATH"
- * (SHA-256, octal mode).  A file whose digest, size and mode match the
- * manifest and whose remote size still matches is skipped; others are
- * written to PATH.inception-tmp, given their mode and mtime, then renamed
- * over PATH.  Files in the old manifest that no longer exist locally are
- * removed remotely.  REMOTE/.inception/tree.digest (SHA-256 over the sorted
- * "DIGEST MODE PATH" lines) tells the agent whether the tree changed.
+ * (SHA-256, octal mode with 0120000 for a symlink, whose digest is over its
+ * target; PATH with '%', space and control bytes as %XX, so a line is
+ * always five words).  A file whose digest, size and mode match the
+ * manifest and whose remote size and mode still match is skipped; others
+ * are written to PATH.inception-tmp (opened O_EXCL), given their mode and
+ * mtime, then renamed over PATH.  Files in the old manifest that no longer
+ * exist locally are removed remotely.  Every remote path is checked first:
+ * relative to REMOTE, no . or .., no control character, still under
+ * REMOTE once normalised, and no symlink among its directories below
+ * REMOTE; a damaged manifest costs a full push and removes nothing.
+ * REMOTE itself must not be writable by others (like /tmp), nor lie under
+ * a directory writable by others without the sticky bit, nor belong to
+ * another user.  The manifest (16 MiB) and tree.digest (4 KiB) are read back
+ * bounded; a bigger file is an error.  REMOTE/.inception/tree.digest
+ * (SHA-256 over the sorted "DIGEST MODE PATH" lines) tells the agent
+ * whether the tree changed.
  */
 #ifndef INCEPTION_PUSH_H
 #define INCEPTION_PUSH_H
@@ -38,6 +51,7 @@ struct push_src {
 	const char *secrets_dir; /* generated secrets dir; NULL = not sent */
 	int with_agent_src;      /* also send agent/ sources (for build-in-guest) */
 	const char *agent_src_top; /* where agent/ and provisioner/err.c are; NULL = top */
+	int timeout_s;           /* bound on a command in the guest (timeouts.agent) */
 };
 
 struct push_stats {
@@ -50,6 +64,11 @@ struct push_stats {
 int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 	      struct push_stats *st, struct err *e);
 
+#define PUSH_MODE_LINK 0120000u           /* mode bits of a symlink entry */
+#define PUSH_PATH_MAX 1024                /* bytes of a relative path */
+#define PUSH_MANIFEST_MAX (16u << 20)     /* bytes of the manifest read back */
+#define PUSH_DIGEST_MAX 4096u             /* bytes of tree.digest read back */
+
 /* One manifest entry, exposed for the unit tests. */
 struct push_entry {
 	char *path;          /* relative to REMOTE */
@@ -59,8 +78,15 @@ struct push_entry {
 	unsigned mode;
 };
 
+/* 0 if rel may be a path in the tree: relative, not empty, no empty, . or
+ * .. component, no control character, at most PUSH_PATH_MAX bytes; else -1
+ * with "PATH: the reason" in e (control characters shown as \xNN). */
+int push_path_check(const char *rel, struct err *e);
+
 /* Parses a manifest text; returns the entry count or -1. Caller frees with
- * push_entries_free. Malformed lines are an error (the manifest is ours). */
+ * push_entries_free. Malformed lines and paths push_path_check refuses are
+ * an error (the manifest is ours: the caller then pushes everything and
+ * removes nothing). */
 long push_manifest_parse(const char *text, struct push_entry **out, struct err *e);
 /* Formats entries (sorted by path) into a malloc'd text. */
 char *push_manifest_format(const struct push_entry *v, size_t n);

@@ -54,26 +54,115 @@ void report_init(enum report_mode mode, int verbosity)
 enum report_mode report_mode(void) { return R.mode; }
 int report_verbosity(void) { return R.verbosity; }
 
+/* Length (1-4) of the well-formed UTF-8 sequence at p, with its code point
+ * in *cp; 0 when p does not start one (overlong forms, surrogates and
+ * values past U+10FFFF included). */
+static int utf8_seq(const unsigned char *p, unsigned *cp)
+{
+	unsigned c = p[0], v, min;
+	int len, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2, v = c & 0x1f, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3, v = c & 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4, v = c & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
 void json_write_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 
 	fputc('"', f);
-	for (; *p; p++) {
-		switch (*p) {
+	while (*p) {
+		unsigned cp;
+		int len = utf8_seq(p, &cp);
+
+		if (len == 0) { /* not UTF-8: the replacement character */
+			fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
+		switch (cp) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;
 		case '\n': fputs("\\n", f); break;
 		case '\r': fputs("\\r", f); break;
 		case '\t': fputs("\\t", f); break;
 		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
+			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+				fprintf(f, "\\u%04x", cp);
 			else
-				fputc(*p, f);
+				fwrite(p, 1, (size_t)len, f);
 		}
+		p += len;
 	}
 	fputc('"', f);
+}
+
+size_t report_sanitize(const char *s, char *out, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t o = 0;
+
+	if (n == 0)
+		return 0;
+	while (*p) {
+		char piece[8];
+		unsigned cp;
+		int len = utf8_seq(p, &cp);
+		size_t pl;
+
+		if (len == 0) {
+			snprintf(piece, sizeof(piece), "\\x%02x", *p);
+			len = 1;
+		} else if (cp == '\t') {
+			snprintf(piece, sizeof(piece), " ");
+		} else if (cp < 0x20 || cp == 0x7f) {
+			snprintf(piece, sizeof(piece), "\\x%02x", cp);
+		} else if (cp >= 0x80 && cp <= 0x9f) { /* C1 controls (CSI, OSC as one code) */
+			snprintf(piece, sizeof(piece), "\\u%04x", cp);
+		} else {
+			memcpy(piece, p, (size_t)len);
+			piece[len] = '\0';
+		}
+		pl = strlen(piece);
+		if (o + pl >= n)
+			break;
+		memcpy(out + o, piece, pl);
+		o += pl;
+		p += len;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* The single way human output reaches the terminal: every control
+ * character escaped (the text may come from the guest or a console). */
+static void human_line(FILE *f, const char *text)
+{
+	char safe[4 * 4096 + 1];
+
+	report_sanitize(text, safe, sizeof(safe));
+	fputs(safe, f);
+	fputc('\n', f);
 }
 
 static void clear_progress(void)
@@ -104,7 +193,8 @@ static void vmessage(const char *type, const char *prefix, const char *fmt, va_l
 		return;
 	}
 	clear_progress();
-	fprintf(stderr, "%s%s\n", prefix, buf);
+	fputs(prefix, stderr);
+	human_line(stderr, buf);
 }
 
 void report_info(const char *fmt, ...)
@@ -153,7 +243,8 @@ void report_error(const char *msg)
 		json_event("error", msg);
 	else if (shown_as_failed_step(msg))
 		return;
-	fprintf(stderr, "inception: error: %s\n", msg);
+	fputs("inception: error: ", stderr);
+	human_line(stderr, msg);
 }
 
 void report_step_begin(const char *step, const char *what)
@@ -170,7 +261,12 @@ void report_step_begin(const char *step, const char *what)
 	if (R.verbosity < 0)
 		return;
 	clear_progress();
-	fprintf(stderr, "==> %-8s %s\n", step, what ? what : "");
+	{
+		char line[4096];
+
+		snprintf(line, sizeof(line), "==> %-8s %s", step, what ? what : "");
+		human_line(stderr, line);
+	}
 }
 
 void report_step_end(const char *step, const char *state, long ms, const char *msg)
@@ -189,8 +285,13 @@ void report_step_end(const char *step, const char *state, long ms, const char *m
 	if (R.verbosity < 0 && strcmp(state, "fail") != 0)
 		return;
 	clear_progress();
-	fprintf(stderr, "    %-8s %-6s %6.1fs  %s\n", step, state, (double)ms / 1000.0,
-		msg ? msg : "");
+	{
+		char line[4096];
+
+		snprintf(line, sizeof(line), "    %-8s %-6s %6.1fs  %s", step, state,
+			 (double)ms / 1000.0, msg ? msg : "");
+		human_line(stderr, line);
+	}
 	if (strcmp(state, "fail") == 0)
 		snprintf(R.failed_msg, sizeof(R.failed_msg), "%s", msg ? msg : "");
 }
@@ -210,7 +311,7 @@ static void human_size(char *buf, size_t n, double v)
 void report_progress(const char *what, uint64_t done, uint64_t total)
 {
 	long now = report_now_ms();
-	char d[32], t[32], r[32];
+	char d[32], t[32], r[32], w[256];
 	double rate, secs;
 
 	if (!R.progress_shown && R.progress_start_ms == 0) {
@@ -239,6 +340,7 @@ void report_progress(const char *what, uint64_t done, uint64_t total)
 	if (R.tty && now - R.progress_last_ms < 100 && done != total)
 		return;
 	R.progress_last_ms = now;
+	report_sanitize(what, w, sizeof(w));
 	human_size(d, sizeof(d), (double)done);
 	human_size(r, sizeof(r), rate);
 	if (total > 0) {
@@ -252,9 +354,9 @@ void report_progress(const char *what, uint64_t done, uint64_t total)
 		memset(bar + fill, '.', (size_t)(20 - fill));
 		bar[20] = '\0';
 		fprintf(stderr, "%s%s [%s] %3d%% %s / %s  %s/s  ETA %.0fs%s",
-			R.tty ? "\r\033[K" : "", what, bar, pct, d, t, r, eta, R.tty ? "" : "\n");
+			R.tty ? "\r\033[K" : "", w, bar, pct, d, t, r, eta, R.tty ? "" : "\n");
 	} else {
-		fprintf(stderr, "%s%s %s  %s/s%s", R.tty ? "\r\033[K" : "", what, d, r,
+		fprintf(stderr, "%s%s %s  %s/s%s", R.tty ? "\r\033[K" : "", w, d, r,
 			R.tty ? "" : "\n");
 	}
 	R.progress_shown = true;
@@ -278,7 +380,7 @@ void report_kv_begin(const char *title)
 	R.nkv = 0;
 	R.kv_any_note = false;
 	if (R.mode == REPORT_HUMAN && title && R.verbosity >= 0)
-		printf("%s\n", title);
+		human_line(stdout, title);
 }
 
 static void kv_add(const char *key, const char *value, const char *note, bool raw)
@@ -333,10 +435,16 @@ void report_kv_end(void)
 					fputs("null", stdout);
 				fputc('}', stdout);
 			}
-		} else if (R.kv_note[i]) {
-			printf("  %-*s  %-40s  (%s)\n", width, R.kv_key[i], R.kv_val[i], R.kv_note[i]);
 		} else {
-			printf("  %-*s  %s\n", width, R.kv_key[i], R.kv_val[i]);
+			char line[4096];
+
+			if (R.kv_note[i])
+				snprintf(line, sizeof(line), "  %-*s  %-40s  (%s)", width, R.kv_key[i],
+					 R.kv_val[i], R.kv_note[i]);
+			else
+				snprintf(line, sizeof(line), "  %-*s  %s", width, R.kv_key[i],
+					 R.kv_val[i]);
+			human_line(stdout, line);
 		}
 		free(R.kv_key[i]);
 		free(R.kv_val[i]);
@@ -351,8 +459,7 @@ void report_kv_end(void)
 void report_status(const char *phase, long elapsed_ms, const char *detail)
 {
 	long now = report_now_ms();
-	char line[160];
-	size_t i;
+	char raw[1024], line[4 * sizeof(raw)];
 
 	if (R.mode == REPORT_JSON) {
 		if (now - R.progress_last_ms < 2000)
@@ -371,16 +478,43 @@ void report_status(const char *phase, long elapsed_ms, const char *detail)
 	if (now - R.progress_last_ms < (R.tty ? 250 : 10000))
 		return;
 	R.progress_last_ms = now;
-	snprintf(line, sizeof(line), "    %-10s %4lds  %s", phase, elapsed_ms / 1000,
+	snprintf(raw, sizeof(raw), "    %-10s %4lds  %s", phase, elapsed_ms / 1000,
 		 detail ? detail : "");
-	for (i = 0; line[i]; i++) /* console lines may hold control characters */
-		if ((unsigned char)line[i] < 0x20)
-			line[i] = ' ';
+	/* console lines may hold control characters; on a TTY, one terminal
+	 * line (80 columns at most), so \r redraws it */
+	report_sanitize(raw, line, R.tty ? 80 : sizeof(line));
 	if (R.tty) {
-		line[79] = '\0'; /* one terminal line, so \r redraws it */
 		fprintf(stderr, "\r\033[K%s", line);
 		R.progress_shown = true;
 	} else {
 		fprintf(stderr, "%s\n", line);
 	}
+}
+
+void report_guest_event(const char *step, const char *state, long ms, const char *msg,
+			const char *log)
+{
+	if (R.mode == REPORT_JSON) {
+		fputs("{\"type\":\"step\",\"step\":", stdout);
+		json_write_string(stdout, step);
+		fputs(",\"state\":", stdout);
+		json_write_string(stdout, state);
+		if (ms >= 0)
+			fprintf(stdout, ",\"ms\":%ld", ms);
+		fputs(",\"msg\":", stdout);
+		json_write_string(stdout, msg);
+		if (log && *log) {
+			fputs(",\"log\":", stdout);
+			json_write_string(stdout, log);
+		}
+		fputs("}\n", stdout);
+		fflush(stdout);
+		return;
+	}
+	if (strcmp(state, "start") == 0)
+		report_step_begin(step, msg);
+	else if (strcmp(state, "progress") == 0)
+		report_info("    %-8s ... %s", step, msg);
+	else
+		report_step_end(step, state, ms < 0 ? 0 : ms, msg);
 }

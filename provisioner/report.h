@@ -51,8 +51,23 @@ void report_kv(const char *key, const char *value, const char *note);
 void report_kv_raw(const char *key, const char *raw_json, const char *note);
 void report_kv_end(void);
 
-/* Writes s as a JSON string literal (with quotes) to f. */
+/* An event from the guest agent, re-encoded from its parsed fields (never
+ * the guest's own bytes): JSON {"type":"step","step":...,"state":...,
+ * "ms":...,"msg":...,"log":...} (ms left out when < 0, log when empty);
+ * human: "start" as report_step_begin, "progress" as an info line, any
+ * other state as report_step_end. */
+void report_guest_event(const char *step, const char *state, long ms, const char *msg,
+			const char *log);
+
+/* Writes s as a JSON string literal (with quotes) to f: control characters
+ * (C0, DEL, C1) as \u escapes, bytes that are not UTF-8 as U+FFFD. */
 void json_write_string(FILE *f, const char *s);
+
+/* Copies s into out (size n, always NUL-terminated, cut at a whole
+ * character) for a terminal: a tab becomes a space, other control bytes
+ * \xNN, C1 controls \u00NN, bytes that are not UTF-8 \xNN.  Every line of
+ * human output goes through it.  Returns the length written. */
+size_t report_sanitize(const char *s, char *out, size_t n);
 
 /* Monotonic milliseconds, for step timings. */
 long report_now_ms(void);

@@ -136,6 +136,8 @@ struct linebuf {
 	size_t len, cap;
 };
 
+/* Appends data and hands every complete line to fn; -1 when a line grows
+ * past SSHC_LINE_MAX (or memory runs out). */
 static int lb_feed(struct linebuf *lb, const char *data, size_t n, sshc_line_fn fn, void *arg)
 {
 	size_t i, start = 0;
@@ -160,12 +162,14 @@ static int lb_feed(struct linebuf *lb, const char *data, size_t n, sshc_line_fn 
 		lb->buf[i] = '\0';
 		if (i > start && lb->buf[i - 1] == '\r')
 			lb->buf[i - 1] = '\0';
+		if (i - start > SSHC_LINE_MAX)
+			return -1;
 		fn(lb->buf + start, arg);
 		start = i + 1;
 	}
 	memmove(lb->buf, lb->buf + start, lb->len - start);
 	lb->len -= start;
-	return 0;
+	return lb->len > SSHC_LINE_MAX ? -1 : 0;
 }
 
 static void lb_flush(struct linebuf *lb, sshc_line_fn fn, void *arg)
@@ -190,34 +194,40 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* Reads what is buffered on one stream; returns bytes read or -1. */
-static int drain(ssh_channel ch, int is_stderr, struct linebuf *lb, sshc_line_fn fn, void *arg)
+/* Reads what is buffered on one stream, adding to *total; returns the
+ * bytes read, -1 on a read error, -2 past a bound. */
+static int drain(ssh_channel ch, int is_stderr, struct linebuf *lb, sshc_line_fn fn, void *arg,
+		 size_t *total, size_t max)
 {
 	char buf[16384];
-	int total = 0;
+	int got = 0;
 
 	for (;;) {
 		int n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), is_stderr);
 		if (n == SSH_ERROR)
 			return -1;
 		if (n <= 0)
-			return total;
-		total += n;
+			return got;
+		got += n;
+		*total += (size_t)n;
+		if (max && *total > max)
+			return -2;
 		if (fn != NULL) {
 			if (lb_feed(lb, buf, (size_t)n, fn, arg) < 0)
-				return -1;
+				return -2;
 		} else {
 			write_all(is_stderr ? STDERR_FILENO : STDOUT_FILENO, buf, (size_t)n);
 		}
 	}
 }
 
-int sshc_exec_deadline(ssh_session s, const char *cmd, sshc_line_fn on_line,
-		       sshc_line_fn on_err_line, void *arg, int *exit_status, long deadline_ms,
-		       struct err *e)
+int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exit_status,
+	     struct err *e)
 {
 	ssh_channel ch = ssh_channel_new(s);
 	struct linebuf out = { 0 }, errb = { 0 };
+	long deadline = o->timeout_s > 0 ? now_ms() + (long)o->timeout_s * 1000 : o->deadline_ms;
+	size_t total = 0;
 	int ret = -1;
 
 	if (ch == NULL)
@@ -239,21 +249,39 @@ int sshc_exec_deadline(ssh_session s, const char *cmd, sshc_line_fn on_line,
 				ssh_get_error(s));
 			goto done;
 		}
-		a = drain(ch, 0, &out, on_line, arg);
-		b = drain(ch, 1, &errb, on_err_line, arg);
+		a = drain(ch, 0, &out, o->on_line, o->arg, &total, o->max_output);
+		b = a < 0 ? 0 : drain(ch, 1, &errb, o->on_err_line, o->arg, &total, o->max_output);
+		if (a == -2 || b == -2) {
+			if (o->max_output && total > o->max_output)
+				err_set(e, "ssh: the guest sent more than %zu KiB of output for `%s`: "
+					   "refusing the rest",
+					o->max_output / 1024, cmd);
+			else
+				err_set(e, "ssh: the guest sent a line longer than %d KiB for `%s`: "
+					   "refusing it",
+					SSHC_LINE_MAX / 1024, cmd);
+			goto done;
+		}
 		if (a < 0 || b < 0) {
 			err_set(e, "ssh: read error: %s", ssh_get_error(s));
 			goto done;
 		}
 		if (a == 0 && b == 0 && (ssh_channel_is_eof(ch) || ssh_channel_is_closed(ch)))
 			break;
-		if (deadline_ms > 0 && now_ms() > deadline_ms) {
-			err_set(e, "ssh: the command did not finish in time: %s", cmd);
+		if (deadline > 0 && now_ms() > deadline) {
+			if (o->timeout_s > 0)
+				err_setc(e, EXIT_TIMEOUT,
+					 "timed out: `%s` in the VM did not finish within %d s "
+					 "(timeouts.agent; raise it with --agent-timeout)",
+					 cmd, o->timeout_s);
+			else
+				err_setc(e, EXIT_TIMEOUT, "timed out: `%s` in the VM did not finish in time",
+					 cmd);
 			goto done;
 		}
 	}
-	lb_flush(&out, on_line, arg);
-	lb_flush(&errb, on_err_line, arg);
+	lb_flush(&out, o->on_line, o->arg);
+	lb_flush(&errb, o->on_err_line, o->arg);
 	*exit_status = ssh_channel_get_exit_status(ch);
 	if (*exit_status < 0) {
 		err_set(e, "ssh: the connection closed before the command reported its status");
@@ -267,6 +295,19 @@ done:
 		ssh_channel_close(ch);
 	ssh_channel_free(ch);
 	return ret;
+}
+
+int sshc_exec_deadline(ssh_session s, const char *cmd, sshc_line_fn on_line,
+		       sshc_line_fn on_err_line, void *arg, int *exit_status, long deadline_ms,
+		       struct err *e)
+{
+	struct sshc_opts o = { 0 };
+
+	o.on_line = on_line;
+	o.on_err_line = on_err_line;
+	o.arg = arg;
+	o.deadline_ms = deadline_ms;
+	return sshc_run(s, cmd, &o, exit_status, e);
 }
 
 int sshc_exec(ssh_session s, const char *cmd, sshc_line_fn on_line, sshc_line_fn on_err_line,

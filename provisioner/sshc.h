@@ -37,13 +37,31 @@ typedef void (*sshc_line_fn)(const char *line, void *arg);
 int sshc_exec(ssh_session s, const char *cmd, sshc_line_fn on_line, sshc_line_fn on_err_line,
 	      void *arg, int *exit_status, struct err *e);
 
-/* Like sshc_exec, but gives up (-1) once the monotonic clock (ms, as
- * report_now_ms) passes deadline_ms; 0 = no deadline.  A session that drops
- * before the command reports its status is an error with e->code 0 (worth a
- * retry: sshd restarts while cloud-init runs). */
+/* Like sshc_exec, but gives up (-1, e->code EXIT_TIMEOUT) once the
+ * monotonic clock (ms, as report_now_ms) passes deadline_ms; 0 = no
+ * deadline.  A session that drops before the command reports its status is
+ * an error with e->code 0 (worth a retry: sshd restarts while cloud-init
+ * runs). */
 int sshc_exec_deadline(ssh_session s, const char *cmd, sshc_line_fn on_line,
 		       sshc_line_fn on_err_line, void *arg, int *exit_status, long deadline_ms,
 		       struct err *e);
+
+/* What the guest may send back, and for how long (sshc_run). */
+#define SSHC_LINE_MAX (64 * 1024) /* bytes of one line given to a line callback */
+struct sshc_opts {
+	sshc_line_fn on_line, on_err_line; /* as for sshc_exec */
+	void *arg;
+	long deadline_ms;  /* absolute, as sshc_exec_deadline; 0 = none */
+	int timeout_s;     /* > 0: deadline = now + timeout_s (timeouts.agent) */
+	size_t max_output; /* bytes of stdout and stderr together; 0 = no bound */
+};
+
+/* sshc_exec with limits: past the deadline, -1 with EXIT_TIMEOUT and the
+ * command named; more output than max_output, or a line longer than
+ * SSHC_LINE_MAX for a callback, -1 with a message saying so.  The channel is
+ * closed in every case, nothing more is read. */
+int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exit_status,
+	     struct err *e);
 
 /* "SHA256:..." fingerprint of a key into buf. */
 int sshc_fingerprint(ssh_key key, char *buf, size_t n);

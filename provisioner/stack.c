@@ -128,7 +128,7 @@ static int agent_conf_text(const struct config *c, const char *remote, char *buf
 }
 
 /* Shows the last 20 lines of a log in the guest. */
-static void show_guest_log(ssh_session s, const char *log)
+static void show_guest_log(ssh_session s, const char *log, int timeout_s)
 {
 	char q[600], cmd[700], *out = NULL, *line, *save = NULL;
 	struct err e = { .msg = "" };
@@ -137,7 +137,7 @@ static void show_guest_log(ssh_session s, const char *log)
 	if (shell_quote(log, q, sizeof(q), &e) < 0)
 		return;
 	snprintf(cmd, sizeof(cmd), "sudo -n tail -n 20 %s", q);
-	if (remote_capture(s, cmd, &out, &status, &e) < 0 || out == NULL) {
+	if (remote_capture(s, cmd, timeout_s, &out, &status, &e) < 0 || out == NULL) {
 		free(out);
 		return;
 	}
@@ -148,7 +148,7 @@ static void show_guest_log(ssh_session s, const char *log)
 }
 
 /* docker save (here) | docker load (guest), when the host has the image. */
-static int stream_base_image(ssh_session s, const char *log, struct err *e)
+static int stream_base_image(ssh_session s, const char *log, int timeout_s, struct err *e)
 {
 	char *const inspect[] = { "docker", "image", "inspect", "--format", "{{.Size}}",
 				  "debian:bookworm", NULL };
@@ -221,6 +221,13 @@ static int stream_base_image(ssh_session s, const char *log, struct err *e)
 		char drain[4096];
 
 		while (!ssh_channel_is_eof(ch) && !ssh_channel_is_closed(ch)) {
+			if (report_now_ms() - t0 > (long)timeout_s * 1000) {
+				err_setc(e, EXIT_TIMEOUT,
+					 "timed out: docker load in the VM did not finish within %d s "
+					 "(timeouts.agent; raise it with --agent-timeout)",
+					 timeout_s);
+				goto done;
+			}
 			if (ssh_channel_read_timeout(ch, drain, sizeof(drain), 0, 1000) == SSH_ERROR)
 				break;
 		}
@@ -257,15 +264,15 @@ done:
 	return ret;
 }
 
-static int run_agent_checked(ssh_session s, const char *agent, const char *args, int json,
+static int run_agent_checked(ssh_session s, const char *agent, const char *args, int timeout_s,
 			     struct err *e)
 {
 	struct agent_result r;
 
-	if (agent_run(s, agent, args, json, &r, e) == 0)
+	if (agent_run(s, agent, args, timeout_s, &r, e) == 0)
 		return 0;
-	if (r.failed_log[0] && !r.interrupted)
-		show_guest_log(s, r.failed_log);
+	if (r.failed_log[0] && !r.interrupted && e->code != EXIT_TIMEOUT)
+		show_guest_log(s, r.failed_log, timeout_s);
 	if (!e->code)
 		e->code = strcmp(r.failed_step, "health") == 0 ? EXIT_UNHEALTHY : EXIT_FAIL;
 	return -1;
@@ -285,6 +292,7 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 	char q[PATH_MAX + 64], cmd[3 * PATH_MAX], *out = NULL, domain[128];
 	const char *remote;
 	int status = -1, rc = -1, have_base = 0, own = 1, known = 0;
+	int tmo = cli->cfg.agent_timeout; /* each guest command, push included */
 	long t0;
 
 	if (stack_find_top(top, sizeof(top), e) < 0 || find_agent(top, agent_bin, sizeof(agent_bin), e) < 0)
@@ -324,6 +332,7 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 	src.with_agent_src = 1;
 	find_agent_src(top, agent_src, sizeof(agent_src));
 	src.agent_src_top = agent_src;
+	src.timeout_s = tmo;
 	if (push_tree(s, &src, remote, &ps, e) < 0) {
 		report_step_end("push", "fail", report_now_ms() - t0, e->msg);
 		goto done;
@@ -353,7 +362,7 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 	}
 	snprintf(cmd, sizeof(cmd),
 		 "sudo -n %s --has-image debian:bookworm >/dev/null 2>&1; echo agent=$?", q);
-	if (remote_capture(s, cmd, &out, &status, e) < 0)
+	if (remote_capture(s, cmd, tmo, &out, &status, e) < 0)
 		goto done;
 	have_base = out && strstr(out, "agent=0") != NULL;
 	if (out && strstr(out, "agent=1"))
@@ -371,7 +380,7 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 		snprintf(cmd, sizeof(cmd), "sudo -n sh %s %s", sq, bq);
 		free(out);
 		out = NULL;
-		if (remote_capture(s, cmd, &out, &status, e) < 0)
+		if (remote_capture(s, cmd, tmo, &out, &status, e) < 0)
 			goto done;
 		if (status != 0) {
 			err_set(e, "building the agent in the VM failed (status %d): %s", status,
@@ -383,7 +392,7 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 			 "sudo -n %s --has-image debian:bookworm >/dev/null 2>&1; echo agent=$?", bq);
 		free(out);
 		out = NULL;
-		if (remote_capture(s, cmd, &out, &status, e) < 0)
+		if (remote_capture(s, cmd, tmo, &out, &status, e) < 0)
 			goto done;
 		have_base = out && strstr(out, "agent=0") != NULL;
 	}
@@ -392,21 +401,21 @@ static int run_stack(struct cli *cli, const struct vm_target *t, int full, struc
 
 run:
 	if (!full) {
-		rc = run_agent_checked(s, agent, "--only make,health", cli->json, e);
+		rc = run_agent_checked(s, agent, "--only make,health", tmo, e);
 	} else if (have_base) {
-		rc = run_agent_checked(s, agent, "", cli->json, e);
+		rc = run_agent_checked(s, agent, "", tmo, e);
 	} else {
 		struct vm_paths *p = &vt.paths;
 
-		rc = run_agent_checked(s, agent, "--only hosts,docker,data", cli->json, e);
+		rc = run_agent_checked(s, agent, "--only hosts,docker,data", tmo, e);
 		if (rc == 0) {
-			int sr = stream_base_image(s, p->log, e);
+			int sr = stream_base_image(s, p->log, tmo, e);
 
 			if (sr < 0)
 				report_warn("%s: the VM builds the base image from the mirror instead",
 					    e->msg);
 			err_clear(e);
-			rc = run_agent_checked(s, agent, "--from base", cli->json, e);
+			rc = run_agent_checked(s, agent, "--from base", tmo, e);
 		}
 	}
 	/* the tree (agent included) that last ended healthy, or none */

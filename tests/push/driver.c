@@ -1,44 +1,106 @@
 /*
- * driver.c: runs push_tree() once against a real sshd, for tests/push/run.
+ * driver.c: runs the real push, agent and capture code once against a real
+ * sshd, for tests/push/run.
  *
  *   driver HOST PORT USER IDENTITY HOSTKEY_PUB TOP AGENT ENV SECRETS REMOTE
+ *       push_tree(); prints "files=N sent=N skipped=N removed=N digest=HEX"
+ *   driver agent HOST PORT USER IDENTITY HOSTKEY_PUB AGENT TIMEOUT human|json
+ *       agent_run() with the reporter in that mode (-v); prints on stderr
+ *       "result rc=N code=N failed_step=S steps_run=N err=MSG"
+ *   driver capture HOST PORT USER IDENTITY HOSTKEY_PUB CMD TIMEOUT
+ *       remote_capture(); prints "result rc=N code=N status=N bytes=N err=MSG"
  *
- * Prints one line "files=N sent=N skipped=N removed=N digest=HEX" and exits
- * 0, or prints the error and exits 1 (3 for a host key mismatch).
+ * Exits 0, or 1 on an error (3 for a host key mismatch, the error's code
+ * otherwise when it has one).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "agentrun.h"
 #include "push.h"
+#include "report.h"
 #include "sshc.h"
+
+static int connect_to(char **argv, ssh_session *s, struct err *e)
+{
+	struct ssh_target t;
+
+	t.host = argv[0];
+	t.port = (unsigned)atoi(argv[1]);
+	t.user = argv[2];
+	t.identity = argv[3];
+	t.hostkey_pub = argv[4];
+	t.timeout_s = 10;
+	return sshc_connect(&t, s, e);
+}
+
+static int run_agent(char **argv)
+{
+	struct agent_result r;
+	struct err e = { .msg = "" };
+	ssh_session s = NULL;
+	int rc;
+
+	report_init(strcmp(argv[7], "json") == 0 ? REPORT_JSON : REPORT_HUMAN, 1);
+	if (connect_to(argv, &s, &e) < 0) {
+		fprintf(stderr, "driver: %s\n", e.msg);
+		return 1;
+	}
+	rc = agent_run(s, argv[5], "", atoi(argv[6]), &r, &e);
+	sshc_close(s);
+	fprintf(stderr, "result rc=%d code=%d failed_step=%s steps_run=%d err=%s\n", rc, e.code,
+		r.failed_step, r.steps_run, e.msg);
+	return rc == 0 ? 0 : e.code ? e.code : 1;
+}
+
+static int run_capture(char **argv)
+{
+	struct err e = { .msg = "" };
+	ssh_session s = NULL;
+	char *out = NULL;
+	int rc, status = -1;
+
+	if (connect_to(argv, &s, &e) < 0) {
+		fprintf(stderr, "driver: %s\n", e.msg);
+		return 1;
+	}
+	rc = remote_capture(s, argv[5], atoi(argv[6]), &out, &status, &e);
+	sshc_close(s);
+	printf("result rc=%d code=%d status=%d bytes=%zu err=%s\n", rc, e.code, status,
+	       out ? strlen(out) : 0, e.msg);
+	free(out);
+	return rc == 0 ? 0 : e.code ? e.code : 1;
+}
 
 int main(int argc, char **argv)
 {
-	struct ssh_target t;
 	struct push_src src = { 0 };
 	struct push_stats st;
 	struct err e = { .msg = "" };
 	ssh_session s = NULL;
 	int rc;
 
+	if (argc == 10 && strcmp(argv[1], "agent") == 0)
+		return run_agent(argv + 2);
+	if (argc == 9 && strcmp(argv[1], "capture") == 0)
+		return run_capture(argv + 2);
 	if (argc != 11) {
 		fprintf(stderr, "usage: driver HOST PORT USER IDENTITY HOSTKEY_PUB TOP AGENT ENV "
-				"SECRETS REMOTE\n");
+				"SECRETS REMOTE\n"
+				"       driver agent HOST PORT USER IDENTITY HOSTKEY_PUB AGENT TIMEOUT "
+				"human|json\n"
+				"       driver capture HOST PORT USER IDENTITY HOSTKEY_PUB CMD TIMEOUT\n");
 		return 2;
 	}
-	t.host = argv[1];
-	t.port = (unsigned)atoi(argv[2]);
-	t.user = argv[3];
-	t.identity = argv[4];
-	t.hostkey_pub = argv[5];
-	t.timeout_s = 10;
 	src.top = argv[6];
 	src.agent_bin = argv[7];
 	src.agent_conf = "login=jdoe\n";
 	src.env_file = argv[8];
 	src.secrets_dir = argv[9];
 	src.with_agent_src = 1;
-	if (sshc_connect(&t, &s, &e) < 0) {
+	src.timeout_s = 30;
+	if (connect_to(argv + 1, &s, &e) < 0) {
 		fprintf(stderr, "driver: %s\n", e.msg);
 		return e.code == 3 ? 3 : 1;
 	}
