@@ -40,7 +40,10 @@ static const struct command COMMANDS[] = {
 	{ "down", cmd_down, "[--timeout SECONDS]", "shut the VM down (ACPI, then forced)", NULL },
 	{ "destroy", cmd_destroy, "[--all]",
 	  "remove the VM, its volumes and state (keeps the image cache)", NULL },
-	{ "rebuild", cmd_rebuild, "[options]", "destroy, then up", NULL },
+	{ "rebuild", cmd_rebuild, "[options]", "destroy, then up",
+	  "Destroys the VM (keeps the image cache), then runs `up` with the same options.\n"
+	  "  --no-build-fallback   do not build the image when the download fails\n"
+	  "  --vm-only             stop once the VM answers SSH (no push, no agent)" },
 	{ "image", cmd_image, "fetch [--refresh] [--no-build-fallback] | build [SUITE] | list | prune [--all]",
 	  "manage the cached base images", NULL },
 	{ "config", cmd_config, "[--keys]",
@@ -242,6 +245,13 @@ int main(int argc, char **argv)
 			break;
 		}
 	report_init(cli.json ? REPORT_JSON : REPORT_HUMAN, cli.verbosity);
+	/* `inception CMD --help` (or -h) is `inception help CMD` */
+	for (i = (size_t)optind + 1; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			char *hv[] = { "help", argv[optind], NULL };
+
+			return cmd_help(&cli, 2, hv, &e) < 0 ? (report_error(e.msg), EXIT_USAGE) : EXIT_OK;
+		}
 
 	cmd = find_command(argv[optind]);
 	if (cmd == NULL) {
