@@ -23,8 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +42,7 @@
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
 #define SUMS_MAX ((size_t)4 << 20)
 #define DOWNLOAD_TRIES 6 /* attempts in a row without progress */
+#define DOWNLOAD_RESTARTS 3 /* starts from byte 0 in one download */
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -339,8 +342,112 @@ struct xfer {
 	size_t mem_len, mem_max;
 	uint64_t base;    /* bytes already in the part file */
 	const char *what; /* progress label, NULL = none */
+	const char *dir;  /* file sink: its directory, for the free-space check */
 	uint64_t got;     /* bytes received this attempt */
+	/* the current response's headers (reset at each status line, so after a
+	 * redirect they are the final response's) */
+	long status;
+	int64_t clen;               /* Content-Length, -1 if none */
+	int64_t cr_start, cr_total; /* Content-Range "bytes S-E/T", -1 if none */
+	int started;                /* the first body byte has been seen */
+	uint64_t limit;             /* file sink: the announced size, 0 = none */
+	char why[1024];             /* why a callback stopped the transfer */
 };
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * nmemb;
+	char line[256];
+	long long a, b, t;
+	int code;
+
+	snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
+	if (strncmp(line, "HTTP/", 5) == 0) {
+		x->status = sscanf(line, "HTTP/%*s %d", &code) == 1 ? code : 0;
+		x->clen = x->cr_start = x->cr_total = -1;
+	} else if (strncasecmp(line, "content-length:", 15) == 0) {
+		if (sscanf(line + 15, " %lld", &a) == 1 && a >= 0)
+			x->clen = a;
+	} else if (strncasecmp(line, "content-range:", 14) == 0) {
+		if (sscanf(line + 14, " bytes %lld-%lld/%lld", &a, &b, &t) == 3 && a >= 0 && t > 0) {
+			x->cr_start = a;
+			x->cr_total = t;
+		} else if (sscanf(line + 14, " bytes */%lld", &t) == 1 && t >= 0) {
+			x->cr_total = t;
+		}
+	}
+	return len;
+}
+
+static void fmt_bytes(char *buf, size_t n, uint64_t v)
+{
+	if (v >= (uint64_t)1 << 30)
+		snprintf(buf, n, "%.1f GiB", (double)v / (double)(1 << 30));
+	else
+		snprintf(buf, n, "%.1f MiB", (double)v / (double)(1 << 20));
+}
+
+int image_space_check(const char *dir, uint64_t need, uint64_t avail, struct err *e)
+{
+	char a[32], b[32];
+
+	if (need <= avail)
+		return 0;
+	fmt_bytes(a, sizeof(a), need);
+	fmt_bytes(b, sizeof(b), avail);
+	return err_set(e, "not enough space in %s: %s needed, %s free", dir, a, b);
+}
+
+int image_space_free(const char *dir, uint64_t *avail, struct err *e)
+{
+	struct statvfs sv;
+
+	if (statvfs(dir, &sv) < 0)
+		return err_set(e, "statvfs %s: %s", dir, strerror(errno));
+	*avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	return 0;
+}
+
+/* At the first body byte of a file download: the file's announced size
+ * (Content-Range total, else Content-Length), checked against the range we
+ * asked for and against the free space.  -1 with x->why set to refuse. */
+static int check_announced(struct xfer *x)
+{
+	struct err e;
+	uint64_t total = 0, avail;
+
+	if (x->status == 206) {
+		if (x->cr_start >= 0 && (uint64_t)x->cr_start != x->base) {
+			snprintf(x->why, sizeof(x->why), "the server sent bytes from %lld, not from "
+				 "%llu as asked", (long long)x->cr_start, (unsigned long long)x->base);
+			return -1;
+		}
+		if (x->cr_total > 0)
+			total = (uint64_t)x->cr_total;
+		else if (x->clen >= 0)
+			total = x->base + (uint64_t)x->clen;
+		if (x->clen >= 0 && x->base + (uint64_t)x->clen > total) {
+			snprintf(x->why, sizeof(x->why), "the server announces a %llu-byte file but "
+				 "%lld bytes from byte %llu: refused",
+				 (unsigned long long)total, (long long)x->clen,
+				 (unsigned long long)x->base);
+			return -1;
+		}
+	} else if (x->clen >= 0) {
+		total = x->base + (uint64_t)x->clen;
+	}
+	x->limit = total;
+	if (total == 0 || x->dir == NULL || total < x->base)
+		return 0;
+	err_clear(&e);
+	if (image_space_free(x->dir, &avail, &e) < 0 ||
+	    image_space_check(x->dir, total - x->base, avail, &e) < 0) {
+		snprintf(x->why, sizeof(x->why), "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -348,6 +455,17 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 	size_t len = size * nmemb;
 
 	if (x->f != NULL) {
+		if (!x->started) {
+			x->started = 1;
+			if (check_announced(x) < 0)
+				return 0;
+		}
+		/* never more than announced: the part file stays at its size */
+		if (x->limit > 0 && x->base + x->got + len > x->limit) {
+			snprintf(x->why, sizeof(x->why), "the server sent more than the announced "
+				 "%llu bytes: cut off", (unsigned long long)x->limit);
+			return 0;
+		}
 		if (fwrite(p, 1, len, x->f) != len)
 			return 0;
 	} else {
@@ -394,6 +512,12 @@ static CURLcode transfer(const char *url, struct xfer *x, long *http, char *errb
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, image_redirect_protocols(url));
+	/* like the curl tool: a CA bundle for a mirror behind a TLS proxy */
+	if (getenv("CURL_CA_BUNDLE") != NULL && getenv("CURL_CA_BUNDLE")[0] != '\0')
+		curl_easy_setopt(h, CURLOPT_CAINFO, getenv("CURL_CA_BUNDLE"));
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
 	/* a stalled transfer (under 1 KiB/s for 30 s) counts as cut */
@@ -407,10 +531,29 @@ static CURLcode transfer(const char *url, struct xfer *x, long *http, char *errb
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	if (x->base > 0)
 		curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)x->base);
+	x->status = 0;
+	x->clen = x->cr_start = x->cr_total = -1;
+	x->started = 0;
+	x->limit = 0;
+	x->why[0] = '\0';
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+		char *to = NULL;
+
+		/* a redirect that image_redirect_protocols refused */
+		if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &to) == CURLE_OK && to != NULL &&
+		    strcmp(to, url) != 0)
+			snprintf(errbuf, CURL_ERROR_SIZE, "redirected to %.160s: refused (an https url "
+				 "may only redirect to https)", to);
+	}
 	curl_easy_cleanup(h);
 	return rc;
+}
+
+const char *image_redirect_protocols(const char *url)
+{
+	return strncasecmp(url, "http://", 7) == 0 ? "http,https" : "https";
 }
 
 static const char *curl_msg(CURLcode rc, const char *errbuf)
@@ -485,16 +628,22 @@ static uint64_t file_size(const char *path)
 }
 
 /* Downloads url into part, resuming what is there.  Retries while the
- * transfer makes progress; gives up after DOWNLOAD_TRIES failures in a row. */
+ * transfer makes progress; gives up after DOWNLOAD_TRIES failures in a row,
+ * or after DOWNLOAD_RESTARTS starts from byte 0 (a server that ignores Range
+ * and keeps cutting would otherwise be retried for ever).  The part file
+ * never grows past the size the server announces. */
 static int download(const char *url, const char *part, const char *label, struct err *e)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	int fails = 0;
+	char errbuf[CURL_ERROR_SIZE], dir[PATH_MAX];
+	int fails = 0, restarts = 0;
+	const char *slash = strrchr(part, '/');
 
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - part) : 1, slash ? part : ".");
 	for (;;) {
-		struct xfer x = { .what = label };
+		struct xfer x = { .what = label, .dir = dir };
 		long http;
 		CURLcode rc;
+		const char *restart = NULL;
 
 		x.base = file_size(part);
 		x.f = fopen(part, "ab");
@@ -508,11 +657,27 @@ static int download(const char *url, const char *part, const char *label, struct
 		report_progress_done();
 		if (rc == CURLE_OK)
 			return 0;
-		if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416 && x.base > 0)
-			return 0; /* nothing left to fetch: the digest decides */
-		if (rc == CURLE_RANGE_ERROR) {
-			/* the server ignores Range: start over */
+		if (rc == CURLE_WRITE_ERROR && x.why[0] != '\0') {
+			/* refused by on_data: keep nothing from this server */
+			unlink(part);
+			return err_set(e, "download %s: %s (the partial download was deleted)", url,
+				       x.why);
+		}
+		if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416 && x.base > 0) {
+			if (x.cr_total >= 0 && (uint64_t)x.cr_total == x.base)
+				return 0; /* nothing left to fetch: the digest decides */
+			report_warn("%s: the partial download (%llu bytes) is larger than the file "
+				    "on the server (%lld bytes): starting over", label,
+				    (unsigned long long)x.base, (long long)x.cr_total);
+			restart = "answers 416 (range not satisfiable) to every resume";
+		} else if (rc == CURLE_RANGE_ERROR) {
 			report_warn("%s: the server cannot resume; downloading from the start", url);
+			restart = "ignores Range requests and cut every transfer";
+		}
+		if (restart != NULL) {
+			if (++restarts > DOWNLOAD_RESTARTS)
+				return err_set(e, "download %s: the server %s; gave up after %d starts "
+						  "from the beginning", url, restart, restarts);
 			if (truncate(part, 0) < 0)
 				return err_set(e, "truncate %s: %s", part, strerror(errno));
 			continue;

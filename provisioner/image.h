@@ -77,4 +77,14 @@ int image_sha512_file(const char *path, char hex[IMAGE_SHA512_HEX + 1], struct e
 /* The file name a url points at (last path segment, no query). */
 int image_url_basename(const char *url, char *buf, size_t n, struct err *e);
 
+/* The protocols a redirect may lead to from url (libcurl's list): "https",
+ * or "http,https" when url itself is plain http. */
+const char *image_redirect_protocols(const char *url);
+
+/* Fails with "not enough space in DIR: N needed, M free" when need > avail. */
+int image_space_check(const char *dir, uint64_t need, uint64_t avail, struct err *e);
+
+/* The bytes an unprivileged writer may still use in dir's filesystem. */
+int image_space_free(const char *dir, uint64_t *avail, struct err *e);
+
 #endif
