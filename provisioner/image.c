@@ -43,6 +43,9 @@
 #define SUMS_MAX ((size_t)4 << 20)
 #define DOWNLOAD_TRIES 6 /* attempts in a row without progress */
 #define DOWNLOAD_RESTARTS 3 /* starts from byte 0 in one download */
+/* what a build needs free at its peak (trixie: a 300 MiB rootfs, its ext4
+ * disk and the qcow2 made from it, apt's downloads), with room to spare */
+#define IMAGE_BUILD_SPACE ((uint64_t)1536 << 20)
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -332,6 +335,122 @@ static int find_cached_url(const char *dir, const char *url, char *path, size_t 
 	}
 	closedir(d);
 	return found;
+}
+
+/* --- verified records ------------------------------------------------------ */
+
+/* Each image's .info ends with the record of its last verification: sha512=,
+ * size= and mtime= (seconds.nanoseconds).  A cached image whose size or mtime
+ * no longer matches is hashed again before it is used, and deleted when its
+ * digest changed (a tampered or corrupted file is never booted). */
+
+static void stat_record(const struct stat *st, char *size, size_t sn, char *mtime, size_t mn)
+{
+	snprintf(size, sn, "%llu", (unsigned long long)st->st_size);
+	snprintf(mtime, mn, "%lld.%09ld", (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+}
+
+/* Rewrites image's .info with a fresh record for digest hex. */
+static int record_set(const char *image, const char *hex, struct err *e)
+{
+	char info[PATH_MAX], size[32], mtime[48], *old = NULL, *text = NULL, *line, *save = NULL;
+	struct stat st;
+	size_t cap, len = 0;
+	int ret;
+
+	if (stat(image, &st) < 0)
+		return err_set(e, "stat %s: %s", image, strerror(errno));
+	if (path_join(info, sizeof(info), e, "%s.info", image) < 0)
+		return -1;
+	if (read_file(info, &old, NULL, NULL) < 0)
+		old = NULL;
+	cap = (old ? strlen(old) : 0) + IMAGE_SHA512_HEX + 128;
+	text = malloc(cap);
+	if (text == NULL) {
+		free(old);
+		return err_set(e, "out of memory");
+	}
+	text[0] = '\0';
+	for (line = old ? strtok_r(old, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "sha512=", 7) != 0 && strncmp(line, "size=", 5) != 0 &&
+		    strncmp(line, "mtime=", 6) != 0)
+			len += (size_t)snprintf(text + len, cap - len, "%s\n", line);
+	stat_record(&st, size, sizeof(size), mtime, sizeof(mtime));
+	len += (size_t)snprintf(text + len, cap - len, "sha512=%s\nsize=%s\nmtime=%s\n", hex, size,
+				mtime);
+	ret = write_file_atomic(info, text, len, 0644, e);
+	free(old);
+	free(text);
+	return ret;
+}
+
+/* The digest in a downloaded image's name (sha512-HEX.qcow2), or -1. */
+static int name_digest(const char *image, char hex[IMAGE_SHA512_HEX + 1])
+{
+	const char *b = strrchr(image, '/');
+
+	b = b ? b + 1 : image;
+	if (strncmp(b, "sha512-", 7) != 0 || strcmp(b + 7 + IMAGE_SHA512_HEX, ".qcow2") != 0)
+		return -1;
+	return take_hex(b + 7, IMAGE_SHA512_HEX, hex);
+}
+
+/* 0: image matches its record (re-hashed if its size or mtime changed, and
+ * the record renewed); 1: its content changed (e says how); -1: error.  The
+ * digest it must have: its name's, else the recorded one; an image with
+ * neither (a build cached before records) is recorded as it is. */
+static int verify_cached(const char *image, struct err *e)
+{
+	char info[PATH_MAX], want[IMAGE_SHA512_HEX + 1], got[IMAGE_SHA512_HEX + 1];
+	char rec[IMAGE_SHA512_HEX + 2], rsize[32], rmtime[48], size[32], mtime[48];
+	const char *base = strrchr(image, '/') ? strrchr(image, '/') + 1 : image;
+	struct stat st;
+	int have, named;
+
+	if (stat(image, &st) < 0)
+		return err_set(e, "stat %s: %s", image, strerror(errno));
+	if (path_join(info, sizeof(info), e, "%s.info", image) < 0)
+		return -1;
+	named = name_digest(image, want) == 0;
+	have = info_get(info, "sha512", rec, sizeof(rec)) == 0 && strlen(rec) == IMAGE_SHA512_HEX;
+	stat_record(&st, size, sizeof(size), mtime, sizeof(mtime));
+	if (have && (!named || strcmp(rec, want) == 0) &&
+	    info_get(info, "size", rsize, sizeof(rsize)) == 0 && strcmp(rsize, size) == 0 &&
+	    info_get(info, "mtime", rmtime, sizeof(rmtime)) == 0 && strcmp(rmtime, mtime) == 0)
+		return 0;
+	if (!named && have)
+		memcpy(want, rec, sizeof(want));
+	report_info("%s: %s; checking its SHA512 again", base,
+		    have ? "changed on disk since it was verified (size or mtime)" :
+			   "no record of its verification");
+	if (sha_file(image, EVP_sha512(), "verify SHA512", got, e) < 0)
+		return -1;
+	if ((named || have) && strcmp(got, want) != 0) {
+		err_set(e, "cached image %s was changed on disk: SHA512 %s, expected %s", image, got,
+			want);
+		return 1;
+	}
+	return record_set(image, got, e);
+}
+
+/* 1: image is cached and verified; 0: it is not (a changed one is deleted,
+ * with a warning, so that it is fetched or built again); -1: error. */
+static int cached_ok(const char *image, const char *again, struct err *e)
+{
+	char info[PATH_MAX + 8];
+	int r;
+
+	if (!is_file(image))
+		return 0;
+	r = verify_cached(image, e);
+	if (r <= 0)
+		return r == 0 ? 1 : -1;
+	report_warn("%s: deleted, %s", e->msg, again);
+	err_clear(e);
+	unlink(image);
+	snprintf(info, sizeof(info), "%s.info", image);
+	unlink(info);
+	return 0;
 }
 
 /* --- downloads ------------------------------------------------------------ */
@@ -734,10 +853,12 @@ static int fetch_verify(const char *dir, const struct config *c, const char *exp
 	if (expected != NULL) {
 		if (path_join(path, n, e, "%s/sha512-%s.qcow2", dir, expected) < 0)
 			goto done;
-		if (is_file(path)) {
-			ret = 0;
+		ret = cached_ok(path, "downloading it again", e);
+		if (ret != 0) {
+			ret = ret > 0 ? 0 : -1;
 			goto done;
 		}
+		ret = -1;
 	}
 	snprintf(label, sizeof(label), "download %s", base);
 	if (download(c->image_url, part, label, e) < 0)
@@ -756,7 +877,10 @@ static int fetch_verify(const char *dir, const struct config *c, const char *exp
 		err_set(e, "rename %s -> %s: %s", part, path, strerror(errno));
 		goto done;
 	}
-	ret = write_info(path, "url", "url", c->image_url, "checksums", c->image_checksums, e);
+	if (write_info(path, "url", "url", c->image_url, "checksums", c->image_checksums, e) < 0 ||
+	    record_set(path, got, e) < 0)
+		goto done;
+	ret = 0;
 done:
 	if (lockfd >= 0) {
 		/* after success a waiter finds the image; after a failure the
@@ -783,6 +907,12 @@ static int fetch_impl(const struct config *c, char *path, size_t n, int *unreach
 	if (image_cache_dir(dir, sizeof(dir), e) < 0 ||
 	    image_url_basename(c->image_url, base, sizeof(base), e) < 0)
 		return -1;
+	if (c->image_checksums != NULL && strncasecmp(c->image_checksums, "http://", 7) == 0)
+		report_warn("image.checksums is plain http (%s): the checksums, and so the image, "
+			    "can be changed on the way; use https", c->image_checksums);
+	else if (strncasecmp(c->image_url, "http://", 7) == 0)
+		report_warn("image.url is plain http (%s): its redirects may lead to http too; use "
+			    "https", c->image_url);
 	if (c->image_checksums == NULL)
 		return fetch_verify(dir, c, NULL, path, n, e);
 	if (fetch_text(c->image_checksums, &sums, &sums_len, unreachable, e) < 0)
@@ -793,10 +923,12 @@ static int fetch_impl(const struct config *c, char *path, size_t n, int *unreach
 	}
 	if (path_join(path, n, e, "%s/sha512-%s.qcow2", dir, hex) < 0)
 		goto done;
-	if (is_file(path)) {
+	ret = cached_ok(path, "downloading it again", e);
+	if (ret != 0) {
 		/* same content already cached (maybe from another url) */
-		ret = write_info(path, "url", "url", c->image_url, "checksums",
-				 c->image_checksums, e);
+		if (ret > 0)
+			ret = write_info(path, "url", "url", c->image_url, "checksums",
+					 c->image_checksums, e) < 0 || record_set(path, hex, e) < 0 ? -1 : 0;
 		goto done;
 	}
 	ret = fetch_verify(dir, c, hex, path, n, e);
@@ -952,8 +1084,10 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 	    path_join(logdir, sizeof(logdir), e, "%s/logs", dir) < 0 ||
 	    path_join(log, sizeof(log), e, "%s/%.*s.log", logdir, (int)(strlen(name) - 6), name) < 0)
 		return -1;
-	if (is_file(path))
-		return 0;
+	ret = cached_ok(path, "building it again", e);
+	if (ret != 0)
+		return ret > 0 ? 0 : -1;
+	ret = -1;
 	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lockfd < 0)
 		return err_set(e, "open %s: %s", lock, strerror(errno));
@@ -964,10 +1098,12 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 			goto done;
 		}
 	}
-	if (is_file(path)) { /* built while we waited */
-		ret = 0;
+	ret = cached_ok(path, "building it again", e); /* built while we waited? */
+	if (ret != 0) {
+		ret = ret > 0 ? 0 : -1;
 		goto done;
 	}
+	ret = -1;
 	if (mkdir_p(logdir, 0755, e) < 0)
 		goto done;
 	if (getuid() != 0) {
@@ -975,6 +1111,13 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 			   "image): run `sudo inception image build` once (the image is cached "
 			   "in %s), or set image.url", dir);
 		goto done;
+	}
+	{
+		uint64_t avail;
+
+		if (image_space_free(dir, &avail, e) < 0 ||
+		    image_space_check(dir, IMAGE_BUILD_SPACE, avail, e) < 0)
+			goto done;
 	}
 	if (truncate(log, 0) < 0 && errno != ENOENT) {
 		err_set(e, "truncate %s: %s", log, strerror(errno));
@@ -997,9 +1140,12 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 	}
 	{
 		char src[1024];
+		char hex[IMAGE_SHA512_HEX + 1];
 
 		snprintf(src, sizeof(src), "%s @ %s", suite, mirror);
-		if (write_info(path, "build", "source", src, "script", script, e) < 0)
+		if (write_info(path, "build", "source", src, "script", script, e) < 0 ||
+		    sha_file(path, EVP_sha512(), "record SHA512", hex, e) < 0 ||
+		    record_set(path, hex, e) < 0)
 			goto done;
 	}
 	report_debug("image build took %.0f s", (double)(report_now_ms() - t0) / 1000.0);
@@ -1025,8 +1171,13 @@ int image_ensure(const struct config *c, int no_build_fallback, char *path, size
 		return image_build(c, path, n, e);
 	if (image_cache_dir(dir, sizeof(dir), e) < 0)
 		return -1;
-	if (find_cached_url(dir, c->image_url, path, n) == 0)
-		return 0; /* verified when it was cached: no network needed */
+	if (find_cached_url(dir, c->image_url, path, n) == 0) {
+		/* verified when it was cached: no network needed, unless it changed */
+		int r = cached_ok(path, "downloading it again", e);
+
+		if (r != 0)
+			return r > 0 ? 0 : -1;
+	}
 	if (fetch_impl(c, path, n, &unreachable, e) == 0)
 		return 0;
 	if (!unreachable)
