@@ -501,7 +501,9 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 
 static void fmt_bytes(char *buf, size_t n, uint64_t v)
 {
-	if (v >= (uint64_t)1 << 30)
+	if (v < (uint64_t)1 << 20)
+		snprintf(buf, n, "%llu bytes", (unsigned long long)v);
+	else if (v >= (uint64_t)1 << 30)
 		snprintf(buf, n, "%.1f GiB", (double)v / (double)(1 << 30));
 	else
 		snprintf(buf, n, "%.1f MiB", (double)v / (double)(1 << 20));
