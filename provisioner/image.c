@@ -894,6 +894,109 @@ done:
 	return ret;
 }
 
+/* --- signed checksums -------------------------------------------------------- */
+
+/* Debian signs its checksum files with a detached OpenPGP signature next to
+ * them (SHA512SUMS.sign), made with the Debian CD signing key; the key is in
+ * the debian-keyring package's role keyring.  Pinned: the primary keys listed
+ * on https://www.debian.org/CD/verify. */
+#define SIGN_SUFFIX ".sign"
+#define SIGN_KEYRING "/usr/share/keyrings/debian-role-keys.gpg"
+static const char *const sign_keys[] = {
+	"DF9B9C49EAA9298432589D76DA87E80D6294BE9B", /* Debian CD signing key (2011) */
+	"10460DAD76165AD81FBC0CE9988021A964E6EA7D", /* Debian CD signing key (2009) */
+	"F41D30342F3546695F65C66942468F4009EA8AC3", /* Debian Testing CDs automatic key */
+};
+
+static int in_path(const char *prog)
+{
+	const char *p = getenv("PATH");
+	char dir[PATH_MAX];
+
+	for (p = p ? p : "/usr/bin:/bin"; *p != '\0';) {
+		size_t l = strcspn(p, ":");
+
+		if (snprintf(dir, sizeof(dir), "%.*s/%s", (int)l, p, prog) < (int)sizeof(dir) &&
+		    access(dir, X_OK) == 0)
+			return 1;
+		p += l + (p[l] == ':');
+	}
+	return 0;
+}
+
+/* Is one of gpgv's VALIDSIG lines (status-fd output) by a pinned key? */
+static int validsig_pinned(const char *status)
+{
+	const char *l;
+	size_t i;
+
+	for (l = status; (l = strstr(l, "[GNUPG:] VALIDSIG ")) != NULL; l++) {
+		const char *end = l + strcspn(l, "\n"), *primary = end;
+
+		/* the last field is the primary key's fingerprint */
+		while (primary > l && primary[-1] != ' ')
+			primary--;
+		for (i = 0; i < sizeof(sign_keys) / sizeof(sign_keys[0]); i++)
+			if ((size_t)(end - primary) == strlen(sign_keys[i]) &&
+			    strncasecmp(primary, sign_keys[i], strlen(sign_keys[i])) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Checks the checksums file's signature, if its source publishes one.  No
+ * signature, or nothing to check it with: one warning line, naming what is
+ * missing.  A signature that does not verify with a pinned key: refused. */
+static int check_sums_signature(const char *dir, const char *sums_url, const char *sums,
+				size_t sums_len, struct err *e)
+{
+	char sign_url[4096], sig_path[PATH_MAX], sums_path[PATH_MAX], *sig = NULL, *out = NULL;
+	size_t sig_len = 0;
+	struct err e2;
+	int unreachable, ret = -1;
+
+	sig_path[0] = sums_path[0] = '\0';
+	if (snprintf(sign_url, sizeof(sign_url), "%s%s", sums_url, SIGN_SUFFIX) >= (int)sizeof(sign_url))
+		return err_set(e, "%s: url too long", sums_url);
+	err_clear(&e2);
+	if (fetch_text(sign_url, &sig, &sig_len, &unreachable, &e2) < 0) {
+		report_warn("%s: the checksums' signature is not checked", e2.msg);
+		return 0;
+	}
+	if (!is_file(SIGN_KEYRING) || !in_path("gpgv")) {
+		report_warn("cannot check %s: no %s (apt install debian-keyring gpgv)", sign_url,
+			    !is_file(SIGN_KEYRING) ? SIGN_KEYRING : "gpgv");
+		free(sig);
+		return 0;
+	}
+	if (path_join(sig_path, sizeof(sig_path), e, "%s/.sums-sig.%ld", dir, (long)getpid()) < 0 ||
+	    path_join(sums_path, sizeof(sums_path), e, "%s/.sums.%ld", dir, (long)getpid()) < 0 ||
+	    write_file_atomic(sig_path, sig, sig_len, 0600, e) < 0 ||
+	    write_file_atomic(sums_path, sums, sums_len, 0600, e) < 0)
+		goto done;
+	{
+		char *const argv[] = { "gpgv", "--status-fd", "1", "--keyring", SIGN_KEYRING,
+				       sig_path, sums_path, NULL };
+
+		err_clear(&e2);
+		if (run_argv_capture(argv, NULL, &out, &e2) < 0 || !validsig_pinned(out)) {
+			err_set(e, "%s: the signature of %s does not verify with the Debian CD "
+				   "signing key (%s): refused", sign_url, sums_url, SIGN_KEYRING);
+			goto done;
+		}
+	}
+	report_debug("%s: signed by the Debian CD signing key", sums_url);
+	ret = 0;
+done:
+	if (sig_path[0])
+		unlink(sig_path);
+	if (sums_path[0])
+		unlink(sums_path);
+	free(out);
+	free(sig);
+	return ret;
+}
+
 static int fetch_impl(const struct config *c, char *path, size_t n, int *unreachable,
 		      struct err *e)
 {
@@ -919,6 +1022,8 @@ static int fetch_impl(const struct config *c, char *path, size_t n, int *unreach
 		return fetch_verify(dir, c, NULL, path, n, e);
 	if (fetch_text(c->image_checksums, &sums, &sums_len, unreachable, e) < 0)
 		return -1;
+	if (check_sums_signature(dir, c->image_checksums, sums, sums_len, e) < 0)
+		goto done;
 	if (image_sums_find(sums, sums_len, base, hex, e) < 0) {
 		err_wrap(e, "%s", c->image_checksums);
 		goto done;
