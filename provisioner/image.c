@@ -469,7 +469,10 @@ struct xfer {
 	int64_t clen;               /* Content-Length, -1 if none */
 	int64_t cr_start, cr_total; /* Content-Range "bytes S-E/T", -1 if none */
 	int started;                /* the first body byte has been seen */
-	uint64_t limit;             /* file sink: the announced size, 0 = none */
+	uint64_t limit;             /* file sink: the announced size, or with no
+				     * size announced what fits in dir (0 = none) */
+	int unsized;                /* no size announced: limit is the free space */
+	int drop;                   /* the server misbehaved: delete the part file */
 	char why[1024];             /* why a callback stopped the transfer */
 };
 
@@ -542,6 +545,7 @@ static int check_announced(struct xfer *x)
 		if (x->cr_start >= 0 && (uint64_t)x->cr_start != x->base) {
 			snprintf(x->why, sizeof(x->why), "the server sent bytes from %lld, not from "
 				 "%llu as asked", (long long)x->cr_start, (unsigned long long)x->base);
+			x->drop = 1;
 			return -1;
 		}
 		if (x->cr_total > 0)
@@ -553,19 +557,24 @@ static int check_announced(struct xfer *x)
 				 "%lld bytes from byte %llu: refused",
 				 (unsigned long long)total, (long long)x->clen,
 				 (unsigned long long)x->base);
+			x->drop = 1;
 			return -1;
 		}
 	} else if (x->clen >= 0) {
 		total = x->base + (uint64_t)x->clen;
 	}
 	x->limit = total;
-	if (total == 0 || x->dir == NULL || total < x->base)
+	if (x->dir == NULL || total < x->base)
 		return 0;
 	err_clear(&e);
 	if (image_space_free(x->dir, &avail, &e) < 0 ||
-	    image_space_check(x->dir, total - x->base, avail, &e) < 0) {
+	    (total > 0 && image_space_check(x->dir, total - x->base, avail, &e) < 0)) {
 		snprintf(x->why, sizeof(x->why), "%s", e.msg);
 		return -1;
+	}
+	if (total == 0) { /* no size announced: never more than fits */
+		x->limit = x->base + avail;
+		x->unsized = 1;
 	}
 	return 0;
 }
@@ -583,8 +592,13 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 		}
 		/* never more than announced: the part file stays at its size */
 		if (x->limit > 0 && x->base + x->got + len > x->limit) {
-			snprintf(x->why, sizeof(x->why), "the server sent more than the announced "
-				 "%llu bytes: cut off", (unsigned long long)x->limit);
+			if (x->unsized)
+				snprintf(x->why, sizeof(x->why), "the server announced no size and "
+					 "sent more than fits in %s: cut off", x->dir);
+			else
+				snprintf(x->why, sizeof(x->why), "the server sent more than the "
+					 "announced %llu bytes: cut off", (unsigned long long)x->limit);
+			x->drop = 1;
 			return 0;
 		}
 		if (fwrite(p, 1, len, x->f) != len)
@@ -654,7 +668,7 @@ static CURLcode transfer(const char *url, struct xfer *x, long *http, char *errb
 		curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)x->base);
 	x->status = 0;
 	x->clen = x->cr_start = x->cr_total = -1;
-	x->started = 0;
+	x->started = x->unsized = x->drop = 0;
 	x->limit = 0;
 	x->why[0] = '\0';
 	rc = curl_easy_perform(h);
@@ -779,7 +793,9 @@ static int download(const char *url, const char *part, const char *label, struct
 		if (rc == CURLE_OK)
 			return 0;
 		if (rc == CURLE_WRITE_ERROR && x.why[0] != '\0') {
-			/* refused by on_data: keep nothing from this server */
+			/* refused by on_data; a misbehaving server's bytes are not kept */
+			if (!x.drop)
+				return err_set(e, "download %s: %s", url, x.why);
 			unlink(part);
 			return err_set(e, "download %s: %s (the partial download was deleted)", url,
 				       x.why);
@@ -787,9 +803,13 @@ static int download(const char *url, const char *part, const char *label, struct
 		if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416 && x.base > 0) {
 			if (x.cr_total >= 0 && (uint64_t)x.cr_total == x.base)
 				return 0; /* nothing left to fetch: the digest decides */
-			report_warn("%s: the partial download (%llu bytes) is larger than the file "
-				    "on the server (%lld bytes): starting over", label,
-				    (unsigned long long)x.base, (long long)x.cr_total);
+			if (x.cr_total >= 0)
+				report_warn("%s: the partial download (%llu bytes) is larger than the "
+					    "file on the server (%lld bytes): starting over", label,
+					    (unsigned long long)x.base, (long long)x.cr_total);
+			else
+				report_warn("%s: the server refuses to resume at byte %llu (416): "
+					    "starting over", label, (unsigned long long)x.base);
 			restart = "answers 416 (range not satisfiable) to every resume";
 		} else if (rc == CURLE_RANGE_ERROR) {
 			report_warn("%s: the server cannot resume; downloading from the start", url);

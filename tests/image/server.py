@@ -21,6 +21,9 @@ A path /more/N/REST answers a Range request with a Content-Range that names
 the real file size but a Content-Length and a body N bytes longer (a server
 that sends more than the file it announces).
 
+A path /nolength/REST sends no Content-Length (the body ends when the
+connection closes), so the client cannot know the size.
+
 A path /redirect/SCHEME/PORT/REST answers 302 with a Location of
 SCHEME://127.0.0.1:PORT/REST.
 
@@ -64,11 +67,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self, head=False):
         path, cut, ranges, more = self.path.split("?", 1)[0], None, True, 0
+        nolength = False
         while True:
             m = re.match(r"^/(cut|cutall|more)/(\d+)(/.*)$", path)
             r = re.match(r"^/redirect/(https?)/(\d+)(/.*)$", path)
             if path.startswith("/norange/"):
                 ranges, path = False, path[len("/norange"):]
+            elif path.startswith("/nolength/"):
+                nolength, path = True, path[len("/nolength"):]
             elif r:
                 self._log(302)
                 self.send_response(302)
@@ -115,7 +121,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(code)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Accept-Ranges", "bytes" if ranges else "none")
-        self.send_header("Content-Length", str(end - start + 1 + more))
+        if nolength:
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(end - start + 1 + more))
         if code == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end, size))
         self.end_headers()
