@@ -3,6 +3,9 @@
  * conflicting lines), SHA512 of known files, url file names, and the cache
  * rules that need no network: a cached image for a url is used as it is, an
  * unreachable url with --no-build-fallback fails with one clear message.
+ * Also the redirect policy (https stays https), the free-space message with
+ * the numbers injected, and the verified record of a cached image (written on
+ * first use, a new mtime re-hashes, changed content is deleted, never used).
  */
 #include <setjmp.h>
 #include <stdarg.h>
