@@ -23,8 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +42,10 @@
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
 #define SUMS_MAX ((size_t)4 << 20)
 #define DOWNLOAD_TRIES 6 /* attempts in a row without progress */
+#define DOWNLOAD_RESTARTS 3 /* starts from byte 0 in one download */
+/* what a build needs free at its peak (trixie: a 300 MiB rootfs, its ext4
+ * disk and the qcow2 made from it, apt's downloads), with room to spare */
+#define IMAGE_BUILD_SPACE ((uint64_t)1536 << 20)
 
 /* --- small helpers ------------------------------------------------------ */
 
@@ -331,6 +337,122 @@ static int find_cached_url(const char *dir, const char *url, char *path, size_t 
 	return found;
 }
 
+/* --- verified records ------------------------------------------------------ */
+
+/* Each image's .info ends with the record of its last verification: sha512=,
+ * size= and mtime= (seconds.nanoseconds).  A cached image whose size or mtime
+ * no longer matches is hashed again before it is used, and deleted when its
+ * digest changed (a tampered or corrupted file is never booted). */
+
+static void stat_record(const struct stat *st, char *size, size_t sn, char *mtime, size_t mn)
+{
+	snprintf(size, sn, "%llu", (unsigned long long)st->st_size);
+	snprintf(mtime, mn, "%lld.%09ld", (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+}
+
+/* Rewrites image's .info with a fresh record for digest hex. */
+static int record_set(const char *image, const char *hex, struct err *e)
+{
+	char info[PATH_MAX], size[32], mtime[48], *old = NULL, *text = NULL, *line, *save = NULL;
+	struct stat st;
+	size_t cap, len = 0;
+	int ret;
+
+	if (stat(image, &st) < 0)
+		return err_set(e, "stat %s: %s", image, strerror(errno));
+	if (path_join(info, sizeof(info), e, "%s.info", image) < 0)
+		return -1;
+	if (read_file(info, &old, NULL, NULL) < 0)
+		old = NULL;
+	cap = (old ? strlen(old) : 0) + IMAGE_SHA512_HEX + 128;
+	text = malloc(cap);
+	if (text == NULL) {
+		free(old);
+		return err_set(e, "out of memory");
+	}
+	text[0] = '\0';
+	for (line = old ? strtok_r(old, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "sha512=", 7) != 0 && strncmp(line, "size=", 5) != 0 &&
+		    strncmp(line, "mtime=", 6) != 0)
+			len += (size_t)snprintf(text + len, cap - len, "%s\n", line);
+	stat_record(&st, size, sizeof(size), mtime, sizeof(mtime));
+	len += (size_t)snprintf(text + len, cap - len, "sha512=%s\nsize=%s\nmtime=%s\n", hex, size,
+				mtime);
+	ret = write_file_atomic(info, text, len, 0644, e);
+	free(old);
+	free(text);
+	return ret;
+}
+
+/* The digest in a downloaded image's name (sha512-HEX.qcow2), or -1. */
+static int name_digest(const char *image, char hex[IMAGE_SHA512_HEX + 1])
+{
+	const char *b = strrchr(image, '/');
+
+	b = b ? b + 1 : image;
+	if (strncmp(b, "sha512-", 7) != 0 || strcmp(b + 7 + IMAGE_SHA512_HEX, ".qcow2") != 0)
+		return -1;
+	return take_hex(b + 7, IMAGE_SHA512_HEX, hex);
+}
+
+/* 0: image matches its record (re-hashed if its size or mtime changed, and
+ * the record renewed); 1: its content changed (e says how); -1: error.  The
+ * digest it must have: its name's, else the recorded one; an image with
+ * neither (a build cached before records) is recorded as it is. */
+static int verify_cached(const char *image, struct err *e)
+{
+	char info[PATH_MAX], want[IMAGE_SHA512_HEX + 1], got[IMAGE_SHA512_HEX + 1];
+	char rec[IMAGE_SHA512_HEX + 2], rsize[32], rmtime[48], size[32], mtime[48];
+	const char *base = strrchr(image, '/') ? strrchr(image, '/') + 1 : image;
+	struct stat st;
+	int have, named;
+
+	if (stat(image, &st) < 0)
+		return err_set(e, "stat %s: %s", image, strerror(errno));
+	if (path_join(info, sizeof(info), e, "%s.info", image) < 0)
+		return -1;
+	named = name_digest(image, want) == 0;
+	have = info_get(info, "sha512", rec, sizeof(rec)) == 0 && strlen(rec) == IMAGE_SHA512_HEX;
+	stat_record(&st, size, sizeof(size), mtime, sizeof(mtime));
+	if (have && (!named || strcmp(rec, want) == 0) &&
+	    info_get(info, "size", rsize, sizeof(rsize)) == 0 && strcmp(rsize, size) == 0 &&
+	    info_get(info, "mtime", rmtime, sizeof(rmtime)) == 0 && strcmp(rmtime, mtime) == 0)
+		return 0;
+	if (!named && have)
+		memcpy(want, rec, sizeof(want));
+	report_info("%s: %s; checking its SHA512 again", base,
+		    have ? "changed on disk since it was verified (size or mtime)" :
+			   "no record of its verification");
+	if (sha_file(image, EVP_sha512(), "verify SHA512", got, e) < 0)
+		return -1;
+	if ((named || have) && strcmp(got, want) != 0) {
+		err_set(e, "cached image %s was changed on disk: SHA512 %s, expected %s", image, got,
+			want);
+		return 1;
+	}
+	return record_set(image, got, e);
+}
+
+/* 1: image is cached and verified; 0: it is not (a changed one is deleted,
+ * with a warning, so that it is fetched or built again); -1: error. */
+static int cached_ok(const char *image, const char *again, struct err *e)
+{
+	char info[PATH_MAX + 8];
+	int r;
+
+	if (!is_file(image))
+		return 0;
+	r = verify_cached(image, e);
+	if (r <= 0)
+		return r == 0 ? 1 : -1;
+	report_warn("%s: deleted, %s", e->msg, again);
+	err_clear(e);
+	unlink(image);
+	snprintf(info, sizeof(info), "%s.info", image);
+	unlink(info);
+	return 0;
+}
+
 /* --- downloads ------------------------------------------------------------ */
 
 struct xfer {
@@ -339,8 +461,123 @@ struct xfer {
 	size_t mem_len, mem_max;
 	uint64_t base;    /* bytes already in the part file */
 	const char *what; /* progress label, NULL = none */
+	const char *dir;  /* file sink: its directory, for the free-space check */
 	uint64_t got;     /* bytes received this attempt */
+	/* the current response's headers (reset at each status line, so after a
+	 * redirect they are the final response's) */
+	long status;
+	int64_t clen;               /* Content-Length, -1 if none */
+	int64_t cr_start, cr_total; /* Content-Range "bytes S-E/T", -1 if none */
+	int started;                /* the first body byte has been seen */
+	uint64_t limit;             /* file sink: the announced size, or with no
+				     * size announced what fits in dir (0 = none) */
+	int unsized;                /* no size announced: limit is the free space */
+	int drop;                   /* the server misbehaved: delete the part file */
+	char why[1024];             /* why a callback stopped the transfer */
 };
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * nmemb;
+	char line[256];
+	long long a, b, t;
+	int code;
+
+	snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
+	if (strncmp(line, "HTTP/", 5) == 0) {
+		x->status = sscanf(line, "HTTP/%*s %d", &code) == 1 ? code : 0;
+		x->clen = x->cr_start = x->cr_total = -1;
+	} else if (strncasecmp(line, "content-length:", 15) == 0) {
+		if (sscanf(line + 15, " %lld", &a) == 1 && a >= 0)
+			x->clen = a;
+	} else if (strncasecmp(line, "content-range:", 14) == 0) {
+		if (sscanf(line + 14, " bytes %lld-%lld/%lld", &a, &b, &t) == 3 && a >= 0 && t > 0) {
+			x->cr_start = a;
+			x->cr_total = t;
+		} else if (sscanf(line + 14, " bytes */%lld", &t) == 1 && t >= 0) {
+			x->cr_total = t;
+		}
+	}
+	return len;
+}
+
+static void fmt_bytes(char *buf, size_t n, uint64_t v)
+{
+	if (v < (uint64_t)1 << 20)
+		snprintf(buf, n, "%llu bytes", (unsigned long long)v);
+	else if (v >= (uint64_t)1 << 30)
+		snprintf(buf, n, "%.1f GiB", (double)v / (double)(1 << 30));
+	else
+		snprintf(buf, n, "%.1f MiB", (double)v / (double)(1 << 20));
+}
+
+int image_space_check(const char *dir, uint64_t need, uint64_t avail, struct err *e)
+{
+	char a[32], b[32];
+
+	if (need <= avail)
+		return 0;
+	fmt_bytes(a, sizeof(a), need);
+	fmt_bytes(b, sizeof(b), avail);
+	return err_set(e, "not enough space in %s: %s needed, %s free", dir, a, b);
+}
+
+int image_space_free(const char *dir, uint64_t *avail, struct err *e)
+{
+	struct statvfs sv;
+
+	if (statvfs(dir, &sv) < 0)
+		return err_set(e, "statvfs %s: %s", dir, strerror(errno));
+	*avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	return 0;
+}
+
+/* At the first body byte of a file download: the file's announced size
+ * (Content-Range total, else Content-Length), checked against the range we
+ * asked for and against the free space.  -1 with x->why set to refuse. */
+static int check_announced(struct xfer *x)
+{
+	struct err e;
+	uint64_t total = 0, avail;
+
+	if (x->status == 206) {
+		if (x->cr_start >= 0 && (uint64_t)x->cr_start != x->base) {
+			snprintf(x->why, sizeof(x->why), "the server sent bytes from %lld, not from "
+				 "%llu as asked", (long long)x->cr_start, (unsigned long long)x->base);
+			x->drop = 1;
+			return -1;
+		}
+		if (x->cr_total > 0)
+			total = (uint64_t)x->cr_total;
+		else if (x->clen >= 0)
+			total = x->base + (uint64_t)x->clen;
+		if (x->clen >= 0 && x->base + (uint64_t)x->clen > total) {
+			snprintf(x->why, sizeof(x->why), "the server announces a %llu-byte file but "
+				 "%lld bytes from byte %llu: refused",
+				 (unsigned long long)total, (long long)x->clen,
+				 (unsigned long long)x->base);
+			x->drop = 1;
+			return -1;
+		}
+	} else if (x->clen >= 0) {
+		total = x->base + (uint64_t)x->clen;
+	}
+	x->limit = total;
+	if (x->dir == NULL || total < x->base)
+		return 0;
+	err_clear(&e);
+	if (image_space_free(x->dir, &avail, &e) < 0 ||
+	    (total > 0 && image_space_check(x->dir, total - x->base, avail, &e) < 0)) {
+		snprintf(x->why, sizeof(x->why), "%s", e.msg);
+		return -1;
+	}
+	if (total == 0) { /* no size announced: never more than fits */
+		x->limit = x->base + avail;
+		x->unsized = 1;
+	}
+	return 0;
+}
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -348,6 +585,22 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 	size_t len = size * nmemb;
 
 	if (x->f != NULL) {
+		if (!x->started) {
+			x->started = 1;
+			if (check_announced(x) < 0)
+				return 0;
+		}
+		/* never more than announced: the part file stays at its size */
+		if (x->limit > 0 && x->base + x->got + len > x->limit) {
+			if (x->unsized)
+				snprintf(x->why, sizeof(x->why), "the server announced no size and "
+					 "sent more than fits in %s: cut off", x->dir);
+			else
+				snprintf(x->why, sizeof(x->why), "the server sent more than the "
+					 "announced %llu bytes: cut off", (unsigned long long)x->limit);
+			x->drop = 1;
+			return 0;
+		}
 		if (fwrite(p, 1, len, x->f) != len)
 			return 0;
 	} else {
@@ -394,6 +647,12 @@ static CURLcode transfer(const char *url, struct xfer *x, long *http, char *errb
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, image_redirect_protocols(url));
+	/* like the curl tool: a CA bundle for a mirror behind a TLS proxy */
+	if (getenv("CURL_CA_BUNDLE") != NULL && getenv("CURL_CA_BUNDLE")[0] != '\0')
+		curl_easy_setopt(h, CURLOPT_CAINFO, getenv("CURL_CA_BUNDLE"));
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
 	/* a stalled transfer (under 1 KiB/s for 30 s) counts as cut */
@@ -407,10 +666,29 @@ static CURLcode transfer(const char *url, struct xfer *x, long *http, char *errb
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	if (x->base > 0)
 		curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)x->base);
+	x->status = 0;
+	x->clen = x->cr_start = x->cr_total = -1;
+	x->started = x->unsized = x->drop = 0;
+	x->limit = 0;
+	x->why[0] = '\0';
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+		char *to = NULL;
+
+		/* a redirect that image_redirect_protocols refused */
+		if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &to) == CURLE_OK && to != NULL &&
+		    strcmp(to, url) != 0)
+			snprintf(errbuf, CURL_ERROR_SIZE, "redirected to %.160s: refused (an https url "
+				 "may only redirect to https)", to);
+	}
 	curl_easy_cleanup(h);
 	return rc;
+}
+
+const char *image_redirect_protocols(const char *url)
+{
+	return strncasecmp(url, "http://", 7) == 0 ? "http,https" : "https";
 }
 
 static const char *curl_msg(CURLcode rc, const char *errbuf)
@@ -485,16 +763,22 @@ static uint64_t file_size(const char *path)
 }
 
 /* Downloads url into part, resuming what is there.  Retries while the
- * transfer makes progress; gives up after DOWNLOAD_TRIES failures in a row. */
+ * transfer makes progress; gives up after DOWNLOAD_TRIES failures in a row,
+ * or after DOWNLOAD_RESTARTS starts from byte 0 (a server that ignores Range
+ * and keeps cutting would otherwise be retried for ever).  The part file
+ * never grows past the size the server announces. */
 static int download(const char *url, const char *part, const char *label, struct err *e)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	int fails = 0;
+	char errbuf[CURL_ERROR_SIZE], dir[PATH_MAX];
+	int fails = 0, restarts = 0;
+	const char *slash = strrchr(part, '/');
 
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - part) : 1, slash ? part : ".");
 	for (;;) {
-		struct xfer x = { .what = label };
+		struct xfer x = { .what = label, .dir = dir };
 		long http;
 		CURLcode rc;
+		const char *restart = NULL;
 
 		x.base = file_size(part);
 		x.f = fopen(part, "ab");
@@ -508,11 +792,33 @@ static int download(const char *url, const char *part, const char *label, struct
 		report_progress_done();
 		if (rc == CURLE_OK)
 			return 0;
-		if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416 && x.base > 0)
-			return 0; /* nothing left to fetch: the digest decides */
-		if (rc == CURLE_RANGE_ERROR) {
-			/* the server ignores Range: start over */
+		if (rc == CURLE_WRITE_ERROR && x.why[0] != '\0') {
+			/* refused by on_data; a misbehaving server's bytes are not kept */
+			if (!x.drop)
+				return err_set(e, "download %s: %s", url, x.why);
+			unlink(part);
+			return err_set(e, "download %s: %s (the partial download was deleted)", url,
+				       x.why);
+		}
+		if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416 && x.base > 0) {
+			if (x.cr_total >= 0 && (uint64_t)x.cr_total == x.base)
+				return 0; /* nothing left to fetch: the digest decides */
+			if (x.cr_total >= 0)
+				report_warn("%s: the partial download (%llu bytes) is larger than the "
+					    "file on the server (%lld bytes): starting over", label,
+					    (unsigned long long)x.base, (long long)x.cr_total);
+			else
+				report_warn("%s: the server refuses to resume at byte %llu (416): "
+					    "starting over", label, (unsigned long long)x.base);
+			restart = "answers 416 (range not satisfiable) to every resume";
+		} else if (rc == CURLE_RANGE_ERROR) {
 			report_warn("%s: the server cannot resume; downloading from the start", url);
+			restart = "ignores Range requests and cut every transfer";
+		}
+		if (restart != NULL) {
+			if (++restarts > DOWNLOAD_RESTARTS)
+				return err_set(e, "download %s: the server %s; gave up after %d starts "
+						  "from the beginning", url, restart, restarts);
 			if (truncate(part, 0) < 0)
 				return err_set(e, "truncate %s: %s", part, strerror(errno));
 			continue;
@@ -569,10 +875,12 @@ static int fetch_verify(const char *dir, const struct config *c, const char *exp
 	if (expected != NULL) {
 		if (path_join(path, n, e, "%s/sha512-%s.qcow2", dir, expected) < 0)
 			goto done;
-		if (is_file(path)) {
-			ret = 0;
+		ret = cached_ok(path, "downloading it again", e);
+		if (ret != 0) {
+			ret = ret > 0 ? 0 : -1;
 			goto done;
 		}
+		ret = -1;
 	}
 	snprintf(label, sizeof(label), "download %s", base);
 	if (download(c->image_url, part, label, e) < 0)
@@ -591,7 +899,10 @@ static int fetch_verify(const char *dir, const struct config *c, const char *exp
 		err_set(e, "rename %s -> %s: %s", part, path, strerror(errno));
 		goto done;
 	}
-	ret = write_info(path, "url", "url", c->image_url, "checksums", c->image_checksums, e);
+	if (write_info(path, "url", "url", c->image_url, "checksums", c->image_checksums, e) < 0 ||
+	    record_set(path, got, e) < 0)
+		goto done;
+	ret = 0;
 done:
 	if (lockfd >= 0) {
 		/* after success a waiter finds the image; after a failure the
@@ -600,6 +911,109 @@ done:
 			unlink(lock);
 		close(lockfd);
 	}
+	return ret;
+}
+
+/* --- signed checksums -------------------------------------------------------- */
+
+/* Debian signs its checksum files with a detached OpenPGP signature next to
+ * them (SHA512SUMS.sign), made with the Debian CD signing key; the key is in
+ * the debian-keyring package's role keyring.  Pinned: the primary keys listed
+ * on https://www.debian.org/CD/verify. */
+#define SIGN_SUFFIX ".sign"
+#define SIGN_KEYRING "/usr/share/keyrings/debian-role-keys.gpg"
+static const char *const sign_keys[] = {
+	"DF9B9C49EAA9298432589D76DA87E80D6294BE9B", /* Debian CD signing key (2011) */
+	"10460DAD76165AD81FBC0CE9988021A964E6EA7D", /* Debian CD signing key (2009) */
+	"F41D30342F3546695F65C66942468F4009EA8AC3", /* Debian Testing CDs automatic key */
+};
+
+static int in_path(const char *prog)
+{
+	const char *p = getenv("PATH");
+	char dir[PATH_MAX];
+
+	for (p = p ? p : "/usr/bin:/bin"; *p != '\0';) {
+		size_t l = strcspn(p, ":");
+
+		if (snprintf(dir, sizeof(dir), "%.*s/%s", (int)l, p, prog) < (int)sizeof(dir) &&
+		    access(dir, X_OK) == 0)
+			return 1;
+		p += l + (p[l] == ':');
+	}
+	return 0;
+}
+
+/* Is one of gpgv's VALIDSIG lines (status-fd output) by a pinned key? */
+static int validsig_pinned(const char *status)
+{
+	const char *l;
+	size_t i;
+
+	for (l = status; (l = strstr(l, "[GNUPG:] VALIDSIG ")) != NULL; l++) {
+		const char *end = l + strcspn(l, "\n"), *primary = end;
+
+		/* the last field is the primary key's fingerprint */
+		while (primary > l && primary[-1] != ' ')
+			primary--;
+		for (i = 0; i < sizeof(sign_keys) / sizeof(sign_keys[0]); i++)
+			if ((size_t)(end - primary) == strlen(sign_keys[i]) &&
+			    strncasecmp(primary, sign_keys[i], strlen(sign_keys[i])) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Checks the checksums file's signature, if its source publishes one.  No
+ * signature, or nothing to check it with: one warning line, naming what is
+ * missing.  A signature that does not verify with a pinned key: refused. */
+static int check_sums_signature(const char *dir, const char *sums_url, const char *sums,
+				size_t sums_len, struct err *e)
+{
+	char sign_url[4096], sig_path[PATH_MAX], sums_path[PATH_MAX], *sig = NULL, *out = NULL;
+	size_t sig_len = 0;
+	struct err e2;
+	int unreachable, ret = -1;
+
+	sig_path[0] = sums_path[0] = '\0';
+	if (snprintf(sign_url, sizeof(sign_url), "%s%s", sums_url, SIGN_SUFFIX) >= (int)sizeof(sign_url))
+		return err_set(e, "%s: url too long", sums_url);
+	err_clear(&e2);
+	if (fetch_text(sign_url, &sig, &sig_len, &unreachable, &e2) < 0) {
+		report_warn("%s: the checksums' signature is not checked", e2.msg);
+		return 0;
+	}
+	if (!is_file(SIGN_KEYRING) || !in_path("gpgv")) {
+		report_warn("cannot check %s: no %s (apt install debian-keyring gpgv)", sign_url,
+			    !is_file(SIGN_KEYRING) ? SIGN_KEYRING : "gpgv");
+		free(sig);
+		return 0;
+	}
+	if (path_join(sig_path, sizeof(sig_path), e, "%s/.sums-sig.%ld", dir, (long)getpid()) < 0 ||
+	    path_join(sums_path, sizeof(sums_path), e, "%s/.sums.%ld", dir, (long)getpid()) < 0 ||
+	    write_file_atomic(sig_path, sig, sig_len, 0600, e) < 0 ||
+	    write_file_atomic(sums_path, sums, sums_len, 0600, e) < 0)
+		goto done;
+	{
+		char *const argv[] = { "gpgv", "--status-fd", "1", "--keyring", SIGN_KEYRING,
+				       sig_path, sums_path, NULL };
+
+		err_clear(&e2);
+		if (run_argv_capture(argv, NULL, &out, &e2) < 0 || !validsig_pinned(out)) {
+			err_set(e, "%s: the signature of %s does not verify with the Debian CD "
+				   "signing key (%s): refused", sign_url, sums_url, SIGN_KEYRING);
+			goto done;
+		}
+	}
+	report_debug("%s: signed by the Debian CD signing key", sums_url);
+	ret = 0;
+done:
+	if (sig_path[0])
+		unlink(sig_path);
+	if (sums_path[0])
+		unlink(sums_path);
+	free(out);
+	free(sig);
 	return ret;
 }
 
@@ -618,20 +1032,30 @@ static int fetch_impl(const struct config *c, char *path, size_t n, int *unreach
 	if (image_cache_dir(dir, sizeof(dir), e) < 0 ||
 	    image_url_basename(c->image_url, base, sizeof(base), e) < 0)
 		return -1;
+	if (c->image_checksums != NULL && strncasecmp(c->image_checksums, "http://", 7) == 0)
+		report_warn("image.checksums is plain http (%s): the checksums, and so the image, "
+			    "can be changed on the way; use https", c->image_checksums);
+	else if (strncasecmp(c->image_url, "http://", 7) == 0)
+		report_warn("image.url is plain http (%s): its redirects may lead to http too; use "
+			    "https", c->image_url);
 	if (c->image_checksums == NULL)
 		return fetch_verify(dir, c, NULL, path, n, e);
 	if (fetch_text(c->image_checksums, &sums, &sums_len, unreachable, e) < 0)
 		return -1;
+	if (check_sums_signature(dir, c->image_checksums, sums, sums_len, e) < 0)
+		goto done;
 	if (image_sums_find(sums, sums_len, base, hex, e) < 0) {
 		err_wrap(e, "%s", c->image_checksums);
 		goto done;
 	}
 	if (path_join(path, n, e, "%s/sha512-%s.qcow2", dir, hex) < 0)
 		goto done;
-	if (is_file(path)) {
+	ret = cached_ok(path, "downloading it again", e);
+	if (ret != 0) {
 		/* same content already cached (maybe from another url) */
-		ret = write_info(path, "url", "url", c->image_url, "checksums",
-				 c->image_checksums, e);
+		if (ret > 0)
+			ret = write_info(path, "url", "url", c->image_url, "checksums",
+					 c->image_checksums, e) < 0 || record_set(path, hex, e) < 0 ? -1 : 0;
 		goto done;
 	}
 	ret = fetch_verify(dir, c, hex, path, n, e);
@@ -787,8 +1211,10 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 	    path_join(logdir, sizeof(logdir), e, "%s/logs", dir) < 0 ||
 	    path_join(log, sizeof(log), e, "%s/%.*s.log", logdir, (int)(strlen(name) - 6), name) < 0)
 		return -1;
-	if (is_file(path))
-		return 0;
+	ret = cached_ok(path, "building it again", e);
+	if (ret != 0)
+		return ret > 0 ? 0 : -1;
+	ret = -1;
 	lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lockfd < 0)
 		return err_set(e, "open %s: %s", lock, strerror(errno));
@@ -799,10 +1225,12 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 			goto done;
 		}
 	}
-	if (is_file(path)) { /* built while we waited */
-		ret = 0;
+	ret = cached_ok(path, "building it again", e); /* built while we waited? */
+	if (ret != 0) {
+		ret = ret > 0 ? 0 : -1;
 		goto done;
 	}
+	ret = -1;
 	if (mkdir_p(logdir, 0755, e) < 0)
 		goto done;
 	if (getuid() != 0) {
@@ -810,6 +1238,13 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 			   "image): run `sudo inception image build` once (the image is cached "
 			   "in %s), or set image.url", dir);
 		goto done;
+	}
+	{
+		uint64_t avail;
+
+		if (image_space_free(dir, &avail, e) < 0 ||
+		    image_space_check(dir, IMAGE_BUILD_SPACE, avail, e) < 0)
+			goto done;
 	}
 	if (truncate(log, 0) < 0 && errno != ENOENT) {
 		err_set(e, "truncate %s: %s", log, strerror(errno));
@@ -832,9 +1267,12 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 	}
 	{
 		char src[1024];
+		char hex[IMAGE_SHA512_HEX + 1];
 
 		snprintf(src, sizeof(src), "%s @ %s", suite, mirror);
-		if (write_info(path, "build", "source", src, "script", script, e) < 0)
+		if (write_info(path, "build", "source", src, "script", script, e) < 0 ||
+		    sha_file(path, EVP_sha512(), "record SHA512", hex, e) < 0 ||
+		    record_set(path, hex, e) < 0)
 			goto done;
 	}
 	report_debug("image build took %.0f s", (double)(report_now_ms() - t0) / 1000.0);
@@ -860,8 +1298,13 @@ int image_ensure(const struct config *c, int no_build_fallback, char *path, size
 		return image_build(c, path, n, e);
 	if (image_cache_dir(dir, sizeof(dir), e) < 0)
 		return -1;
-	if (find_cached_url(dir, c->image_url, path, n) == 0)
-		return 0; /* verified when it was cached: no network needed */
+	if (find_cached_url(dir, c->image_url, path, n) == 0) {
+		/* verified when it was cached: no network needed, unless it changed */
+		int r = cached_ok(path, "downloading it again", e);
+
+		if (r != 0)
+			return r > 0 ? 0 : -1;
+	}
 	if (fetch_impl(c, path, n, &unreachable, e) == 0)
 		return 0;
 	if (!unreachable)

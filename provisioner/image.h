@@ -12,7 +12,15 @@
  * url mode: the SHA512SUMS file names the digest; the image is downloaded with
  * libcurl into a .part file (resumed with HTTP Range after a cut), hashed with
  * OpenSSL EVP and renamed only when the digest matches.  A cached image for
- * the same url is used without touching the network.
+ * the same url is used without touching the network, after a look at its
+ * verified record (sha512, size, mtime in its .info): when size or mtime
+ * changed it is hashed again, and deleted and fetched again if its content
+ * changed.  Redirects from an https url stay https; a plain-http url warns.
+ * The part file never grows past the size the server announces, and the
+ * cache's filesystem must have room for it.  When the checksums file has a
+ * detached signature next to it (URL.sign, as Debian publishes), gpgv checks
+ * it against the pinned Debian CD signing keys; without one, a warning says
+ * so.  CURL_CA_BUNDLE names extra CA certificates (as for the curl tool).
  * build mode: provisioner/image-build.sh (mmdebstrap, mkfs.ext4 -d, sfdisk,
  * GRUB; no loop mounts) makes a bootable Debian qcow2.
  */
@@ -76,5 +84,15 @@ int image_sha512_file(const char *path, char hex[IMAGE_SHA512_HEX + 1], struct e
 
 /* The file name a url points at (last path segment, no query). */
 int image_url_basename(const char *url, char *buf, size_t n, struct err *e);
+
+/* The protocols a redirect may lead to from url (libcurl's list): "https",
+ * or "http,https" when url itself is plain http. */
+const char *image_redirect_protocols(const char *url);
+
+/* Fails with "not enough space in DIR: N needed, M free" when need > avail. */
+int image_space_check(const char *dir, uint64_t need, uint64_t avail, struct err *e);
+
+/* The bytes an unprivileged writer may still use in dir's filesystem. */
+int image_space_free(const char *dir, uint64_t *avail, struct err *e);
 
 #endif

@@ -14,12 +14,30 @@ the first request for a given /cut/ path is cut.
 A path /norange/REST ignores Range headers (always 200 and the whole file),
 like servers that cannot resume.
 
-Usage: server.py ROOT PORTFILE LOG   (binds port 0, writes the port to PORTFILE)
+A path /cutall/N/REST cuts every request that starts before N (a server that
+never lets a download finish).
+
+A path /more/N/REST answers a Range request with a Content-Range that names
+the real file size but a Content-Length and a body N bytes longer (a server
+that sends more than the file it announces).
+
+A path /nolength/REST sends no Content-Length (the body ends when the
+connection closes), so the client cannot know the size.
+
+A path /redirect/SCHEME/PORT/REST answers 302 with a Location of
+SCHEME://127.0.0.1:PORT/REST.
+
+The prefixes combine (e.g. /norange/cutall/N/REST), in any order.
+
+Usage: server.py ROOT PORTFILE LOG [CERT KEY]
+  (binds port 0, writes the port to PORTFILE; with CERT and KEY it speaks
+  HTTPS with that certificate)
 """
 import http.server
 import os
 import re
 import socketserver
+import ssl
 import sys
 
 ROOT, PORTFILE, LOG = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -48,15 +66,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.do_GET(head=True)
 
     def do_GET(self, head=False):
-        path, cut, ranges = self.path.split("?", 1)[0], None, True
-        if path.startswith("/norange/"):
-            ranges, path = False, path[len("/norange"):]
-        m = re.match(r"^/cut/(\d+)(/.*)$", path)
-        if m:
-            if self.path not in CUT_DONE:
-                cut = int(m.group(1))
-                CUT_DONE.add(self.path)
-            path = m.group(2)
+        path, cut, ranges, more = self.path.split("?", 1)[0], None, True, 0
+        nolength = False
+        while True:
+            m = re.match(r"^/(cut|cutall|more)/(\d+)(/.*)$", path)
+            r = re.match(r"^/redirect/(https?)/(\d+)(/.*)$", path)
+            if path.startswith("/norange/"):
+                ranges, path = False, path[len("/norange"):]
+            elif path.startswith("/nolength/"):
+                nolength, path = True, path[len("/nolength"):]
+            elif r:
+                self._log(302)
+                self.send_response(302)
+                self.send_header("Location", "%s://127.0.0.1:%s%s" % r.groups())
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            elif m and m.group(1) == "more":
+                more, path = int(m.group(2)), m.group(3)
+            elif m and m.group(1) == "cutall":
+                cut, path = int(m.group(2)), m.group(3)
+            elif m:
+                if self.path not in CUT_DONE:
+                    cut = int(m.group(2))
+                    CUT_DONE.add(self.path)
+                path = m.group(3)
+            else:
+                break
         full = os.path.realpath(os.path.join(ROOT, path.lstrip("/")))
         if not full.startswith(os.path.realpath(ROOT) + "/") or not os.path.isfile(full):
             return self._fail(404)
@@ -79,11 +115,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.end_headers()
                 return
             code = 206
+        if code != 206:
+            more = 0
         self._log(code)
         self.send_response(code)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Accept-Ranges", "bytes" if ranges else "none")
-        self.send_header("Content-Length", str(end - start + 1))
+        if nolength:
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(end - start + 1 + more))
         if code == 206:
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end, size))
         self.end_headers()
@@ -101,6 +142,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     break
                 self.wfile.write(data)
                 pos += len(data)
+        if more and stop == end + 1:
+            self.wfile.write(b"\0" * more)
         if stop != end + 1:
             self.wfile.flush()
             self.close_connection = True
@@ -114,6 +157,10 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 def main():
     srv = Server(("127.0.0.1", 0), Handler)
+    if len(sys.argv) > 5:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = PORTFILE + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("%d\n" % srv.server_address[1])

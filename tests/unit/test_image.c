@@ -3,6 +3,9 @@
  * conflicting lines), SHA512 of known files, url file names, and the cache
  * rules that need no network: a cached image for a url is used as it is, an
  * unreachable url with --no-build-fallback fails with one clear message.
+ * Also the redirect policy (https stays https), the free-space message with
+ * the numbers injected, and the verified record of a cached image (written on
+ * first use, a new mtime re-hashes, changed content is deleted, never used).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,6 +242,120 @@ static void test_cached_url_used_offline(void **state)
 	rmdir(dir);
 }
 
+static void test_redirect_protocols(void **state)
+{
+	(void)state;
+	/* an https url may only be redirected to https; a plain http url (the
+	 * user's choice, warned about) to either */
+	assert_string_equal(image_redirect_protocols("https://cloud.debian.org/x.qcow2"), "https");
+	assert_string_equal(image_redirect_protocols("HTTPS://h/x.qcow2"), "https");
+	assert_string_equal(image_redirect_protocols("http://127.0.0.1/x.qcow2"), "http,https");
+	assert_string_equal(image_redirect_protocols("HTTP://h/x.qcow2"), "http,https");
+	assert_string_equal(image_redirect_protocols("file:///var/tmp/x.qcow2"), "https");
+	assert_string_equal(image_redirect_protocols("httpx://h/x"), "https");
+}
+
+static void test_space_check(void **state)
+{
+	struct err e;
+	uint64_t avail = 0;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(image_space_check("/c", 100, 100, &e), 0);
+	assert_int_equal(image_space_check("/c", 0, 0, &e), 0);
+	assert_int_equal(image_space_check("/c", (uint64_t)1536 << 20, (uint64_t)300 << 20, &e), -1);
+	assert_string_equal(e.msg, "not enough space in /c: 1.5 GiB needed, 300.0 MiB free");
+	err_clear(&e);
+	assert_int_equal(image_space_check("/var/cache/x", 101, 100, &e), -1);
+	assert_string_equal(e.msg, "not enough space in /var/cache/x: 101 bytes needed, 100 bytes free");
+	err_clear(&e);
+	assert_int_equal(image_space_check("/c", (uint64_t)5 << 30, (uint64_t)3 << 30, &e), -1);
+	assert_string_equal(e.msg, "not enough space in /c: 5.0 GiB needed, 3.0 GiB free");
+	/* the real number: /tmp has some room, a missing dir is an error */
+	assert_int_equal(image_space_free("/tmp", &avail, &e), 0);
+	assert_true(avail > 0);
+	assert_int_equal(image_space_free("/nonexistent/dir", &avail, &e), -1);
+	assert_non_null(strstr(e.msg, "statvfs /nonexistent/dir"));
+}
+
+static void read_info(const char *img, char *buf, size_t n)
+{
+	char info[600], *text = NULL;
+	struct err e;
+
+	snprintf(info, sizeof(info), "%s.info", img);
+	assert_int_equal(read_file(info, &text, NULL, &e), 0);
+	snprintf(buf, n, "%s", text);
+	free(text);
+}
+
+/* The verified record: written on first use, a changed mtime re-hashes (same
+ * content: used), a changed content is deleted and never used. */
+static void test_cached_record(void **state)
+{
+	char dir[] = "/tmp/test_image.XXXXXX", img[512], path[512], info[2048], want[600];
+	char url[] = "http://127.0.0.1:9/img.qcow2", sums[] = "http://127.0.0.1:9/SHA512SUMS";
+	struct config c;
+	struct err e;
+	struct stat st;
+	struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv("INCEPTION_IMAGE_CACHE", dir, 1);
+	memset(&c, 0, sizeof(c));
+	c.image_url = url;
+	c.image_checksums = sums;
+	make_cached(dir, url, img, sizeof(img)); /* "abc", named SHA512("abc") */
+
+	/* no record yet: hashed, matches its name, recorded */
+	err_clear(&e);
+	assert_int_equal(image_ensure(&c, 1, path, sizeof(path), &e), 0);
+	assert_string_equal(path, img);
+	read_info(img, info, sizeof(info));
+	assert_non_null(strstr(info, "url=http://127.0.0.1:9/img.qcow2\n"));
+	assert_non_null(strstr(info, "sha512=" H2 "\nsize=3\nmtime="));
+
+	/* a new mtime, same content: hashed again, used, record renewed */
+	assert_int_equal(utimensat(AT_FDCWD, img, ts, 0), 0);
+	assert_int_equal(image_ensure(&c, 1, path, sizeof(path), &e), 0);
+	read_info(img, info, sizeof(info));
+	assert_non_null(strstr(info, "mtime=1000000000.000000000\n"));
+
+	/* the content changed (same size): deleted, and with the url
+	 * unreachable and no fallback, nothing is used */
+	f = fopen(img, "r+");
+	assert_non_null(f);
+	assert_true(fputs("abd", f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	err_clear(&e);
+	assert_int_equal(image_ensure(&c, 1, path, sizeof(path), &e), -1);
+	assert_int_equal(stat(img, &st), -1);
+	snprintf(want, sizeof(want), "%s.info", img);
+	assert_int_equal(access(want, F_OK), -1);
+	assert_non_null(strstr(e.msg, "--no-build-fallback"));
+
+	/* a record whose digest differs from the name is not trusted either */
+	make_cached(dir, url, img, sizeof(img));
+	{
+		char text[1024];
+
+		assert_int_equal(stat(img, &st), 0);
+		snprintf(text, sizeof(text), "kind=url\nurl=%s\nsha512=" H1 "\nsize=3\nmtime=%lld.%09ld\n",
+			 url, (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+		assert_int_equal(write_file_atomic(want, text, strlen(text), 0644, &e), 0);
+	}
+	assert_int_equal(image_ensure(&c, 1, path, sizeof(path), &e), 0);
+	read_info(img, info, sizeof(info));
+	assert_non_null(strstr(info, "sha512=" H2 "\n"));
+	unlink(want);
+	unlink(img);
+	unsetenv("INCEPTION_IMAGE_CACHE");
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +367,9 @@ int main(void)
 		cmocka_unit_test(test_sha512_known_files),
 		cmocka_unit_test(test_url_basename),
 		cmocka_unit_test(test_cached_url_used_offline),
+		cmocka_unit_test(test_redirect_protocols),
+		cmocka_unit_test(test_space_check),
+		cmocka_unit_test(test_cached_record),
 	};
 
 	report_init(REPORT_HUMAN, -1);
