@@ -278,168 +278,232 @@ static int run_agent_checked(ssh_session s, const char *agent, const char *args,
 	return -1;
 }
 
-/* t: the VM's target when the caller has it (up), else NULL (push). */
-static int run_stack(struct cli *cli, const struct vm_target *t, int full, struct err *e)
-{
+/* One run of the stack half: what the phases below share. */
+struct stack_run {
+	struct cli *cli;
 	struct vm_target vt;
 	struct vm_state vs;
 	struct creds_paths cp;
 	struct push_stats ps;
-	struct push_src src;
-	ssh_session s = NULL;
-	char top[PATH_MAX], agent_bin[PATH_MAX], rbuf[PATH_MAX], conf[2048], agent[PATH_MAX + 64];
-	char agent_src[PATH_MAX];
-	char q[PATH_MAX + 64], cmd[3 * PATH_MAX], *out = NULL, domain[128];
-	const char *remote;
-	int status = -1, rc = -1, have_base = 0, own = 1, known = 0;
-	int tmo = cli->cfg.agent_timeout; /* each guest command, push included */
-	long t0;
+	ssh_session s;
+	int own;                 /* s is ours to close (not up's probe session) */
+	int tmo;                 /* timeouts.agent: each guest command, push included */
+	char top[PATH_MAX], agent_bin[PATH_MAX], rbuf[PATH_MAX], conf[2048];
+	char agent[PATH_MAX + 64]; /* the agent to run in the guest */
+	const char *remote;      /* push.dir */
+};
 
-	if (stack_find_top(top, sizeof(top), e) < 0 || find_agent(top, agent_bin, sizeof(agent_bin), e) < 0)
+/* What the guest says about the agent: it runs and the engine has the base
+ * image; it runs but the image (or the engine) is missing; it does not
+ * start (a host glibc newer than the guest's). */
+enum agent_probe { AGENT_READY, AGENT_NO_BASE, AGENT_CANNOT_START };
+
+/* The tree, the VM's target and state, the generated credentials, the
+ * agent's settings, and the SSH session (t's when up has one). */
+static int prepare(struct stack_run *r, struct cli *cli, const struct vm_target *t,
+		   struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->cli = cli;
+	r->tmo = cli->cfg.agent_timeout;
+	if (stack_find_top(r->top, sizeof(r->top), e) < 0 ||
+	    find_agent(r->top, r->agent_bin, sizeof(r->agent_bin), e) < 0)
 		return -1;
 	if (t) {
-		vt = *t;
-		vt.t.host = vt.host; /* the copy's pointers must point into the copy */
-		vt.t.user = vt.user;
-		vt.t.identity = vt.paths.identity;
-		vt.t.hostkey_pub = vt.paths.hostkey_pub;
-	} else if (vm_target(&cli->cfg, &vt, e) < 0) {
+		r->vt = *t;
+		r->vt.t.host = r->vt.host; /* the copy's pointers must point into the copy */
+		r->vt.t.user = r->vt.user;
+		r->vt.t.identity = r->vt.paths.identity;
+		r->vt.t.hostkey_pub = r->vt.paths.hostkey_pub;
+	} else if (vm_target(&cli->cfg, &r->vt, e) < 0) {
 		return -1;
 	}
-	if (vmstate_load(&vt.paths, &vs, e) < 0)
+	if (vmstate_load(&r->vt.paths, &r->vs, e) < 0)
 		return -1;
-	remote = config_remote_dir(&cli->cfg, rbuf, sizeof(rbuf));
-	if (remote[0] != '/')
-		return err_setc(e, EXIT_USAGE, "push.dir must be an absolute path (got %s)", remote);
-	if (creds_ensure(&cli->cfg, top, vt.paths.dir, &cp, e) < 0 ||
-	    agent_conf_text(&cli->cfg, remote, conf, sizeof(conf), e) < 0)
+	r->remote = config_remote_dir(&cli->cfg, r->rbuf, sizeof(r->rbuf));
+	if (r->remote[0] != '/')
+		return err_setc(e, EXIT_USAGE, "push.dir must be an absolute path (got %s)", r->remote);
+	if (creds_ensure(&cli->cfg, r->top, r->vt.paths.dir, &r->cp, e) < 0 ||
+	    agent_conf_text(&cli->cfg, r->remote, r->conf, sizeof(r->conf), e) < 0 ||
+	    path_join(r->agent, sizeof(r->agent), e, "%s/.inception/agent", r->remote) < 0)
 		return -1;
-	if (vt.live) {
-		s = vt.live; /* up's probe session, still open */
-		own = 0;
-	} else if (sshc_connect(&vt.t, &s, e) < 0) {
-		return -1;
+	if (r->vt.live) {
+		r->s = r->vt.live; /* up's probe session, still open */
+		return 0;
 	}
+	if (sshc_connect(&r->vt.t, &r->s, e) < 0)
+		return -1;
+	r->own = 1;
+	return 0;
+}
 
-	t0 = report_now_ms();
-	report_step_begin("push", remote);
+/* The "push" step: the tree, the agent (and its sources), the generated
+ * .env and secrets. */
+static int push_phase(struct stack_run *r, struct err *e)
+{
+	struct push_src src;
+	char agent_src[PATH_MAX], msg[256];
+	long t0 = report_now_ms();
+
+	report_step_begin("push", r->remote);
 	memset(&src, 0, sizeof(src));
-	src.top = top;
-	src.agent_bin = agent_bin;
-	src.agent_conf = conf;
-	src.env_file = cp.env;
-	src.secrets_dir = cp.secrets;
+	src.top = r->top;
+	src.agent_bin = r->agent_bin;
+	src.agent_conf = r->conf;
+	src.env_file = r->cp.env;
+	src.secrets_dir = r->cp.secrets;
 	src.with_agent_src = 1;
-	find_agent_src(top, agent_src, sizeof(agent_src));
+	find_agent_src(r->top, agent_src, sizeof(agent_src));
 	src.agent_src_top = agent_src;
-	src.timeout_s = tmo;
-	if (push_tree(s, &src, remote, &ps, e) < 0) {
+	src.timeout_s = r->tmo;
+	if (push_tree(r->s, &src, r->remote, &r->ps, e) < 0) {
 		report_step_end("push", "fail", report_now_ms() - t0, e->msg);
-		goto done;
+		return -1;
 	}
-	{
-		char msg[256];
+	snprintf(msg, sizeof(msg), "%u files: %u sent (%llu KiB), %u unchanged, %u removed",
+		 r->ps.files, r->ps.sent, (unsigned long long)(r->ps.bytes / 1024), r->ps.skipped,
+		 r->ps.removed);
+	report_step_end("push", r->ps.sent || r->ps.removed ? "ok" : "cached",
+			report_now_ms() - t0, msg);
+	return 0;
+}
 
-		snprintf(msg, sizeof(msg), "%u files: %u sent (%llu KiB), %u unchanged, %u removed",
-			 ps.files, ps.sent, (unsigned long long)(ps.bytes / 1024), ps.skipped,
-			 ps.removed);
-		report_step_end("push", ps.sent || ps.removed ? "ok" : "cached",
-				report_now_ms() - t0, msg);
-	}
+/* One question to the guest (the agent's own exit code, echoed). */
+static int probe_agent(struct stack_run *r, const char *agent, enum agent_probe *p,
+		       struct err *e)
+{
+	char q[PATH_MAX + 64], cmd[2 * PATH_MAX], *out = NULL;
+	int status = -1;
 
-	/* Does the host-built agent start there, and has the engine the base
-	 * image?  One question: 0 = both, 1 = the agent runs but no image (or no
-	 * engine yet), anything else = the agent cannot start there.  Not asked
-	 * when this very tree (agent included) already ended healthy: the run
-	 * itself checks every step again. */
-	if (path_join(agent, sizeof(agent), e, "%s/.inception/agent", remote) < 0 ||
-	    shell_quote(agent, q, sizeof(q), e) < 0)
-		goto done;
-	known = full && vs.stack_ok[0] && strcmp(vs.stack_ok, ps.tree_digest) == 0;
-	if (known) {
-		have_base = 1;
-		goto run;
-	}
-	snprintf(cmd, sizeof(cmd),
-		 "sudo -n %s --has-image debian:bookworm >/dev/null 2>&1; echo agent=$?", q);
-	if (remote_capture(s, cmd, tmo, &out, &status, e) < 0)
-		goto done;
-	have_base = out && strstr(out, "agent=0") != NULL;
-	if (out && strstr(out, "agent=1"))
-		strcpy(strstr(out, "agent=1"), "agent=0"); /* runs; the image is just missing */
-	if (out == NULL || strstr(out, "agent=0") == NULL) {
-		char built[PATH_MAX + 64], bq[PATH_MAX + 64], sq[PATH_MAX + 64], script[PATH_MAX + 64];
+	if (shell_quote(agent, q, sizeof(q), e) < 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "sudo -n %s --has-image debian:bookworm >/dev/null 2>&1; echo agent=$?",
+		 q);
+	if (remote_capture(r->s, cmd, r->tmo, &out, &status, e) < 0)
+		return -1;
+	if (out && strstr(out, "agent=0") != NULL)
+		*p = AGENT_READY;
+	else if (out && strstr(out, "agent=1") != NULL)
+		*p = AGENT_NO_BASE;
+	else
+		*p = AGENT_CANNOT_START;
+	free(out);
+	return 0;
+}
 
-		report_warn("the agent built here does not start in the VM (%s): building it there",
-			    out ? out : "no answer");
-		if (path_join(built, sizeof(built), e, "%s/.inception/agent-built", remote) < 0 ||
-		    path_join(script, sizeof(script), e, "%s/.inception/agent-src/build-in-guest.sh",
-			      remote) < 0 ||
-		    shell_quote(built, bq, sizeof(bq), e) < 0 || shell_quote(script, sq, sizeof(sq), e) < 0)
-			goto done;
-		snprintf(cmd, sizeof(cmd), "sudo -n sh %s %s", sq, bq);
+/* The host-built agent cannot start in the guest: build it there from the
+ * pushed sources (agent/build-in-guest.sh) and use that one. */
+static int build_agent_in_guest(struct stack_run *r, struct err *e)
+{
+	char built[PATH_MAX + 64], bq[PATH_MAX + 64], sq[PATH_MAX + 64], script[PATH_MAX + 64];
+	char cmd[3 * PATH_MAX], *out = NULL;
+	int status = -1;
+
+	report_warn("the agent built here does not start in the VM: building it there");
+	if (path_join(built, sizeof(built), e, "%s/.inception/agent-built", r->remote) < 0 ||
+	    path_join(script, sizeof(script), e, "%s/.inception/agent-src/build-in-guest.sh",
+		      r->remote) < 0 ||
+	    shell_quote(built, bq, sizeof(bq), e) < 0 || shell_quote(script, sq, sizeof(sq), e) < 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "sudo -n sh %s %s", sq, bq);
+	if (remote_capture(r->s, cmd, r->tmo, &out, &status, e) < 0)
+		return -1;
+	if (status != 0) {
+		char shown[512];
+
+		report_sanitize(out ? out : "", shown, sizeof(shown));
+		err_set(e, "building the agent in the VM failed (status %d): %s", status, shown);
 		free(out);
-		out = NULL;
-		if (remote_capture(s, cmd, tmo, &out, &status, e) < 0)
-			goto done;
-		if (status != 0) {
-			err_set(e, "building the agent in the VM failed (status %d): %s", status,
-				out ? out : "");
-			goto done;
-		}
-		snprintf(agent, sizeof(agent), "%s", built);
-		snprintf(cmd, sizeof(cmd),
-			 "sudo -n %s --has-image debian:bookworm >/dev/null 2>&1; echo agent=$?", bq);
-		free(out);
-		out = NULL;
-		if (remote_capture(s, cmd, tmo, &out, &status, e) < 0)
-			goto done;
-		have_base = out && strstr(out, "agent=0") != NULL;
+		return -1;
 	}
 	free(out);
-	out = NULL;
+	snprintf(r->agent, sizeof(r->agent), "%s", built);
+	return 0;
+}
 
-run:
-	if (!full) {
-		rc = run_agent_checked(s, agent, "--only make,health", tmo, e);
-	} else if (have_base) {
-		rc = run_agent_checked(s, agent, "", tmo, e);
-	} else {
-		struct vm_paths *p = &vt.paths;
+/* Which agent runs, and whether the guest has the base image.  Not asked
+ * when this very tree (agent included) already ended healthy: the run
+ * itself checks every step again. */
+static int ensure_agent(struct stack_run *r, int full, int *have_base, struct err *e)
+{
+	enum agent_probe p;
 
-		rc = run_agent_checked(s, agent, "--only hosts,docker,data", tmo, e);
+	if (full && r->vs.stack_ok[0] && strcmp(r->vs.stack_ok, r->ps.tree_digest) == 0) {
+		*have_base = 1;
+		return 0;
+	}
+	if (probe_agent(r, r->agent, &p, e) < 0)
+		return -1;
+	if (p == AGENT_CANNOT_START) {
+		if (build_agent_in_guest(r, e) < 0 || probe_agent(r, r->agent, &p, e) < 0)
+			return -1;
+		if (p == AGENT_CANNOT_START)
+			return err_set(e, "the agent built in the VM does not start there either");
+	}
+	*have_base = p == AGENT_READY;
+	return 0;
+}
+
+/* The agent's steps: make and health only for push; all of them for up,
+ * with the base image streamed from this host's Docker between the data
+ * and base steps when the guest lacks it. */
+static int run_phase(struct stack_run *r, int full, int have_base, struct err *e)
+{
+	int rc;
+
+	if (!full)
+		rc = run_agent_checked(r->s, r->agent, "--only make,health", r->tmo, e);
+	else if (have_base)
+		rc = run_agent_checked(r->s, r->agent, "", r->tmo, e);
+	else {
+		rc = run_agent_checked(r->s, r->agent, "--only hosts,docker,data", r->tmo, e);
 		if (rc == 0) {
-			int sr = stream_base_image(s, p->log, tmo, e);
-
-			if (sr < 0)
+			if (stream_base_image(r->s, r->vt.paths.log, r->tmo, e) < 0)
 				report_warn("%s: the VM builds the base image from the mirror instead",
 					    e->msg);
 			err_clear(e);
-			rc = run_agent_checked(s, agent, "--from base", tmo, e);
+			rc = run_agent_checked(r->s, r->agent, "--from base", r->tmo, e);
 		}
 	}
 	/* the tree (agent included) that last ended healthy, or none */
-	if (strcmp(vs.stack_ok, rc == 0 ? ps.tree_digest : "") != 0) {
-		snprintf(vs.stack_ok, sizeof(vs.stack_ok), "%s", rc == 0 ? ps.tree_digest : "");
-		if (vmstate_save(&vt.paths, &vs, rc == 0 ? e : NULL) < 0 && rc == 0)
-			goto done;
+	if (strcmp(r->vs.stack_ok, rc == 0 ? r->ps.tree_digest : "") != 0) {
+		snprintf(r->vs.stack_ok, sizeof(r->vs.stack_ok), "%s", rc == 0 ? r->ps.tree_digest : "");
+		if (vmstate_save(&r->vt.paths, &r->vs, rc == 0 ? e : NULL) < 0 && rc == 0)
+			return -1;
 	}
-	if (rc < 0)
-		goto done;
+	return rc;
+}
 
-	if (creds_env_get(cp.env, "DOMAIN_NAME", domain, sizeof(domain), NULL) < 0)
-		snprintf(domain, sizeof(domain), "%s.42.fr", cli->cfg.login);
+static void report_healthy(const struct stack_run *r)
+{
+	char domain[128];
+
+	if (creds_env_get(r->cp.env, "DOMAIN_NAME", domain, sizeof(domain), NULL) < 0)
+		snprintf(domain, sizeof(domain), "%s.42.fr", r->cli->cfg.login);
 	report_info("stack healthy: https://%s/ (in the VM; from this host through the "
 		    "forwards %s, e.g. curl --resolve %s:PORT:127.0.0.1 https://%s:PORT/)",
-		    domain, vs.forwards[0] ? vs.forwards : "(none)", domain, domain);
-	report_info("shell: inception ssh   (or: ssh -F %s %s)", vt.paths.ssh_config,
-		    cli->cfg.vm_name);
-	report_info("credentials: inception creds   (files: %s, %s)", cp.secrets, cp.env);
+		    domain, r->vs.forwards[0] ? r->vs.forwards : "(none)", domain, domain);
+	report_info("shell: inception ssh   (or: ssh -F %s %s)", r->vt.paths.ssh_config,
+		    r->cli->cfg.vm_name);
+	report_info("credentials: inception creds   (files: %s, %s)", r->cp.secrets, r->cp.env);
+}
+
+/* t: the VM's target when the caller has it (up), else NULL (push). */
+static int run_stack(struct cli *cli, const struct vm_target *t, int full, struct err *e)
+{
+	struct stack_run r;
+	int have_base = 0, rc = -1;
+
+	if (prepare(&r, cli, t, e) < 0)
+		goto done;
+	if (push_phase(&r, e) < 0 || ensure_agent(&r, full, &have_base, e) < 0 ||
+	    run_phase(&r, full, have_base, e) < 0)
+		goto done;
+	report_healthy(&r);
 	rc = 0;
 done:
-	free(out);
-	if (own)
-		sshc_close(s);
+	if (r.own)
+		sshc_close(r.s);
 	return rc;
 }
 
