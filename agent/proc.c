@@ -14,43 +14,10 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "util.h"
 
 volatile sig_atomic_t proc_interrupted;
 
-extern char **environ;
-
-static void child(const char *const argv[], const struct proc_opts *o, int wfd)
-{
-	int nullfd = open("/dev/null", O_RDONLY);
-	int keep = o && o->keep_fd > 2 ? o->keep_fd : -1;
-	size_t i;
-
-	setpgid(0, 0);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	if (nullfd >= 0)
-		dup2(nullfd, 0);
-	dup2(wfd, 1);
-	dup2(wfd, 2);
-	/* Only 0-2 (and the lock as 3) go on: tools that pass pipes to sh by
-	 * number (mmdebstrap: `cat >&11` through apt) fail in dash once an
-	 * inherited fd pushes their numbers past 9. */
-	if (keep > 3 && dup2(keep, 3) < 0)
-		keep = -1;
-	closefrom(keep > 2 ? 4 : 3);
-	if (o && o->env)
-		for (i = 0; o->env[i]; i++)
-			putenv((char *)o->env[i]);
-	if (o && o->cwd && chdir(o->cwd) < 0) {
-		fprintf(stderr, "chdir %s: %s\n", o->cwd, strerror(errno));
-		_exit(126);
-	}
-	execvp(argv[0], (char *const *)argv);
-	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
 
 struct linebuf {
 	char line[4096];
@@ -101,17 +68,20 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 			}
 		}
 	}
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		if (logfd >= 0)
-			close(logfd);
-		return err_set(e, "fork: %s", strerror(errno));
+	{
+		/* its own process group, so that an interruption ends everything
+		 * it started; the lock goes on as fd 3 */
+		struct spawn_opts so = { pfd[1], SPAWN_SAME_AS_OUT, o ? o->keep_fd : -1, 1,
+					 o ? o->env : NULL, o ? o->cwd : NULL, NULL };
+
+		if (spawn_argv((char *const *)argv, &so, &pid, e) < 0) {
+			close(pfd[0]);
+			close(pfd[1]);
+			if (logfd >= 0)
+				close(logfd);
+			return -1;
+		}
 	}
-	if (pid == 0)
-		child(argv, o, pfd[1]);
-	setpgid(pid, pid);
 	close(pfd[1]);
 	for (;;) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };

@@ -1089,35 +1089,21 @@ static int run_build(char *const argv[], const char *log_path, const char *proxy
 		close(logfd);
 		return err_set(e, "pipe: %s", strerror(errno));
 	}
-	pid = fork();
-	if (pid < 0) {
-		close(logfd);
-		close(fds[0]);
-		close(fds[1]);
-		return err_set(e, "fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		const char *path = getenv("PATH");
-		char newpath[4096];
-
-		dup2(devnull, STDIN_FILENO);
-		dup2(fds[1], STDOUT_FILENO);
-		dup2(fds[1], STDERR_FILENO);
-		/* mmdebstrap hands apt the next free fd for `sh -c 'cat >&N'`, and
-		 * dash only understands one-digit fds: leave nothing else open. */
-		closefrom(3);
-		if (proxy != NULL) {
-			setenv("http_proxy", proxy, 1);
-			setenv("https_proxy", proxy, 1);
-		}
+	{
+		char hp[1100], hsp[1100];
+		const char *env[] = { hp, hsp, NULL };
 		/* mmdebstrap, mkfs and sfdisk live in sbin */
-		snprintf(newpath, sizeof(newpath), "%s:/usr/sbin:/sbin",
-			 path ? path : "/usr/local/bin:/usr/bin:/bin");
-		setenv("PATH", newpath, 1);
-		execvp(argv[0], argv);
-		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+		struct spawn_opts so = { fds[1], SPAWN_SAME_AS_OUT, -1, 0, proxy ? env : NULL, NULL,
+					 "/usr/sbin:/sbin" };
+
+		snprintf(hp, sizeof(hp), "http_proxy=%s", proxy ? proxy : "");
+		snprintf(hsp, sizeof(hsp), "https_proxy=%s", proxy ? proxy : "");
+		if (spawn_argv(argv, &so, &pid, e) < 0) {
+			close(logfd);
+			close(fds[0]);
+			close(fds[1]);
+			return -1;
+		}
 	}
 	close(fds[1]);
 	in = fdopen(fds[0], "r");

@@ -147,13 +147,59 @@ static void show_guest_log(ssh_session s, const char *log, int timeout_s)
 	free(out);
 }
 
+/* Copies the read end of a pipe into the channel (docker save -> docker
+ * load), draining the remote side's output as it goes. */
+static int pipe_to_channel(ssh_session s, int fd, ssh_channel ch, uint64_t total, struct err *e)
+{
+	uint64_t done = 0;
+
+	for (;;) {
+		char buf[65536], drain[4096];
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_set(e, "docker save: %s", strerror(errno));
+		if (r == 0)
+			break;
+		if (ssh_channel_write(ch, buf, (uint32_t)r) != (int)r)
+			return err_set(e, "ssh: write to docker load: %s", ssh_get_error(s));
+		while (ssh_channel_read_nonblocking(ch, drain, sizeof(drain), 0) > 0 ||
+		       ssh_channel_read_nonblocking(ch, drain, sizeof(drain), 1) > 0)
+			;
+		done += (uint64_t)r;
+		report_progress("debian:bookworm -> VM", done, total > done ? total : 0);
+	}
+	report_progress_done();
+	ssh_channel_send_eof(ch);
+	return 0;
+}
+
+/* Waits (bounded by timeouts.agent from t0) until the remote command ends. */
+static int wait_remote_eof(ssh_channel ch, long t0, int timeout_s, struct err *e)
+{
+	char drain[4096];
+
+	while (!ssh_channel_is_eof(ch) && !ssh_channel_is_closed(ch)) {
+		if (report_now_ms() - t0 > (long)timeout_s * 1000)
+			return err_setc(e, EXIT_TIMEOUT,
+					"timed out: docker load in the VM did not finish within %d s "
+					"(timeouts.agent; raise it with --agent-timeout)",
+					timeout_s);
+		if (ssh_channel_read_timeout(ch, drain, sizeof(drain), 0, 1000) == SSH_ERROR)
+			break;
+	}
+	return 0;
+}
+
 /* docker save (here) | docker load (guest), when the host has the image. */
 static int stream_base_image(ssh_session s, const char *log, int timeout_s, struct err *e)
 {
 	char *const inspect[] = { "docker", "image", "inspect", "--format", "{{.Size}}",
 				  "debian:bookworm", NULL };
 	char *size_s = NULL;
-	uint64_t total = 0, done = 0;
+	uint64_t total = 0;
 	ssh_channel ch = NULL;
 	int pfd[2] = { -1, -1 }, status = 0, ret = -1;
 	long t0 = report_now_ms();
@@ -168,21 +214,12 @@ static int stream_base_image(ssh_session s, const char *log, int timeout_s, stru
 	report_step_begin("base", "streaming the host's debian:bookworm into the VM");
 	if (pipe(pfd) < 0)
 		return err_set(e, "pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0) {
-		err_set(e, "fork: %s", strerror(errno));
-		goto done;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
+	{
+		char *const save[] = { "docker", "save", "debian:bookworm", NULL };
+		struct spawn_opts so = { pfd[1], -1, -1, 0, NULL, NULL, NULL };
 
-		dup2(pfd[1], 1);
-		if (null >= 0)
-			dup2(null, 2);
-		close(pfd[0]);
-		close(pfd[1]);
-		execlp("docker", "docker", "save", "debian:bookworm", (char *)NULL);
-		_exit(127);
+		if (spawn_argv(save, &so, &pid, e) < 0)
+			goto done;
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
@@ -192,46 +229,8 @@ static int stream_base_image(ssh_session s, const char *log, int timeout_s, stru
 		err_set(e, "ssh: cannot run docker load: %s", ssh_get_error(s));
 		goto done;
 	}
-	for (;;) {
-		char buf[65536];
-		ssize_t r = read(pfd[0], buf, sizeof(buf));
-		char drain[4096];
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_set(e, "docker save: %s", strerror(errno));
-			goto done;
-		}
-		if (r == 0)
-			break;
-		if (ssh_channel_write(ch, buf, (uint32_t)r) != (int)r) {
-			err_set(e, "ssh: write to docker load: %s", ssh_get_error(s));
-			goto done;
-		}
-		while (ssh_channel_read_nonblocking(ch, drain, sizeof(drain), 0) > 0 ||
-		       ssh_channel_read_nonblocking(ch, drain, sizeof(drain), 1) > 0)
-			;
-		done += (uint64_t)r;
-		report_progress("debian:bookworm -> VM", done, total > done ? total : 0);
-	}
-	report_progress_done();
-	ssh_channel_send_eof(ch);
-	{
-		char drain[4096];
-
-		while (!ssh_channel_is_eof(ch) && !ssh_channel_is_closed(ch)) {
-			if (report_now_ms() - t0 > (long)timeout_s * 1000) {
-				err_setc(e, EXIT_TIMEOUT,
-					 "timed out: docker load in the VM did not finish within %d s "
-					 "(timeouts.agent; raise it with --agent-timeout)",
-					 timeout_s);
-				goto done;
-			}
-			if (ssh_channel_read_timeout(ch, drain, sizeof(drain), 0, 1000) == SSH_ERROR)
-				break;
-		}
-	}
+	if (pipe_to_channel(s, pfd[0], ch, total, e) < 0 || wait_remote_eof(ch, t0, timeout_s, e) < 0)
+		goto done;
 	status = ssh_channel_get_exit_status(ch);
 	if (status != 0) {
 		err_set(e, "docker load in the VM exited with status %d", status);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -200,42 +201,78 @@ int xdg_config_dir(char *buf, size_t n, struct err *e)
 	return xdg_dir(buf, n, "XDG_CONFIG_HOME", ".config", NULL, e);
 }
 
+static void spawn_child(char *const argv[], const struct spawn_opts *o)
+{
+	int nullfd = open("/dev/null", O_RDWR);
+	int out = o->out_fd >= 0 ? o->out_fd : nullfd;
+	int err = o->err_fd == SPAWN_SAME_AS_OUT ? out : o->err_fd >= 0 ? o->err_fd : nullfd;
+	int keep = o->keep_fd > 2 ? o->keep_fd : -1;
+	size_t i;
+
+	if (o->new_pgrp)
+		setpgid(0, 0);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	dup2(nullfd, STDIN_FILENO);
+	dup2(out, STDOUT_FILENO);
+	dup2(err, STDERR_FILENO);
+	if (keep > 3 && dup2(keep, 3) < 0)
+		keep = -1;
+	closefrom(keep > 2 ? 4 : 3);
+	for (i = 0; o->env && o->env[i]; i++)
+		putenv((char *)o->env[i]);
+	if (o->path_extra) {
+		const char *path = getenv("PATH");
+		char newpath[4096];
+
+		snprintf(newpath, sizeof(newpath), "%s:%s",
+			 path ? path : "/usr/local/bin:/usr/bin:/bin", o->path_extra);
+		setenv("PATH", newpath, 1);
+	}
+	if (o->cwd && chdir(o->cwd) < 0) {
+		dprintf(STDERR_FILENO, "chdir %s: %s\n", o->cwd, strerror(errno));
+		_exit(126);
+	}
+	execvp(argv[0], argv);
+	dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+int spawn_argv(char *const argv[], const struct spawn_opts *o, pid_t *pid, struct err *e)
+{
+	*pid = fork();
+	if (*pid < 0)
+		return err_set(e, "fork: %s", strerror(errno));
+	if (*pid == 0)
+		spawn_child(argv, o);
+	if (o->new_pgrp)
+		setpgid(*pid, *pid); /* also here: no race with a kill(-pid) right after */
+	return 0;
+}
+
+/* stdout to out_pipe (or the log), stderr to the log (or /dev/null). */
 static int spawn(char *const argv[], const char *log_path, int out_pipe, struct err *e,
 		 pid_t *pid)
 {
-	int logfd = -1;
+	struct spawn_opts o = { -1, -1, -1, 0, NULL, NULL, NULL };
+	int logfd = -1, ret;
 
 	if (log_path != NULL) {
 		logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (logfd < 0)
 			return err_set(e, "open log %s: %s", log_path, strerror(errno));
 	}
-	*pid = fork();
-	if (*pid < 0) {
-		if (logfd >= 0)
-			close(logfd);
-		return err_set(e, "fork: %s", strerror(errno));
-	}
-	if (*pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-		int sink = logfd >= 0 ? logfd : devnull;
-
-		dup2(devnull, STDIN_FILENO);
-		dup2(out_pipe >= 0 ? out_pipe : sink, STDOUT_FILENO);
-		dup2(sink, STDERR_FILENO);
-		/* no inherited descriptors: tools like mmdebstrap hand the next
-		 * free fd number to children that only accept one digit */
-		closefrom(3);
-		execvp(argv[0], argv);
-		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
+	o.out_fd = out_pipe >= 0 ? out_pipe : logfd;
+	o.err_fd = logfd;
+	ret = spawn_argv(argv, &o, pid, e);
 	if (logfd >= 0)
 		close(logfd);
-	return 0;
+	return ret;
 }
 
-static int reap(pid_t pid, char *const argv[], const char *log_path, struct err *e)
+int reap_argv(pid_t pid, char *const argv[], const char *log_path, struct err *e)
 {
 	int status;
 
@@ -259,7 +296,7 @@ int run_argv(char *const argv[], const char *log_path, struct err *e)
 
 	if (spawn(argv, log_path, -1, e, &pid) < 0)
 		return -1;
-	return reap(pid, argv, log_path, e);
+	return reap_argv(pid, argv, log_path, e);
 }
 
 int run_argv_capture(char *const argv[], const char *log_path, char **out, struct err *e)
@@ -296,7 +333,7 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 		n += (size_t)r;
 	}
 	close(fds[0]);
-	ret = reap(pid, argv, log_path, e);
+	ret = reap_argv(pid, argv, log_path, e);
 	if (buf)
 		buf[n] = '\0';
 	if (ret < 0 || buf == NULL) {

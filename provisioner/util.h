@@ -36,6 +36,29 @@ int xdg_state_dir(char *buf, size_t n, const char *sub, struct err *e);
 int xdg_cache_dir(char *buf, size_t n, const char *sub, struct err *e);
 int xdg_config_dir(char *buf, size_t n, struct err *e);
 
+/* How spawn_argv sets up the child.  It always gets /dev/null as stdin,
+ * default signal dispositions, and no descriptor but 0-2 (and keep_fd as
+ * 3): tools such as mmdebstrap hand the next free fd number to `sh -c
+ * 'cat >&N'`, and dash reads only one digit. */
+#define SPAWN_SAME_AS_OUT (-2)
+struct spawn_opts {
+	int out_fd;             /* the child's stdout; -1 = /dev/null */
+	int err_fd;             /* its stderr; -1 = /dev/null, SPAWN_SAME_AS_OUT = with stdout */
+	int keep_fd;            /* > 2: passed on as fd 3 (the agent's lock); else -1 */
+	int new_pgrp;           /* the child leads its own process group (kill(-pid, sig)) */
+	const char *const *env; /* "NAME=VALUE" strings to set, NULL-terminated; or NULL */
+	const char *cwd;        /* working directory, or NULL */
+	const char *path_extra; /* appended to PATH (e.g. "/usr/sbin:/sbin"), or NULL */
+};
+
+/* fork + execvp(argv[0]) with no shell; *pid is the child.  An exec failure
+ * shows as exit status 127 ("exec NAME: why" on its stderr). */
+int spawn_argv(char *const argv[], const struct spawn_opts *o, pid_t *pid, struct err *e);
+
+/* Waits for pid: 0 if it exited 0, else -1 with "NAME exited with status
+ * N (see LOG)" or "NAME killed by signal N" in e. */
+int reap_argv(pid_t pid, char *const argv[], const char *log_path, struct err *e);
+
 /* Runs argv[0] (PATH lookup) with no shell; stdout+stderr appended to
  * log_path (or discarded if NULL).  Returns 0 if it exited 0, else -1 with
  * "NAME exited with status N (see LOG)" in e. */
