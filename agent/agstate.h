@@ -41,7 +41,7 @@ int agstate_done(const struct agstate *s, const char *step, const char *key);
 int agstate_put(struct agstate *s, const char *path, const char *step, const char *state,
 		const char *key, struct err *e);
 
-/* Atomic writes and mkdir -p come from provisioner/util.h (write_file_atomic_owner,
+/* Atomic writes and mkdir -p come from agent/lib/util.h (write_file_atomic_owner,
  * mkdir_p), shared with the host side. */
 
 #endif

@@ -1,8 +1,8 @@
 #!/bin/sh
 # build-in-guest.sh: compile the agent inside the guest, for when the binary
 # built on the host cannot start there (the host's glibc is newer than the
-# guest's).  The provisioner pushes the agent's sources next to this script
-# (REMOTE/.inception/agent-src/) and runs it with sudo:
+# guest's).  The provisioner pushes agent/ (with its portable layer, lib/)
+# to REMOTE/.inception/agent-src/ and runs this script from there with sudo:
 #   sh build-in-guest.sh OUTPUT
 # It installs the compiler and the two libraries' headers from the guest's
 # apt mirror, then builds OUTPUT.  POSIX sh, set -eu.
@@ -21,7 +21,7 @@ if [ -n "$need" ]; then
 fi
 cd "$src"
 # shellcheck disable=SC2046
-gcc -std=c11 -O2 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DINCEPTION_VERSION='"guest-built"' -I. \
-	-o "$out.tmp" $(ls ./*.c) -lcurl -lcrypto
+gcc -std=c11 -O2 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DINCEPTION_VERSION='"guest-built"' -I. -Ilib \
+	-o "$out.tmp" $(ls ./*.c ./lib/*.c) -lcurl -lcrypto
 mv "$out.tmp" "$out"
 "$out" --version

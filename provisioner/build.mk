@@ -27,19 +27,23 @@ OPT      ?= -O2 -g
 DEPFLAGS  = -MMD -MP
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-# The host's hosts file is edited with the agent's editor (host.map_domain).
-PROV_SRCS   := $(wildcard provisioner/*.c) agent/hostsfile.c
+# The portable layer both programs build from this one list: agent/lib/
+# (err + exit codes, util: files, atomic writes, spawn; the hosts editor).
+# It lives under agent/ because the agent's guest-side build
+# (agent/build-in-guest.sh) must take everything it links; the provisioner
+# includes it, and agent/ never includes provisioner/.
+LIB_SRCS    := $(wildcard agent/lib/*.c)
+PROV_SRCS   := $(wildcard provisioner/*.c) $(LIB_SRCS)
 PROV_LIB    := $(filter-out provisioner/main.c,$(PROV_SRCS))
-# The agent reuses the provisioner's error type (err.c) and nothing else.
-AGENT_SRCS  := $(wildcard agent/*.c) provisioner/err.c provisioner/util.c
+AGENT_SRCS  := $(wildcard agent/*.c) $(LIB_SRCS)
 AGENT_LIB   := $(filter-out agent/main.c,$(AGENT_SRCS))
 UNIT_PROV   := $(wildcard tests/unit/test_*.c)
 UNIT_AGENT  := $(wildcard tests/unit/agent_test_*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 
-PROV_CFLAGS  = $(WARN) $(DEFS) $(OPT) -Iprovisioner -Iagent $(call pkgflags,cflags,$(PROV_PKGS))
+PROV_CFLAGS  = $(WARN) $(DEFS) $(OPT) -Iprovisioner -Iagent/lib $(call pkgflags,cflags,$(PROV_PKGS))
 PROV_LIBS    = $(call pkgflags,libs,$(PROV_PKGS))
-AGENT_CFLAGS = $(WARN) $(DEFS) $(OPT) -Iagent -Iprovisioner $(call pkgflags,cflags,$(AGENT_PKGS))
+AGENT_CFLAGS = $(WARN) $(DEFS) $(OPT) -Iagent -Iagent/lib $(call pkgflags,cflags,$(AGENT_PKGS))
 AGENT_LIBS   = $(call pkgflags,libs,$(AGENT_PKGS))
 # The agent runs in the guest (Debian 13), built on the host (any Debian):
 # linked dynamically against libc, libcurl.so.4 and libcrypto.so.3 only (all
@@ -100,7 +104,7 @@ fuzz-build: $(FUZZ_BINS)
 $(BUILD)/fuzz/fuzz_agent_%: tests/fuzz/fuzz_agent_%.c $(AGENT_LIB)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(filter-out -Werror,$(AGENT_CFLAGS)) $(FUZZ_FLAGS) -o $@ $^ $(AGENT_LIBS)
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c provisioner/config.c provisioner/err.c provisioner/util.c
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c provisioner/config.c $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(PROV_CFLAGS) $(FUZZ_FLAGS) -o $@ $^ $(call pkgflags,libs,yaml-0.1)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PROV_LIB)
@@ -130,8 +134,6 @@ inst_lib   = $(DESTDIR)$(PREFIX)/lib/inception
 inst_data  = $(DESTDIR)$(PREFIX)/share/inception
 inst_man   = $(DESTDIR)$(PREFIX)/share/man/man1
 inst_comp  = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-# What the agent's guest-side build needs besides agent/ (see push.c).
-AGENT_SRC_EXTRA := provisioner/err.c provisioner/err.h provisioner/util.c provisioner/util.h
 
 .PHONY: install uninstall completion
 ## completion: build/inception.bash, generated from the binary's command table
@@ -142,16 +144,16 @@ $(BUILD)/inception.bash: $(BUILD)/inception provisioner/completion.sh
 ## install: the CLI, the agent, its data, the man page and the bash completion (PREFIX=/usr/local, DESTDIR)
 install: $(BUILD)/inception $(BUILD)/agent $(BUILD)/inception.bash
 	$(INSTALL) -d '$(inst_bin)' '$(inst_lib)' '$(inst_data)/cloud-init' '$(inst_data)/provisioner' \
-		'$(inst_data)/agent' '$(inst_man)' '$(inst_comp)'
+		'$(inst_data)/agent/lib' '$(inst_man)' '$(inst_comp)'
 	$(INSTALL) -m 0755 $(BUILD)/inception '$(inst_bin)/inception'
 	$(INSTALL) -m 0755 $(BUILD)/agent '$(inst_lib)/agent'
 	$(INSTALL) -m 0644 cloud-init/* '$(inst_data)/cloud-init/'
 	$(INSTALL) -m 0755 provisioner/image-build.sh '$(inst_data)/provisioner/'
-	$(INSTALL) -m 0644 $(AGENT_SRC_EXTRA) '$(inst_data)/provisioner/'
-	@for f in agent/*; do \
+	@for f in agent/* agent/lib/*; do \
+		[ -f "$$f" ] || continue; \
 		if [ -x "$$f" ]; then m=0755; else m=0644; fi; \
-		echo "$(INSTALL) -m $$m $$f '$(inst_data)/agent/'"; \
-		$(INSTALL) -m $$m "$$f" '$(inst_data)/agent/' || exit 1; \
+		echo "$(INSTALL) -m $$m $$f '$(inst_data)/'$$(dirname $$f)/"; \
+		$(INSTALL) -m $$m "$$f" '$(inst_data)/'"$$(dirname "$$f")/" || exit 1; \
 	done
 	$(INSTALL) -m 0644 provisioner/inception.1 '$(inst_man)/inception.1'
 	$(INSTALL) -m 0644 $(BUILD)/inception.bash '$(inst_comp)/inception'

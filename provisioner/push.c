@@ -336,18 +336,12 @@ static int cmp_item(const void *a, const void *b)
 static int collect(const struct push_src *src, struct items *it, struct err *e)
 {
 	char p[PATH_MAX];
-	static const char *const makefiles[] = { "provisioner/build.mk", "tests/tests.mk", NULL };
-	int i;
 
+	/* the project is Makefile + srcs/: nothing of the host's build (build.mk,
+	 * tests.mk) goes into it, so editing a test target changes nothing there */
 	if (path_join(p, sizeof(p), e, "%s/Makefile", src->top) < 0 ||
 	    add_file(it, p, "Makefile", 0, 0755, e) < 0)
 		return -1;
-	for (i = 0; makefiles[i]; i++) {
-		if (path_join(p, sizeof(p), e, "%s/%s", src->top, makefiles[i]) < 0)
-			return -1;
-		if (access(p, R_OK) == 0 && add_file(it, p, makefiles[i], 0, 0755, e) < 0)
-			return -1;
-	}
 	if (path_join(p, sizeof(p), e, "%s/srcs", src->top) < 0 ||
 	    add_tree(it, p, "srcs", "srcs", ".env", e) < 0)
 		return -1;
@@ -379,23 +373,13 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 	if (src->agent_conf && add_mem(it, src->agent_conf, ".inception/agent.conf", 0644, e) < 0)
 		return -1;
 	if (src->with_agent_src) {
-		static const char *const extra[] = { "provisioner/err.c", "provisioner/err.h",
-						     "provisioner/util.c", "provisioner/util.h", NULL };
+		/* agent/ whole, its portable layer (lib/) included: what
+		 * build-in-guest.sh compiles */
 		const char *atop = src->agent_src_top ? src->agent_src_top : src->top;
 
 		if (path_join(p, sizeof(p), e, "%s/agent", atop) < 0 ||
 		    add_tree(it, p, ".inception/agent-src", ".inception/agent-src", NULL, e) < 0)
 			return -1;
-		for (i = 0; extra[i]; i++) {
-			char rel[PATH_MAX];
-			const char *base = strrchr(extra[i], '/');
-
-			base = base ? base + 1 : extra[i];
-			if (path_join(p, sizeof(p), e, "%s/%s", atop, extra[i]) < 0 ||
-			    path_join(rel, sizeof(rel), e, ".inception/agent-src/%s", base) < 0 ||
-			    add_file(it, p, rel, 0, 0755, e) < 0)
-				return -1;
-		}
 	}
 	if (it->n > 0)
 		qsort(it->v, it->n, sizeof(*it->v), cmp_item);

@@ -50,7 +50,7 @@ struct push_src {
 	const char *env_file;    /* generated .env; NULL = not sent */
 	const char *secrets_dir; /* generated secrets dir; NULL = not sent */
 	int with_agent_src;      /* also send agent/ sources (for build-in-guest) */
-	const char *agent_src_top; /* where agent/ and provisioner/err.c are; NULL = top */
+	const char *agent_src_top; /* the directory holding agent/ (sources); NULL = top */
 	int timeout_s;           /* bound on a command in the guest (timeouts.agent) */
 };
 

@@ -91,8 +91,7 @@ static int find_agent(const char *top, char *buf, size_t n, struct err *e)
 		       top);
 }
 
-/* The tree that holds agent/ and the provisioner files the agent links
- * (sent for build-in-guest): the data dir (source tree or
+/* The tree that holds agent/ (with lib/, sent for build-in-guest): the data dir (source tree or
  * PREFIX/share/inception), else the project tree. */
 static void find_agent_src(const char *top, char *buf, size_t n)
 {

@@ -67,7 +67,7 @@ t_check "install: data files found from PREFIX/bin (cloud-init templates in PREF
 rm -f "$inst/usr/bin/test_seed"
 t_check "install: the agent's sources for build-in-guest are in PREFIX/share" \
 	test -x "$inst/usr/share/inception/agent/build-in-guest.sh" -a \
-	-f "$inst/usr/share/inception/agent/main.c" -a -f "$inst/usr/share/inception/provisioner/err.c"
+	-f "$inst/usr/share/inception/agent/main.c" -a -f "$inst/usr/share/inception/agent/lib/err.c"
 
 if make install DESTDIR="$inst/stage" PREFIX=/opt/inc >>"$ilog" 2>&1 &&
 	[ -x "$inst/stage/opt/inc/bin/inception" ] && [ -f "$inst/stage/opt/inc/share/man/man1/inception.1" ]; then
