@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "events.h"
 #include "util.h"
 
@@ -45,11 +47,12 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 {
 	int pfd[2], logfd = -1, status = 0, rc = -1, killed = 0, timed_out = 0;
 	long start = ev_now_ms(), kill_at = 0;
-	char *cap = NULL, buf[8192];
-	size_t caplen = 0;
+	char buf[8192];
+	struct buf cap;
 	struct linebuf lb = { .n = 0 };
 	pid_t pid;
 
+	buf_init(&cap, SIZE_MAX);
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return err_set(e, "pipe: %s", strerror(errno));
 	if (o && o->log_path) {
@@ -114,16 +117,8 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 			if (logfd >= 0 && write(logfd, buf, (size_t)n) < 0) {
 				/* keep going without the log */
 			}
-			if (o && o->capture) {
-				char *c = realloc(cap, caplen + (size_t)n + 1);
-
-				if (c) {
-					cap = c;
-					memcpy(cap + caplen, buf, (size_t)n);
-					caplen += (size_t)n;
-					cap[caplen] = '\0';
-				}
-			}
+			if (o && o->capture)
+				buf_add(&cap, buf, (size_t)n, NULL, NULL); /* best effort */
 			feed(&lb, buf, (size_t)n, o);
 		}
 	}
@@ -137,10 +132,8 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 	}
 	if (logfd >= 0)
 		close(logfd);
-	if (o && o->capture) {
-		*o->capture = cap;
-		cap = NULL;
-	}
+	if (o && o->capture)
+		*o->capture = buf_detach(&cap, NULL);
 	if (timed_out)
 		err_set(e, "%s timed out after %d s", argv[0], o->timeout_s);
 	else if (proc_interrupted)
@@ -152,7 +145,7 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 	else
 		err_set(e, "%s killed by signal %d", argv[0],
 			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	free(cap);
+	buf_free(&cap);
 	return rc;
 }
 

@@ -3,6 +3,8 @@
  */
 #include "agentrun.h"
 
+#include "buf.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -560,24 +562,13 @@ done:
 	return ret;
 }
 
-struct capture {
-	char *buf;
-	size_t n;
-};
-
+/* The command's stdout, line by line (sshc_run bounds it at max_output). */
 static void capture_line(const char *line, void *arg)
 {
-	struct capture *c = arg;
-	size_t l = strlen(line);
-	char *p = realloc(c->buf, c->n + l + 2);
+	struct buf *c = arg;
 
-	if (p == NULL)
-		return;
-	c->buf = p;
-	memcpy(c->buf + c->n, line, l);
-	c->n += l;
-	c->buf[c->n++] = '\n';
-	c->buf[c->n] = '\0';
+	if (buf_add(c, line, strlen(line), NULL, NULL) == 0)
+		buf_add(c, "\n", 1, NULL, NULL);
 }
 
 static void ignore_line(const char *line, void *arg)
@@ -589,9 +580,11 @@ static void ignore_line(const char *line, void *arg)
 int remote_capture(ssh_session s, const char *cmd, int timeout_s, char **out, int *status,
 		   struct err *e)
 {
-	struct capture c = { 0 };
+	struct buf c;
 	struct sshc_opts o = { 0 };
 	int rc;
+
+	buf_init(&c, 2 * (size_t)CAPTURE_MAX); /* sshc_run stops the command first */
 
 	o.on_line = capture_line;
 	o.on_err_line = ignore_line;
@@ -600,8 +593,8 @@ int remote_capture(ssh_session s, const char *cmd, int timeout_s, char **out, in
 	o.max_output = CAPTURE_MAX;
 	rc = sshc_run(s, cmd, &o, status, e);
 	if (rc == 0 && out)
-		*out = c.buf;
+		*out = c.p; /* NULL when the command printed nothing */
 	else
-		free(c.buf);
+		free(c.p);
 	return rc;
 }

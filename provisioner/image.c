@@ -15,6 +15,8 @@
  */
 #include "image.h"
 
+#include "buf.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -457,8 +459,7 @@ static int cached_ok(const char *image, const char *again, struct err *e)
 
 struct xfer {
 	FILE *f;          /* file sink, or NULL for memory */
-	char *mem;        /* memory sink */
-	size_t mem_len, mem_max;
+	struct buf mem;   /* memory sink (bounded) */
 	uint64_t base;    /* bytes already in the part file */
 	const char *what; /* progress label, NULL = none */
 	const char *dir;  /* file sink: its directory, for the free-space check */
@@ -604,17 +605,8 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 		if (fwrite(p, 1, len, x->f) != len)
 			return 0;
 	} else {
-		char *nm;
-
-		if (x->mem_len + len > x->mem_max)
+		if (buf_add(&x->mem, p, len, NULL, NULL) < 0)
 			return 0;
-		nm = realloc(x->mem, x->mem_len + len + 1);
-		if (nm == NULL)
-			return 0;
-		x->mem = nm;
-		memcpy(x->mem + x->mem_len, p, len);
-		x->mem_len += len;
-		x->mem[x->mem_len] = '\0';
 	}
 	x->got += len;
 	return len;
@@ -726,14 +718,16 @@ static int unreachable_error(CURLcode rc)
 
 static int fetch_text(const char *url, char **out, size_t *len, int *unreachable, struct err *e)
 {
-	struct xfer x = { .mem_max = SUMS_MAX };
+	struct xfer x = { 0 };
 	char errbuf[CURL_ERROR_SIZE];
 	long http;
 	CURLcode rc;
 	int tries;
 
+	buf_init(&x.mem, SUMS_MAX);
 	for (tries = 0;; tries++) {
-		x.mem_len = x.got = 0;
+		buf_consume(&x.mem, x.mem.len);
+		x.got = 0;
 		rc = transfer(url, &x, &http, errbuf);
 		if (rc == CURLE_OK || tries >= 1 || !transient(rc, http) ||
 		    rc == CURLE_COULDNT_CONNECT)
@@ -741,18 +735,12 @@ static int fetch_text(const char *url, char **out, size_t *len, int *unreachable
 		sleep(1);
 	}
 	if (rc != CURLE_OK) {
-		free(x.mem);
+		buf_free(&x.mem);
 		*unreachable = unreachable_error(rc);
 		return err_set(e, "cannot get %s: %s", url, curl_msg(rc, errbuf));
 	}
-	if (x.mem == NULL) {
-		x.mem = strdup("");
-		if (x.mem == NULL)
-			return err_set(e, "out of memory");
-	}
-	*out = x.mem;
-	*len = x.mem_len;
-	return 0;
+	*out = buf_detach(&x.mem, len);
+	return *out ? 0 : err_set(e, "out of memory");
 }
 
 static uint64_t file_size(const char *path)

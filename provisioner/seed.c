@@ -11,8 +11,11 @@
  */
 #include "seed.h"
 
+#include "buf.h"
+
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +76,7 @@ int data_path(const char *rel, char *buf, size_t n, struct err *e)
 /* --- rendering ------------------------------------------------------------ */
 
 struct outbuf {
-	char *data;
-	size_t len, cap;
+	struct buf b;
 	int oom;
 };
 
@@ -82,23 +84,10 @@ static int out_write(void *arg, unsigned char *buf, size_t size)
 {
 	struct outbuf *o = arg;
 
-	if (o->len + size + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		char *nd;
-
-		while (cap < o->len + size + 1)
-			cap *= 2;
-		nd = realloc(o->data, cap);
-		if (nd == NULL) {
-			o->oom = 1;
-			return 0;
-		}
-		o->data = nd;
-		o->cap = cap;
+	if (buf_add(&o->b, buf, size, NULL, NULL) < 0) {
+		o->oom = 1;
+		return 0;
 	}
-	memcpy(o->data + o->len, buf, size);
-	o->len += size;
-	o->data[o->len] = '\0';
 	return 1;
 }
 
@@ -260,9 +249,11 @@ int seed_render(const char *tmpl, size_t len, const char *tmpl_name,
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	yaml_node_t *root;
-	struct outbuf o = { 0 };
+	struct outbuf o;
 	int ret = -1, have_parser = 0, have_doc = 0, have_em = 0;
 
+	buf_init(&o.b, SIZE_MAX);
+	o.oom = 0;
 	memset(&r, 0, sizeof(r));
 	r.vars = vars;
 	r.nvars = nvars;
@@ -315,13 +306,14 @@ int seed_render(const char *tmpl, size_t len, const char *tmpl_name,
 		err_set(e, "%s: out of memory", tmpl_name);
 		goto done;
 	}
-	*out = o.data;
-	if (out_len)
-		*out_len = o.len;
-	o.data = NULL;
+	*out = buf_detach(&o.b, out_len);
+	if (*out == NULL) {
+		err_set(e, "%s: out of memory", tmpl_name);
+		goto done;
+	}
 	ret = 0;
 done:
-	free(o.data);
+	buf_free(&o.b);
 	if (have_em)
 		yaml_emitter_delete(&r.em);
 	if (have_doc)

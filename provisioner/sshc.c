@@ -13,12 +13,14 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 
 static long now_ms(void)
@@ -130,10 +132,10 @@ done:
 	return ret;
 }
 
-/* Line splitting for one stream. */
+/* Line splitting for one stream (a line over SSHC_LINE_MAX is refused,
+ * so the buffer never holds more than one such line and a read). */
 struct linebuf {
-	char *buf;
-	size_t len, cap;
+	struct buf b;
 };
 
 /* Appends data and hands every complete line to fn; -1 when a line grows
@@ -141,44 +143,31 @@ struct linebuf {
 static int lb_feed(struct linebuf *lb, const char *data, size_t n, sshc_line_fn fn, void *arg)
 {
 	size_t i, start = 0;
+	char *p;
 
-	if (lb->len + n + 1 > lb->cap) {
-		size_t cap = lb->cap ? lb->cap : 1024;
-		char *nb;
-
-		while (cap < lb->len + n + 1)
-			cap *= 2;
-		nb = realloc(lb->buf, cap);
-		if (nb == NULL)
-			return -1;
-		lb->buf = nb;
-		lb->cap = cap;
-	}
-	memcpy(lb->buf + lb->len, data, n);
-	lb->len += n;
-	for (i = 0; i < lb->len; i++) {
-		if (lb->buf[i] != '\n')
+	if (buf_add(&lb->b, data, n, NULL, NULL) < 0)
+		return -1;
+	p = lb->b.p;
+	for (i = 0; i < lb->b.len; i++) {
+		if (p[i] != '\n')
 			continue;
-		lb->buf[i] = '\0';
-		if (i > start && lb->buf[i - 1] == '\r')
-			lb->buf[i - 1] = '\0';
+		p[i] = '\0';
+		if (i > start && p[i - 1] == '\r')
+			p[i - 1] = '\0';
 		if (i - start > SSHC_LINE_MAX)
 			return -1;
-		fn(lb->buf + start, arg);
+		fn(p + start, arg);
 		start = i + 1;
 	}
-	memmove(lb->buf, lb->buf + start, lb->len - start);
-	lb->len -= start;
-	return lb->len > SSHC_LINE_MAX ? -1 : 0;
+	buf_consume(&lb->b, start);
+	return lb->b.len > SSHC_LINE_MAX ? -1 : 0;
 }
 
 static void lb_flush(struct linebuf *lb, sshc_line_fn fn, void *arg)
 {
-	if (lb->len > 0 && fn != NULL) {
-		lb->buf[lb->len] = '\0';
-		fn(lb->buf, arg);
-	}
-	lb->len = 0;
+	if (lb->b.len > 0 && fn != NULL)
+		fn(lb->b.p, arg); /* NUL-terminated by buf */
+	buf_consume(&lb->b, lb->b.len);
 }
 
 static void write_all(int fd, const char *p, size_t n)
@@ -225,11 +214,13 @@ int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exi
 	     struct err *e)
 {
 	ssh_channel ch = ssh_channel_new(s);
-	struct linebuf out = { 0 }, errb = { 0 };
+	struct linebuf out, errb;
 	long deadline = o->timeout_s > 0 ? now_ms() + (long)o->timeout_s * 1000 : o->deadline_ms;
 	size_t total = 0;
 	int ret = -1;
 
+	buf_init(&out.b, SIZE_MAX);
+	buf_init(&errb.b, SIZE_MAX);
 	if (ch == NULL)
 		return err_set(e, "ssh: cannot create a channel: %s", ssh_get_error(s));
 	if (ssh_channel_open_session(ch) != SSH_OK) {
@@ -289,8 +280,8 @@ int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exi
 	}
 	ret = 0;
 done:
-	free(out.buf);
-	free(errb.buf);
+	buf_free(&out.b);
+	buf_free(&errb.b);
 	if (ssh_channel_is_open(ch))
 		ssh_channel_close(ch);
 	ssh_channel_free(ch);

@@ -3,6 +3,8 @@
  */
 #include "util.h"
 
+#include "buf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -126,46 +128,20 @@ int read_file(const char *path, char **data, size_t *len, struct err *e)
 
 int read_file_max(const char *path, char **data, size_t *len, size_t max, struct err *e)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	struct buf b;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (f == NULL)
+	if (fd < 0)
 		return err_set(e, "open %s: %s", path, strerror(errno));
-	for (;;) {
-		size_t r;
-		if (cap - n < 4096) {
-			char *nb;
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap + 1);
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return err_set(e, "read %s: out of memory", path);
-			}
-			buf = nb;
-		}
-		r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-		if (n > max) {
-			free(buf);
-			fclose(f);
-			return err_set(e, "%s: larger than %zu bytes", path, max);
-		}
+	buf_init(&b, max);
+	if (buf_read_fd(&b, fd, path, e) < 0) {
+		close(fd);
+		buf_free(&b);
+		return -1;
 	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return err_set(e, "read %s: %s", path, strerror(errno));
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*data = buf;
-	if (len)
-		*len = n;
-	return 0;
+	close(fd);
+	*data = buf_detach(&b, len);
+	return *data ? 0 : err_set(e, "read %s: out of memory", path);
 }
 
 static int xdg_dir(char *buf, size_t n, const char *var, const char *fallback,
@@ -301,11 +277,10 @@ int run_argv(char *const argv[], const char *log_path, struct err *e)
 
 int run_argv_capture(char *const argv[], const char *log_path, char **out, struct err *e)
 {
-	int fds[2];
+	struct buf b;
+	struct err re = { "", 0 };
+	int fds[2], rr;
 	pid_t pid = -1;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	int ret;
 
 	if (pipe(fds) < 0)
 		return err_set(e, "pipe: %s", strerror(errno));
@@ -315,33 +290,15 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 		return -1;
 	}
 	close(fds[1]);
-	for (;;) {
-		ssize_t r;
-		if (cap - n < 4096) {
-			char *nb;
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap + 1);
-			if (nb == NULL)
-				break;
-			buf = nb;
-		}
-		r = read(fds[0], buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
+	buf_init(&b, SIZE_MAX);
+	rr = buf_read_fd(&b, fds[0], argv[0], &re);
 	close(fds[0]);
-	ret = reap_argv(pid, argv, log_path, e);
-	if (buf)
-		buf[n] = '\0';
-	if (ret < 0 || buf == NULL) {
-		free(buf);
-		return ret < 0 ? -1 : err_set(e, "%s: out of memory", argv[0]);
+	if (reap_argv(pid, argv, log_path, e) < 0 || (rr < 0 && (*e = re, 1))) {
+		buf_free(&b);
+		return -1;
 	}
-	*out = buf;
-	return 0;
+	*out = buf_detach(&b, NULL);
+	return *out ? 0 : err_set(e, "%s: out of memory", argv[0]);
 }
 
 void sleep_ms(long ms)
