@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "hostsfile.h"
 
 void settings_defaults(struct settings *s)
@@ -122,7 +123,7 @@ int settings_finish(struct settings *s, struct err *e)
 				  "login= in the settings file or --login)",
 			       s->login);
 	if (!s->domain[0])
-		snprintf(s->domain, sizeof(s->domain), "%s.42.fr", s->login);
+		snprintf(s->domain, sizeof(s->domain), "%s" DOMAIN_SUFFIX, s->login);
 	if (!hosts_name_valid(s->domain))
 		return err_set(e, "invalid domain \"%s\"", s->domain);
 	if (!s->tree[0])

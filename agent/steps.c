@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "events.h"
 #include "health.h"
 #include "hostsfile.h"
@@ -608,9 +609,9 @@ static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 	const char *env[3] = { NULL, "PULL_TIMEOUT=15", NULL };
 	const char *argv[] = { "sh", script, NULL };
 
-	if (image_present("debian:bookworm")) {
+	if (image_present(BASE_IMAGE)) {
 		*oc = STEP_CACHED;
-		snprintf(msg, n, "debian:bookworm present");
+		snprintf(msg, n, BASE_IMAGE " present");
 		return 0;
 	}
 	snprintf(script, sizeof(script), "%s/srcs/requirements/tools/base-image.sh", a->s.tree);
@@ -629,10 +630,10 @@ static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 	env[0] = mirror;
 	if (run_logged(a, argv, env, 1800, e) < 0)
 		return err_wrap(e, "base-image.sh");
-	if (!image_present("debian:bookworm"))
-		return err_set(e, "debian:bookworm still missing after base-image.sh");
+	if (!image_present(BASE_IMAGE))
+		return err_set(e, BASE_IMAGE " still missing after base-image.sh");
 	*oc = STEP_OK;
-	snprintf(msg, n, "debian:bookworm built from %s",
+	snprintf(msg, n, BASE_IMAGE " built from %s",
 		 a->s.apt_mirror[0] ? a->s.apt_mirror : "the Debian mirror");
 	return 0;
 }
@@ -775,7 +776,7 @@ static const struct step table[] = {
 	{ "hosts", "LOGIN.42.fr -> 127.0.0.1 in /etc/hosts", step_hosts },
 	{ "docker", "Docker engine and compose v2", step_docker },
 	{ "data", "volume directories", step_data },
-	{ "base", "debian:bookworm base image", step_base },
+	{ "base", BASE_IMAGE " base image", step_base },
 	{ "make", "make in the pushed tree (build + up)", step_make },
 	{ "health", "HTTPS health check", step_health },
 	{ NULL, NULL, NULL },

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "config.h"
 #include "hostmap.h"
+#include "names.h"
 #include "report.h"
 #include "sshc.h"
 #include "stack.h"
@@ -90,7 +91,7 @@ static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
 	if (!cli->cfg.map_domain)
 		return 0;
 	/* the stack's DOMAIN_NAME is LOGIN.42.fr (creds.c) */
-	snprintf(domain, sizeof(domain), "%s.42.fr", cli->cfg.login);
+	snprintf(domain, sizeof(domain), "%s" DOMAIN_SUFFIX, cli->cfg.login);
 	if (vmstate_load(&t.paths, &s, e) < 0 || hostmap_apply(&cli->cfg, domain, &s, e) < 0)
 		return -1;
 	return vmstate_save(&t.paths, &s, e);

@@ -15,6 +15,7 @@
 
 #include "agentrun.h"
 #include "creds.h"
+#include "names.h"
 #include "push.h"
 #include "report.h"
 #include "seed.h"
@@ -168,7 +169,7 @@ static int pipe_to_channel(ssh_session s, int fd, ssh_channel ch, uint64_t total
 		       ssh_channel_read_nonblocking(ch, drain, sizeof(drain), 1) > 0)
 			;
 		done += (uint64_t)r;
-		report_progress("debian:bookworm -> VM", done, total > done ? total : 0);
+		report_progress(BASE_IMAGE " -> VM", done, total > done ? total : 0);
 	}
 	report_progress_done();
 	ssh_channel_send_eof(ch);
@@ -196,7 +197,7 @@ static int wait_remote_eof(ssh_channel ch, long t0, int timeout_s, struct err *e
 static int stream_base_image(ssh_session s, const char *log, int timeout_s, struct err *e)
 {
 	char *const inspect[] = { "docker", "image", "inspect", "--format", "{{.Size}}",
-				  "debian:bookworm", NULL };
+				  BASE_IMAGE, NULL };
 	char *size_s = NULL;
 	uint64_t total = 0;
 	ssh_channel ch = NULL;
@@ -210,11 +211,11 @@ static int stream_base_image(ssh_session s, const char *log, int timeout_s, stru
 	}
 	total = size_s ? strtoull(size_s, NULL, 10) : 0;
 	free(size_s);
-	report_step_begin("base", "streaming the host's debian:bookworm into the VM");
+	report_step_begin("base", "streaming the host's " BASE_IMAGE " into the VM");
 	if (pipe(pfd) < 0)
 		return err_set(e, "pipe: %s", strerror(errno));
 	{
-		char *const save[] = { "docker", "save", "debian:bookworm", NULL };
+		char *const save[] = { "docker", "save", BASE_IMAGE, NULL };
 		struct spawn_opts so = { pfd[1], -1, -1, 0, NULL, NULL, NULL };
 
 		if (spawn_argv(save, &so, &pid, e) < 0)
@@ -375,7 +376,7 @@ static int probe_agent(struct stack_run *r, const char *agent, enum agent_probe 
 
 	if (shell_quote(agent, q, sizeof(q), e) < 0)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "sudo -n %s --has-image debian:bookworm >/dev/null 2>&1; echo agent=$?",
+	snprintf(cmd, sizeof(cmd), "sudo -n %s --has-image " BASE_IMAGE " >/dev/null 2>&1; echo agent=$?",
 		 q);
 	if (remote_capture(r->s, cmd, r->tmo, &out, &status, e) < 0)
 		return -1;
@@ -477,7 +478,7 @@ static void report_healthy(const struct stack_run *r)
 	char domain[128];
 
 	if (creds_env_get(r->cp.env, "DOMAIN_NAME", domain, sizeof(domain), NULL) < 0)
-		snprintf(domain, sizeof(domain), "%s.42.fr", r->cli->cfg.login);
+		snprintf(domain, sizeof(domain), "%s" DOMAIN_SUFFIX, r->cli->cfg.login);
 	report_info("stack healthy: https://%s/ (in the VM; from this host through the "
 		    "forwards %s, e.g. curl --resolve %s:PORT:127.0.0.1 https://%s:PORT/)",
 		    domain, r->vs.forwards[0] ? r->vs.forwards : "(none)", domain, domain);
