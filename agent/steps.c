@@ -771,7 +771,7 @@ static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t
 			ev_emit("health", "progress", -1, e->msg, NULL);
 		sleep((unsigned)a->s.health_wait);
 	}
-	if (health_old_tls_refused(a->s.domain, a->s.health_port, ca, e) < 0)
+	if (health_old_tls_refused(a->s.domain, a->s.health_port, e) < 0)
 		return -1;
 	*oc = STEP_OK;
 	snprintf(msg, n, "https://%s/ HTTP %ld, certificate verified, TLS 1.2+ only (1.1 refused)",
