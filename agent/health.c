@@ -229,8 +229,8 @@ int health_old_tls_refused(const char *domain, int port, struct err *e)
 	if (fd < 0)
 		return err_set(e, "TLS 1.1 probe of %s:%d could not connect: %s", domain, port, why);
 	n = client_hello(domain, hello);
-	if (write(fd, hello, n) != (ssize_t)n) {
-		err_set(e, "TLS 1.1 probe of %s:%d: write: %s", domain, port, strerror(errno));
+	if (send(fd, hello, n, MSG_NOSIGNAL) != (ssize_t)n) {
+		err_set(e, "TLS 1.1 probe of %s:%d: send: %s", domain, port, strerror(errno));
 		goto done;
 	}
 	if (read_n(fd, rec, 5, why, sizeof(why)) < 0) {
