@@ -4,9 +4,11 @@
  * A libcurl GET of https://DOMAIN:PORT/ with the name resolved the normal
  * way (so through /etc/hosts, which the hosts step wrote), the server
  * certificate verified against the stack's own certificate (cafile; never
- * "insecure"), TLS 1.2 as the minimum.  Then a second handshake limited to
- * TLS 1.0-1.1 (with OpenSSL's security level lowered so the client really
- * offers them) must be refused by the server.
+ * "insecure"), TLS 1.2 as the minimum.  Then a TLS 1.1 ClientHello must be
+ * refused by the server with what a TLS server sends when it will not
+ * speak that version: a fatal protocol_version (or handshake_failure)
+ * alert.  A server that closes the connection, answers in plain text or
+ * fails with another alert is broken, not refusing TLS 1.1.
  */
 #ifndef INCEPTION_AGENT_HEALTH_H
 #define INCEPTION_AGENT_HEALTH_H
@@ -22,8 +24,9 @@ struct health_result {
 int health_get(const char *domain, int port, const char *cafile, struct health_result *r,
 	       struct err *e);
 
-/* 0 when a TLS <= 1.1 handshake is refused, -1 (with a message) if the
- * server accepts it. */
-int health_old_tls_refused(const char *domain, int port, const char *cafile, struct err *e);
+/* 0 when the server answers a TLS 1.1 ClientHello with a fatal
+ * protocol_version or handshake_failure alert; -1 with a message when it
+ * accepts it or answers anything else (the message says what). */
+int health_old_tls_refused(const char *domain, int port, struct err *e);
 
 #endif

@@ -3,11 +3,13 @@
  *
  * With docker.source = docker the agent downloads Docker's signing key and
  * must not let apt trust it unless it is the key we expect.  This module
- * decodes the ASCII armor (checking its CRC-24), reads the first packet,
- * which must be a version 4 public-key packet, and computes its fingerprint
- * as RFC 4880 12.2 defines it: SHA-1 over 0x99, the two-byte body length
- * and the body.  The result is 40 upper-case hex digits, as `gpg
- * --fingerprint` prints them without spaces.
+ * decodes every ASCII armor block in the file (checking each CRC-24), reads
+ * every packet, and computes fingerprints as RFC 4880 12.2 defines them:
+ * SHA-1 over 0x99, the two-byte body length and the body of a version 4
+ * key packet (40 upper-case hex digits, as `gpg --fingerprint` prints them
+ * without spaces).  The file is accepted only when it holds exactly one
+ * key, the pinned one, with its own user IDs, signatures and subkeys; apt
+ * is then given a keyring made of those packets alone.
  */
 #ifndef INCEPTION_AGENT_PGPKEY_H
 #define INCEPTION_AGENT_PGPKEY_H
@@ -23,8 +25,16 @@
  * bytes (40 hex + NUL). */
 int pgp_fingerprint(const unsigned char *data, size_t len, char fpr[41], struct err *e);
 
-/* 0 when the key's fingerprint equals want (case and spaces ignored), else
- * -1 with both fingerprints in the message. */
+/* 0 when the file (armored or binary) holds exactly the key whose
+ * fingerprint is want (case and spaces ignored) and nothing else: a second
+ * primary key anywhere in it, a subkey signed by another key, or a packet
+ * that does not belong in a public key refuses it (-1, the message names
+ * the fingerprints).  On success, when out is not NULL, *out (malloc'd) is
+ * a binary keyring holding only that key's packets, *outlen its size. */
+int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
+		       unsigned char **out, size_t *outlen, struct err *e);
+
+/* pgp_pinned_keyring without the keyring. */
 int pgp_check_fingerprint(const unsigned char *data, size_t len, const char *want,
 			  struct err *e);
 

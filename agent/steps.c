@@ -372,14 +372,17 @@ static size_t mem_write(char *p, size_t size, size_t nmemb, void *arg)
 	return add;
 }
 
-/* Docker's repository: key fetched with libcurl, fingerprint checked
- * against the pinned one before apt is told to trust it. */
+/* Docker's repository: key fetched with libcurl; apt is told to trust only
+ * a keyring made of the pinned key's own packets (pgpkey.h), never the
+ * downloaded file itself. */
 static int docker_repo(struct agent *a, struct err *e)
 {
 	static const char key_url[] = "https://download.docker.com/linux/debian/gpg";
-	static const char key_path[] = "/etc/apt/keyrings/docker.asc";
+	static const char key_path[] = "/etc/apt/keyrings/docker.gpg";
 	char errbuf[CURL_ERROR_SIZE] = "", src[512];
 	struct mem m = { 0 };
+	unsigned char *keyring = NULL;
+	size_t keyring_len = 0;
 	CURL *c;
 	CURLcode rc;
 	int n, ret = -1;
@@ -402,13 +405,19 @@ static int docker_repo(struct agent *a, struct err *e)
 		err_set(e, "fetch %s: %s", key_url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		goto done;
 	}
-	if (pgp_check_fingerprint((unsigned char *)m.p, m.n, DOCKER_KEY_FINGERPRINT, e) < 0) {
+	if (pgp_pinned_keyring((unsigned char *)m.p, m.n, DOCKER_KEY_FINGERPRINT, &keyring,
+			       &keyring_len, e) < 0) {
 		err_wrap(e, "%s", key_url);
 		goto done;
 	}
 	if (mkdir_p("/etc/apt/keyrings", 0755, e) < 0 ||
-	    write_file_atomic_owner(key_path, m.p, m.n, 0644, -1, -1, e) < 0)
+	    write_file_atomic_owner(key_path, keyring, keyring_len, 0644, -1, -1, e) < 0)
 		goto done;
+	/* the whole downloaded file, installed by earlier agents */
+	if (unlink("/etc/apt/keyrings/docker.asc") < 0 && errno != ENOENT) {
+		err_set(e, "remove /etc/apt/keyrings/docker.asc: %s", strerror(errno));
+		goto done;
+	}
 	n = snprintf(src, sizeof(src),
 		     "Types: deb\nURIs: https://download.docker.com/linux/debian\n"
 		     "Suites: trixie\nComponents: stable\nSigned-By: %s\n",
@@ -418,6 +427,7 @@ static int docker_repo(struct agent *a, struct err *e)
 		goto done;
 	ret = 0;
 done:
+	free(keyring);
 	free(m.p);
 	return ret;
 }
@@ -762,7 +772,7 @@ static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t
 			ev_emit("health", "progress", -1, e->msg, NULL);
 		sleep((unsigned)a->s.health_wait);
 	}
-	if (health_old_tls_refused(a->s.domain, a->s.health_port, ca, e) < 0)
+	if (health_old_tls_refused(a->s.domain, a->s.health_port, e) < 0)
 		return -1;
 	*oc = STEP_OK;
 	snprintf(msg, n, "https://%s/ HTTP %ld, certificate verified, TLS 1.2+ only (1.1 refused)",

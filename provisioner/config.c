@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -36,8 +38,8 @@
 #define GiB (MiB * 1024)
 #define TiB (GiB * 1024)
 
-enum ktype { T_STR, T_LOGIN, T_NAME, T_INT, T_SIZE, T_URL, T_SUITE, T_URI, T_ENUM, T_FWD, T_PATH,
-	     T_BOOL };
+enum ktype { T_STR, T_LOGIN, T_NAME, T_INT, T_SIZE, T_URL, T_APT_URL, T_SUITE, T_URI, T_ENUM,
+	     T_FWD, T_PATH, T_FILE, T_BOOL };
 
 struct key {
 	const char *name;  /* YAML path */
@@ -71,24 +73,26 @@ static const struct key KEYS[] = {
 	{ "image.build", "image-build", T_SUITE, OFF(image_build), 0, 0, NULL,
 	  "build the image from the Debian mirror for this suite instead (e.g. trixie)" },
 	{ "libvirt.uri", "uri", T_URI, OFF(libvirt_uri), 0, 0, NULL,
-	  "libvirt connection URI (default qemu:///system if usable, else qemu:///session)" },
+	  "libvirt connection URI (default qemu:///system if usable, else qemu:///session); "
+	  "transports qemu, qemu+ssh, qemu+libssh, qemu+tls, qemu+unix, test" },
 	{ "network.mode", "network", T_ENUM, OFF(net_mode), 0, 0, net_modes,
 	  "user (127.0.0.1 port forwards) or nat (libvirt network)" },
 	{ "network.forwards", "forward", T_FWD, OFF(forwards), 0, 0, NULL,
 	  "[ADDR:]HOSTPORT:GUESTPORT list (user mode); ADDR defaults to 127.0.0.1" },
 	{ "accel", "accel", T_ENUM, OFF(accel), 0, 0, accels,
 	  "auto (KVM, falling back to TCG), kvm or tcg" },
-	{ "apt.mirror", "apt-mirror", T_URL, OFF(apt_mirror), 0, 0, NULL,
+	{ "apt.mirror", "apt-mirror", T_APT_URL, OFF(apt_mirror), 0, 0, NULL,
 	  "Debian mirror for the image build and the guest" },
-	{ "apt.proxy", "apt-proxy", T_URL, OFF(apt_proxy), 0, 0, NULL, "HTTP proxy for apt" },
+	{ "apt.proxy", "apt-proxy", T_APT_URL, OFF(apt_proxy), 0, 0, NULL, "HTTP proxy for apt" },
 	{ "docker.source", "docker-source", T_ENUM, OFF(docker_source), 0, 0, docker_sources,
 	  "debian (Debian's packages) or docker (Docker's apt repository)" },
 	{ "push.dir", "push-dir", T_PATH, OFF(remote_dir), 0, 0, NULL,
 	  "where the tree goes in the guest (default /home/LOGIN/inception)" },
 	{ "host.map_domain", "map-domain", T_BOOL, OFF(map_domain), 0, 0, NULL,
 	  "true: map LOGIN.42.fr to the VM in host.hosts_file (needs root; destroy undoes it)" },
-	{ "host.hosts_file", "hosts-file", T_PATH, OFF(hosts_file), 0, 0, NULL,
-	  "the host's hosts file host.map_domain edits" },
+	{ "host.hosts_file", "hosts-file", T_FILE, OFF(hosts_file), 0, 0, NULL,
+	  "the host's hosts file host.map_domain edits (an existing file; a symlink's target is "
+	  "edited)" },
 	{ "timeouts.ssh", "ssh-timeout", T_INT, OFF(ssh_timeout), 10, 7200, NULL,
 	  "seconds to wait for SSH after boot" },
 	{ "timeouts.cloud_init", "cloud-init-timeout", T_INT, OFF(cloud_init_timeout), 10, 7200,
@@ -206,14 +210,18 @@ int parse_login(const char *s, struct err *e)
 {
 	size_t n = strlen(s), i;
 
-	if (n < 1 || n > CONFIG_LOGIN_MAX)
+	/* a leading letter: a login is passed to useradd and usermod, where
+	 * "-x" would be an option */
+	if (n < 1 || n > CONFIG_LOGIN_MAX || !islower((unsigned char)s[0]))
 		goto bad;
 	for (i = 0; i < n; i++)
 		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
 			goto bad;
 	return 0;
 bad:
-	return err_set(e, "\"%s\" is not a 42 login (1-32 characters: lowercase letters, digits, '-')",
+	return err_set(e,
+		       "\"%s\" is not a 42 login (1-32 characters: lowercase letters, digits, '-', "
+		       "starting with a letter)",
 		       s);
 }
 
@@ -243,6 +251,31 @@ int parse_url(const char *s, struct err *e)
 	for (; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return err_set(e, "\"%s\" is not a valid URL (space or control character)", s);
+	return 0;
+}
+
+/* An apt URL goes into apt.conf ("Acquire::http::Proxy \"URL\";", written by
+ * cloud-init) and deb822 sources: only RFC 3986 characters (unreserved,
+ * reserved, %XX escapes), and not ';', which ends an apt.conf statement. */
+static int parse_apt_url(const char *s, struct err *e)
+{
+	static const char extra[] = "-._~:/?#[]@!$&'()*+,=";
+	const char *p;
+
+	if (parse_url(s, e) < 0)
+		return -1;
+	for (p = s; *p; p++) {
+		if (isalnum((unsigned char)*p) || strchr(extra, *p) != NULL)
+			continue;
+		if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+			p += 2;
+			continue;
+		}
+		return err_set(e,
+			       "\"%s\" is not a valid apt URL ('%c' is not allowed: letters, digits, "
+			       "%%XX and -._~:/?#[]@!$&'()*+,= only)",
+			       s, *p);
+	}
 	return 0;
 }
 
@@ -293,9 +326,15 @@ int parse_forward(const char *s, struct forward *f, struct err *e)
 		memmove(f->addr, f->addr + 1, alen - 2);
 		f->addr[alen - 2] = '\0';
 	}
-	for (size_t i = 0; f->addr[i]; i++)
-		if (!(isxdigit((unsigned char)f->addr[i]) || f->addr[i] == '.' || f->addr[i] == ':'))
-			goto bad;
+	{
+		unsigned char a[sizeof(struct in6_addr)];
+
+		if (inet_pton(AF_INET, f->addr, a) != 1 && inet_pton(AF_INET6, f->addr, a) != 1)
+			return err_set(e,
+				       "\"%s\" is not a port forward (\"%s\" is not an IPv4 or IPv6 "
+				       "address)",
+				       s, f->addr);
+	}
 	return 0;
 bad:
 	return err_set(e, "\"%s\" is not a port forward ([ADDR:]HOSTPORT:GUESTPORT, ports 1-65535)",
@@ -436,8 +475,8 @@ void config_free(struct config *c)
 
 	for (i = 0; i < NKEYS; i++) {
 		switch (KEYS[i].type) {
-		case T_STR: case T_LOGIN: case T_NAME: case T_URL: case T_SUITE: case T_URI:
-		case T_PATH:
+		case T_STR: case T_LOGIN: case T_NAME: case T_URL: case T_APT_URL: case T_SUITE:
+		case T_URI: case T_PATH: case T_FILE:
 			set_str(str_field(c, &KEYS[i]), NULL);
 			break;
 		default:
@@ -509,6 +548,12 @@ bad:
 	return err_set(e, "\"%s\" is not a Debian suite name (e.g. trixie)", s);
 }
 
+/* The libvirt transports we support and test.  Others are refused: with
+ * qemu+ext the URI's command= parameter is a program libvirt runs. */
+static const char *const uri_schemes[] = { "qemu",     "qemu+ssh",  "qemu+libssh",
+					   "qemu+tls", "qemu+unix", "test",
+					   NULL };
+
 static int check_uri(const char *s, struct err *e)
 {
 	const char *p = strstr(s, ":/");
@@ -520,9 +565,16 @@ static int check_uri(const char *s, struct err *e)
 		if (!(isalnum((unsigned char)s[i]) || s[i] == '+'))
 			goto bad;
 	for (; s[i]; i++)
-		if ((unsigned char)s[i] <= ' ')
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
 			goto bad;
-	return 0;
+	for (i = 0; uri_schemes[i]; i++)
+		if (strlen(uri_schemes[i]) == (size_t)(p - s) &&
+		    strncmp(s, uri_schemes[i], (size_t)(p - s)) == 0)
+			return 0;
+	return err_set(e,
+		       "\"%s\": transport %.*s is not supported (use qemu, qemu+ssh, qemu+libssh, "
+		       "qemu+tls, qemu+unix or test)",
+		       s, (int)(p - s), s);
 bad:
 	return err_set(e, "\"%s\" is not a libvirt URI (e.g. qemu:///system, qemu+ssh://host/system)",
 		       s);
@@ -537,6 +589,21 @@ static int check_path(const char *s, struct err *e)
 	for (i = 0; s[i]; i++)
 		if ((unsigned char)s[i] < ' ' || s[i] == '\'' || s[i] == '"' || s[i] == '\\')
 			return err_set(e, "\"%.60s\" has a character not allowed in a path here", s);
+	return 0;
+}
+
+/* A file to edit in place: it must exist and be a regular file, or a
+ * symlink to one (its target is what gets edited). */
+static int check_file(const char *s, struct err *e)
+{
+	struct stat st;
+
+	if (check_path(s, e) < 0)
+		return -1;
+	if (stat(s, &st) < 0)
+		return err_set(e, "\"%s\": %s (an existing file is needed)", s, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, "\"%s\" is not a regular file (nor a symlink to one)", s);
 	return 0;
 }
 
@@ -560,6 +627,14 @@ static int set_value(struct config *c, const struct key *k, const char *v, bool 
 		break;
 	case T_URL:
 		if (parse_url(v, e) < 0)
+			return -1;
+		break;
+	case T_APT_URL:
+		if (parse_apt_url(v, e) < 0)
+			return -1;
+		break;
+	case T_FILE:
+		if (check_file(v, e) < 0)
 			return -1;
 		break;
 	case T_SUITE:

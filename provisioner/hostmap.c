@@ -31,20 +31,33 @@ static void file_dir(const char *file, char *dir, size_t n)
 		snprintf(dir, n, "%.*s", (int)(slash - file), file);
 }
 
+/* "" or " (a symlink: TARGET is edited)", for the messages. */
+static void target_note(const char *file, const char *target, char *note, size_t n)
+{
+	if (strcmp(file, target) == 0)
+		note[0] = '\0';
+	else
+		snprintf(note, n, " (a symlink: %s is edited)", target);
+}
+
 int hostmap_precheck(const struct config *c, struct err *e)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], target[PATH_MAX], note[PATH_MAX + 32];
 
 	if (!c->map_domain)
 		return 0;
-	file_dir(c->hosts_file, dir, sizeof(dir));
+	/* a file that went away: the access() below names it */
+	if (hosts_file_target(c->hosts_file, target, sizeof(target), e) < 0)
+		snprintf(target, sizeof(target), "%s", c->hosts_file);
+	target_note(c->hosts_file, target, note, sizeof(note));
+	file_dir(target, dir, sizeof(dir));
 	/* the atomic write makes a temp file next to it, then renames */
-	if (access(c->hosts_file, W_OK) < 0 || access(dir, W_OK) < 0)
+	if (access(target, W_OK) < 0 || access(dir, W_OK) < 0)
 		return err_setc(
 		    e, EXIT_USAGE,
-		    "host.map_domain: cannot write %s (%s): run `sudo inception up`, or "
+		    "host.map_domain: cannot write %s%s (%s): run `sudo inception up`, or "
 		    "leave host.map_domain off and use curl --resolve",
-		    c->hosts_file, strerror(errno));
+		    c->hosts_file, note, strerror(errno));
 	return 0;
 }
 
@@ -68,11 +81,14 @@ static const struct forward *https_forward(const struct config *c)
 int hostmap_apply(const struct config *c, const char *domain, struct vm_state *s, struct err *e)
 {
 	const struct forward *f = NULL;
-	char ip[64];
+	char ip[64], target[PATH_MAX], note[PATH_MAX + 32];
 	int changed = 0;
 
 	if (!c->map_domain)
 		return 0;
+	if (hosts_file_target(c->hosts_file, target, sizeof(target), e) < 0)
+		return err_wrap(e, "host.hosts_file");
+	target_note(c->hosts_file, target, note, sizeof(note));
 	if (strcmp(s->net, "nat") == 0) {
 		if (s->ssh_host[0] == '\0')
 			return err_set(e, "host.map_domain: the VM's address is not known yet");
@@ -93,7 +109,7 @@ int hostmap_apply(const struct config *c, const char *domain, struct vm_state *s
 		snprintf(s->hosts_file, sizeof(s->hosts_file), "%s", c->hosts_file);
 		snprintf(s->hosts_name, sizeof(s->hosts_name), "%s", domain);
 	}
-	report_info("%s -> %s in %s%s", domain, ip, c->hosts_file,
+	report_info("%s -> %s in %s%s%s", domain, ip, c->hosts_file, note,
 	            changed ? " (added; `inception destroy` removes it)" : " (already there)");
 	if (f && f->host_port != 443)
 		report_info("host port 443 is not forwarded: open https://%s:%u/ (or forward "

@@ -4,8 +4,9 @@
  * With host.map_domain on, `up` maps the stack's domain to the VM in
  * host.hosts_file (default /etc/hosts): the VM's address in nat mode, the
  * address of the 443 forward (127.0.0.1) in user mode.  The file is edited
- * with the agent's hosts editor (agent/lib/hostsfile.c: every other byte kept)
- * and written atomically with its mode and owner.  The VM's state records
+ * with the agent's hosts editor (agent/lib/hostsfile.c: every other byte kept,
+ * a symlink's target edited, under a lock) and written atomically with its
+ * mode, owner and extended attributes; `up` names the file it edits.  The VM's state records
  * the line only when `up` added it, so `destroy` removes what inception
  * added and never a line the user wrote.
  */

@@ -59,7 +59,8 @@ vm-test: test-deps
 e2e: test-deps
 	@tests/run e2e
 
-## fuzz: run every libFuzzer target for FUZZ_SECONDS (default 60)
+## fuzz: run every libFuzzer target (tests/fuzz: config, hosts editor, agent events, push
+##       manifest, SHA512SUMS, PGP key, vm.state) for FUZZ_SECONDS (default 60) each
 fuzz: test-deps fuzz-build
 	@set -e; for f in $(FUZZ_BINS); do \
 		name=$$(basename $$f); corpus=$(BUILD)/fuzz/corpus-$$name; \

@@ -9,15 +9,25 @@
 #include "hostsfile.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include "util.h"
 
 #define HOSTS_MAX (64u << 20)
+/* how long an editor waits for another one's lock */
+#define HOSTS_LOCK_WAIT_MS 30000
 
 struct buf {
 	char *p;
@@ -237,29 +247,254 @@ done:
 	return rc;
 }
 
+int hosts_file_target(const char *path, char *target, size_t n, struct err *e)
+{
+	char real[PATH_MAX];
+
+	if (realpath(path, real) == NULL)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	if (strlen(real) >= n)
+		return err_set(e, "%s: path too long", real);
+	memcpy(target, real, strlen(real) + 1);
+	return 0;
+}
+
+/* Opens and locks the file at path, retrying when it was replaced while we
+ * waited (the previous holder renamed a new file over the one we locked).
+ * The lock is released when fd is closed. */
+static int lock_file(const char *path, int *fdp, struct err *e)
+{
+	struct stat a, b;
+	int fd, waited;
+
+	for (waited = 0;; waited++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return err_set(e, "open %s: %s", path, strerror(errno));
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+			    a.st_ino == b.st_ino) {
+				*fdp = fd;
+				return 0;
+			}
+		} else if (errno != EWOULDBLOCK) {
+			err_set(e, "lock %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		if (waited >= HOSTS_LOCK_WAIT_MS / 50)
+			return err_set(e, "%s is locked by another editor (waited %d s)", path,
+				       HOSTS_LOCK_WAIT_MS / 1000);
+		usleep(50 * 1000);
+	}
+}
+
+static int read_fd(int fd, const char *path, char **data, size_t *len, struct err *e)
+{
+	struct buf b = { 0 };
+	char chunk[8192];
+	ssize_t r;
+
+	buf_add(&b, "", 0);
+	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(b.p);
+			return err_set(e, "read %s: %s", path, strerror(errno));
+		}
+		if (b.len + (size_t)r > HOSTS_MAX) {
+			free(b.p);
+			return err_set(e, "%s: larger than %u MiB", path, HOSTS_MAX >> 20);
+		}
+		buf_add(&b, chunk, (size_t)r);
+	}
+	if (b.oom) {
+		free(b.p);
+		return err_set(e, "out of memory reading %s", path);
+	}
+	*data = b.p;
+	*len = b.len;
+	return 0;
+}
+
+/* Gives the new file every extended attribute of the old one: the SELinux
+ * label (security.selinux), ACLs, user.* attributes. */
+static int copy_xattrs(int from, int to, const char *path, struct err *e)
+{
+	char *names = NULL, *val = NULL, *name;
+	ssize_t n, vn;
+	int rc = -1;
+
+	n = flistxattr(from, NULL, 0);
+	if (n < 0 && (errno == ENOTSUP || errno == ENOSYS))
+		return 0;
+	if (n <= 0)
+		return n == 0 ? 0 : err_set(e, "list attributes of %s: %s", path, strerror(errno));
+	names = malloc((size_t)n);
+	if (names == NULL || (n = flistxattr(from, names, (size_t)n)) < 0) {
+		err_set(e, "list attributes of %s: %s", path, strerror(errno));
+		goto done;
+	}
+	for (name = names; name < names + n; name += strlen(name) + 1) {
+		vn = fgetxattr(from, name, NULL, 0);
+		if (vn < 0) {
+			err_set(e, "read attribute %s of %s: %s", name, path, strerror(errno));
+			goto done;
+		}
+		free(val);
+		val = malloc((size_t)vn + 1);
+		if (val == NULL || (vn = fgetxattr(from, name, val, (size_t)vn)) < 0 ||
+		    fsetxattr(to, name, val, (size_t)vn, 0) < 0) {
+			err_set(e, "copy attribute %s of %s: %s", name, path, strerror(errno));
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	free(names);
+	free(val);
+	return rc;
+}
+
+/* dir gets the directory of an absolute path (PATH_MAX bytes). */
+static void parent_dir(const char *path, char dir[PATH_MAX])
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash && slash > path ? (size_t)(slash - path) : 1;
+
+	memcpy(dir, slash ? path : "/", n);
+	dir[n] = '\0';
+}
+
+/* Removes temp files a killed editor left next to the file: ours
+ * ("NAME.tmp.XXXXXX", as util.c's atomic writer names them too).  Called
+ * with the lock held, when no other editor of ours has one open. */
+static void remove_stale_temps(const char *dir, const char *base)
+{
+	size_t bl = strlen(base);
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (dp == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		char p[PATH_MAX];
+		struct stat st;
+		size_t i;
+		int ours = strncmp(d->d_name, base, bl) == 0 &&
+			   strncmp(d->d_name + bl, ".tmp.", 5) == 0 &&
+			   strlen(d->d_name + bl + 5) == 6;
+
+		for (i = 0; ours && i < 6; i++)
+			ours = isalnum((unsigned char)d->d_name[bl + 5 + i]);
+		if (!ours || snprintf(p, sizeof(p), "%s/%s", dir, d->d_name) >= (int)sizeof(p))
+			continue;
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+			unlink(p);
+	}
+	closedir(dp);
+}
+
+/* The new content next to the old file (same directory: rename is atomic),
+ * with its mode, owner and extended attributes, synced, renamed over it,
+ * and the directory synced so the rename survives a crash. */
+static int replace_file(const char *path, int oldfd, const struct stat *st, const char *data,
+			size_t len, struct err *e)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	size_t off = 0;
+	int fd, dfd, rc = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+		return err_set(e, "%s: path too long", path);
+	parent_dir(path, dir);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return err_set(e, "create %s: %s", tmp, strerror(errno));
+	if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0) {
+		err_set(e, "chmod/chown %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (copy_xattrs(oldfd, fd, path, e) < 0)
+		goto done;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			err_set(e, "write %s: %s", tmp, strerror(errno));
+			goto done;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0) {
+		err_set(e, "fsync %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	if (rename(tmp, path) < 0) {
+		err_set(e, "rename %s -> %s: %s", tmp, path, strerror(errno));
+		goto done;
+	}
+	tmp[0] = '\0';
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		err_set(e, "fsync %s: %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		goto done;
+	}
+	close(dfd);
+	rc = 0;
+done:
+	close(fd);
+	if (tmp[0])
+		unlink(tmp);
+	return rc;
+}
+
 int hosts_edit_file(const char *path, const char *name, const char *ip, int must_exist,
 		    int *changed, struct err *e)
 {
-	char *in = NULL, *out = NULL;
+	char target[PATH_MAX], *in = NULL, *out = NULL;
 	size_t inlen = 0, outlen = 0;
 	struct stat st;
-	int rc = -1;
+	int fd = -1, rc = -1;
 
 	*changed = 0;
-	if (stat(path, &st) < 0) {
+	/* a symlinked hosts file: its target is edited, the link stays */
+	if (realpath(path, target) == NULL) {
 		if (errno != ENOENT || must_exist)
 			return err_set(e, "stat %s: %s", path, strerror(errno));
 		return 0;
 	}
-	if (read_file_max(path, &in, &inlen, HOSTS_MAX, e) < 0)
+	if (lock_file(target, &fd, e) < 0)
 		return -1;
+	if (fstat(fd, &st) < 0) {
+		err_set(e, "stat %s: %s", target, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(e, "%s is not a regular file", target);
+		goto done;
+	}
+	{
+		char dir[PATH_MAX];
+
+		parent_dir(target, dir);
+		remove_stale_temps(dir, strrchr(target, '/') + 1);
+	}
+	if (read_fd(fd, target, &in, &inlen, e) < 0)
+		goto done;
 	if (hosts_edit(in, inlen, name, ip, &out, &outlen, changed, e) < 0)
 		goto done;
-	if (*changed && write_file_atomic_owner(path, out, outlen, st.st_mode & 07777,
-						(long)st.st_uid, (long)st.st_gid, e) < 0)
+	if (*changed && replace_file(target, fd, &st, out, outlen, e) < 0)
 		goto done;
 	rc = 0;
 done:
+	close(fd);
 	free(in);
 	free(out);
 	return rc;

@@ -37,9 +37,19 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip, cha
 	       size_t *outlen, int *changed, struct err *e);
 
 /* The same on a file: read (at most 64 MiB), edited, and written back
- * atomically with its mode and owner only when it changed.  A missing file
- * is an error when must_exist, else nothing to do. */
+ * only when it changed.  A symlink is followed: its target is edited and
+ * the link kept.  The target is locked (flock) while it is read and
+ * replaced, so two editors never lose each other's lines; the new content
+ * goes to a temp file next to it with the old file's mode, owner and
+ * extended attributes (the SELinux label included), is synced and renamed
+ * over it, and the directory is synced.  Temp files a killed editor left
+ * (NAME.tmp.XXXXXX) are removed.  A missing file is an error when
+ * must_exist, else nothing to do. */
 int hosts_edit_file(const char *path, const char *name, const char *ip, int must_exist,
 		    int *changed, struct err *e);
+
+/* The file hosts_edit_file edits for path: path itself, or the file its
+ * symlinks lead to (target gets n bytes at most). */
+int hosts_file_target(const char *path, char *target, size_t n, struct err *e);
 
 #endif

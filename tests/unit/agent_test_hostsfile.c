@@ -2,7 +2,9 @@
  * agent_test_hostsfile.c: the /etc/hosts editor, one test per edge case of
  * the issue (no trailing newline, another IP, alias on another line, CRLF,
  * empty, huge) and a few more; every case also checks that editing the
- * result again changes nothing.
+ * result again changes nothing.  The file wrapper is tested on real files:
+ * a symlink's target edited, extended attributes kept, the lock that keeps
+ * two editors from losing each other's lines, stale temp files removed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -270,6 +278,189 @@ static void test_name_valid(void **state)
 	assert_false(hosts_name_valid("a b"));
 }
 
+/* A scratch directory with a hosts file in it. */
+static char dir[64], file[128];
+
+static int file_setup(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/inc-hosts.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/hosts", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fputs("127.0.0.1\tlocalhost\n", f);
+	fclose(f);
+	return 0;
+}
+
+static int file_teardown(void **state)
+{
+	char cmd[160];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void test_file_symlink_target_edited(void **state)
+{
+	struct err e = { .msg = "" };
+	char link[160], target[256];
+	struct stat st;
+	int changed = 0;
+
+	(void)state;
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink("hosts", link), 0);
+	assert_int_equal(hosts_edit_file(link, NAME, "127.0.0.1", 1, &changed, &e), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_string_equal(slurp(file), "127.0.0.1\tlocalhost\n127.0.0.1\t" NAME "\n");
+	assert_int_equal(hosts_file_target(link, target, sizeof(target), &e), 0);
+	assert_string_equal(target, file);
+	/* undo through the link too */
+	assert_int_equal(hosts_edit_file(link, NAME, NULL, 1, &changed, &e), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_string_equal(slurp(file), "127.0.0.1\tlocalhost\n");
+}
+
+static void test_file_xattrs_kept(void **state)
+{
+	static const char label[] = "system_u:object_r:net_conf_t:s0";
+	struct err e = { .msg = "" };
+	char got[128];
+	ssize_t n;
+	int changed = 0, selinux;
+
+	(void)state;
+	if (setxattr(file, "user.inception", "kept", 4, 0) < 0)
+		skip(); /* a file system without user attributes */
+	/* security.* needs root (CAP_SYS_ADMIN) when no LSM owns it */
+	selinux = setxattr(file, "security.selinux", label, sizeof(label), 0) == 0;
+	assert_int_equal(hosts_edit_file(file, NAME, "127.0.0.1", 1, &changed, &e), 0);
+	assert_int_equal(changed, 1);
+	n = getxattr(file, "user.inception", got, sizeof(got));
+	assert_int_equal(n, 4);
+	assert_memory_equal(got, "kept", 4);
+	if (selinux) {
+		n = getxattr(file, "security.selinux", got, sizeof(got));
+		assert_int_equal(n, sizeof(label));
+		assert_string_equal(got, label);
+	}
+}
+
+/* Another editor holds the lock and replaces the file (as hosts_edit_file
+ * does: a new file renamed over it) while we wait: our edit must be made
+ * on its result, not on the content we would have read before. */
+static void test_file_lock_no_lost_update(void **state)
+{
+	char tmp[160];
+	struct stat before;
+	pid_t pid;
+	int fd, status;
+	FILE *f;
+
+	(void)state;
+	fd = open(file, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct err e = { .msg = "" };
+		int changed = 0;
+
+		close(fd);
+		_exit(hosts_edit_file(file, NAME, "127.0.0.1", 1, &changed, &e) == 0 && changed ? 0
+											 : 1);
+	}
+	usleep(300 * 1000);
+	/* the child waits: nothing written yet */
+	assert_string_equal(slurp(file), "127.0.0.1\tlocalhost\n");
+	assert_int_equal(stat(file, &before), 0);
+	snprintf(tmp, sizeof(tmp), "%s/other-editor", dir);
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs("127.0.0.1\tlocalhost\n10.0.0.9\tother.42.fr\n", f);
+	fclose(f);
+	assert_int_equal(rename(tmp, file), 0);
+	close(fd); /* releases the lock on the replaced file */
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_string_equal(slurp(file),
+			    "127.0.0.1\tlocalhost\n10.0.0.9\tother.42.fr\n127.0.0.1\t" NAME "\n");
+}
+
+static void test_file_stale_temps_removed(void **state)
+{
+	static const char *const stale[] = { "hosts.tmp.Ab3xY9", "hosts.tmp.000000", NULL };
+	static const char *const keep[] = { "hosts.tmp.keep", "other.tmp.Ab3xY9",
+					    "hosts.tmp.Ab3xY9x", NULL };
+	struct err e = { .msg = "" };
+	char p[192];
+	int changed = 0, i;
+
+	(void)state;
+	for (i = 0; stale[i]; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, stale[i]);
+		fclose(fopen(p, "w"));
+	}
+	for (i = 0; keep[i]; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, keep[i]);
+		fclose(fopen(p, "w"));
+	}
+	/* removed even when the file itself needs no change */
+	assert_int_equal(hosts_edit_file(file, NAME, NULL, 1, &changed, &e), 0);
+	assert_int_equal(changed, 0);
+	for (i = 0; stale[i]; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, stale[i]);
+		assert_int_equal(access(p, F_OK), -1);
+	}
+	for (i = 0; keep[i]; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, keep[i]);
+		assert_int_equal(access(p, F_OK), 0);
+	}
+}
+
+static void test_file_mode_owner_kept(void **state)
+{
+	struct err e = { .msg = "" };
+	struct stat st;
+	int changed = 0;
+
+	(void)state;
+	assert_int_equal(chmod(file, 0640), 0);
+	assert_int_equal(hosts_edit_file(file, NAME, "127.0.0.1", 1, &changed, &e), 0);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	/* a missing file: an error only when it must exist */
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(hosts_edit_file(file, NAME, "127.0.0.1", 0, &changed, &e), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(hosts_edit_file(file, NAME, "127.0.0.1", 1, &changed, &e), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +486,14 @@ int main(void)
 		cmocka_unit_test(test_invalid_input),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_name_valid),
+		cmocka_unit_test_setup_teardown(test_file_symlink_target_edited, file_setup,
+						file_teardown),
+		cmocka_unit_test_setup_teardown(test_file_xattrs_kept, file_setup, file_teardown),
+		cmocka_unit_test_setup_teardown(test_file_lock_no_lost_update, file_setup,
+						file_teardown),
+		cmocka_unit_test_setup_teardown(test_file_stale_temps_removed, file_setup,
+						file_teardown),
+		cmocka_unit_test_setup_teardown(test_file_mode_owner_kept, file_setup, file_teardown),
 	};
 
 	return cmocka_run_group_tests_name("agent_hostsfile", tests, NULL, NULL);

@@ -201,21 +201,21 @@ static void test_login_uppercase(void **state)
 {
 	(void)state;
 	EXPECT_ERR("login: JDoe\n",
-		   "t.yaml:1:8: login: \"JDoe\" is not a 42 login (1-32 characters: lowercase letters, digits, '-')");
+		   "t.yaml:1:8: login: \"JDoe\" is not a 42 login (1-32 characters: lowercase letters, digits, '-', starting with a letter)");
 }
 
 static void test_login_too_long(void **state)
 {
 	(void)state;
 	EXPECT_ERR("login: abcdefghijklmnopqrstuvwxyz0123456\n",
-		   "t.yaml:1:8: login: \"abcdefghijklmnopqrstuvwxyz0123456\" is not a 42 login (1-32 characters: lowercase letters, digits, '-')");
+		   "t.yaml:1:8: login: \"abcdefghijklmnopqrstuvwxyz0123456\" is not a 42 login (1-32 characters: lowercase letters, digits, '-', starting with a letter)");
 }
 
 static void test_login_underscore(void **state)
 {
 	(void)state;
 	EXPECT_ERR("login: j_doe\n",
-		   "t.yaml:1:8: login: \"j_doe\" is not a 42 login (1-32 characters: lowercase letters, digits, '-')");
+		   "t.yaml:1:8: login: \"j_doe\" is not a 42 login (1-32 characters: lowercase letters, digits, '-', starting with a letter)");
 }
 
 static void test_url_bad_scheme(void **state)
@@ -354,15 +354,139 @@ static void test_bool(void **state)
 	(void)state;
 	assert_int_equal(C.map_domain, 0);
 	assert_string_equal(C.hosts_file, "/etc/hosts");
-	assert_int_equal(load("host:\n  map_domain: yes\n  hosts_file: /tmp/hosts\n"), 0);
+	assert_int_equal(load("host:\n  map_domain: yes\n  hosts_file: /etc/hostname\n"), 0);
 	assert_int_equal(C.map_domain, 1);
-	assert_string_equal(C.hosts_file, "/tmp/hosts");
+	assert_string_equal(C.hosts_file, "/etc/hostname");
 	assert_int_equal(config_format(&C, "host.map_domain", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "true");
 	assert_int_equal(config_set(&C, "host.map_domain", "False", "--map-domain", &E), 0);
 	assert_int_equal(C.map_domain, 0);
 	EXPECT_ERR("host:\n  map_domain: 1\n",
 		   "t.yaml:2:15: host.map_domain: expected true or false, got \"1\"");
+}
+
+static void test_login_leading_dash(void **state)
+{
+	(void)state;
+	EXPECT_ERR("login: -oroot\n",
+		   "t.yaml:1:8: login: \"-oroot\" is not a 42 login (1-32 characters: lowercase letters, digits, '-', starting with a letter)");
+	teardown(NULL);
+	setup(NULL);
+	EXPECT_ERR("login: 42jdoe\n",
+		   "t.yaml:1:8: login: \"42jdoe\" is not a 42 login (1-32 characters: lowercase letters, digits, '-', starting with a letter)");
+	teardown(NULL);
+	setup(NULL);
+	assert_int_equal(load("login: j-doe42\n"), 0);
+}
+
+static void test_uri_transport_refused(void **state)
+{
+	(void)state;
+	EXPECT_ERR("libvirt:\n  uri: qemu+ext:///system?command=/tmp/x\n",
+		   "t.yaml:2:8: libvirt.uri: \"qemu+ext:///system?command=/tmp/x\": transport qemu+ext is not supported (use qemu, qemu+ssh, qemu+libssh, qemu+tls, qemu+unix or test)");
+	teardown(NULL);
+	setup(NULL);
+	EXPECT_ERR("libvirt:\n  uri: xen:///system\n",
+		   "t.yaml:2:8: libvirt.uri: \"xen:///system\": transport xen is not supported (use qemu, qemu+ssh, qemu+libssh, qemu+tls, qemu+unix or test)");
+	teardown(NULL);
+	setup(NULL);
+	EXPECT_ERR("libvirt:\n  uri: qemu+sshx://h/system\n",
+		   "t.yaml:2:8: libvirt.uri: \"qemu+sshx://h/system\": transport qemu+sshx is not supported (use qemu, qemu+ssh, qemu+libssh, qemu+tls, qemu+unix or test)");
+	teardown(NULL);
+	setup(NULL);
+	assert_int_equal(config_set(&C, "libvirt.uri", "qemu+ext:///system?command=/tmp/x", "--uri",
+				    &E),
+			 -1);
+	assert_string_equal(E.msg, "--uri: \"qemu+ext:///system?command=/tmp/x\": transport qemu+ext is not supported (use qemu, qemu+ssh, qemu+libssh, qemu+tls, qemu+unix or test)");
+	for (const char *const *u = (const char *const[]){ "qemu:///system", "qemu+ssh://u@h/system",
+							    "qemu+libssh://h/system", "qemu+tls://h/system",
+							    "qemu+unix:///session", "test:///default", NULL };
+	     *u; u++)
+		assert_int_equal(config_set(&C, "libvirt.uri", *u, "--uri", &E), 0);
+}
+
+static void test_apt_url_characters(void **state)
+{
+	(void)state;
+	EXPECT_ERR("apt:\n  proxy: 'http://p:3128/\";Dpkg::Pre-Invoke{\"x\"}'\n",
+		   "t.yaml:2:10: apt.proxy: \"http://p:3128/\";Dpkg::Pre-Invoke{\"x\"}\" is not a valid apt URL ('\"' is not allowed: letters, digits, %XX and -._~:/?#[]@!$&'()*+,= only)");
+	teardown(NULL);
+	setup(NULL);
+	EXPECT_ERR("apt:\n  mirror: http://m/debian;x\n",
+		   "t.yaml:2:11: apt.mirror: \"http://m/debian;x\" is not a valid apt URL (';' is not allowed: letters, digits, %XX and -._~:/?#[]@!$&'()*+,= only)");
+	teardown(NULL);
+	setup(NULL);
+	EXPECT_ERR("apt:\n  mirror: http://m/{debian}\n",
+		   "t.yaml:2:11: apt.mirror: \"http://m/{debian}\" is not a valid apt URL ('{' is not allowed: letters, digits, %XX and -._~:/?#[]@!$&'()*+,= only)");
+	teardown(NULL);
+	setup(NULL);
+	EXPECT_ERR("apt:\n  mirror: http://m/deb%zz\n",
+		   "t.yaml:2:11: apt.mirror: \"http://m/deb%zz\" is not a valid apt URL ('%' is not allowed: letters, digits, %XX and -._~:/?#[]@!$&'()*+,= only)");
+	teardown(NULL);
+	setup(NULL);
+	EXPECT_ERR("apt:\n  proxy: \"http://p/\\tx\"\n",
+		   "t.yaml:2:10: apt.proxy: \"http://p/\tx\" is not a valid URL (space or control character)");
+	teardown(NULL);
+	setup(NULL);
+	assert_int_equal(load("apt:\n  proxy: http://user:p%40ss@[::1]:3128/\n"
+			      "  mirror: https://deb.example.org/debian/~x_y-z.1?a=b&c=d\n"),
+			 0);
+	/* image URLs keep the general URL rules: ';' is fine there */
+	assert_int_equal(load("image:\n  url: https://x/a;b.qcow2\n"), 0);
+}
+
+static void test_forward_address_inet_pton(void **state)
+{
+	(void)state;
+	EXPECT_ERR("network:\n  forwards: [\"abc:2222:22\"]\n",
+		   "t.yaml:2:14: network.forwards: \"abc:2222:22\" is not a port forward (\"abc\" is not an IPv4 or IPv6 address)");
+	teardown(NULL);
+	setup(NULL);
+	EXPECT_ERR("network:\n  forwards: [\"127.0.0.256:2222:22\"]\n",
+		   "t.yaml:2:14: network.forwards: \"127.0.0.256:2222:22\" is not a port forward (\"127.0.0.256\" is not an IPv4 or IPv6 address)");
+	teardown(NULL);
+	setup(NULL);
+	EXPECT_ERR("network:\n  forwards: [\"[fe::1::2]:2222:22\"]\n",
+		   "t.yaml:2:14: network.forwards: \"[fe::1::2]:2222:22\" is not a port forward (\"fe::1::2\" is not an IPv4 or IPv6 address)");
+}
+
+static void test_hosts_file_must_exist(void **state)
+{
+	char dir[] = "/tmp/inception-cfg-XXXXXX", file[64], link[64], msg[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/hosts", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(config_set(&C, "host.hosts_file", file, "--hosts-file", &E), -1);
+	snprintf(msg, sizeof(msg),
+		 "--hosts-file: \"%s\": No such file or directory (an existing file is needed)", file);
+	assert_string_equal(E.msg, msg);
+	assert_int_equal(config_set(&C, "host.hosts_file", dir, "--hosts-file", &E), -1);
+	snprintf(msg, sizeof(msg),
+		 "--hosts-file: \"%s\" is not a regular file (nor a symlink to one)", dir);
+	assert_string_equal(E.msg, msg);
+	/* a symlink to a directory is refused, a symlink to a file accepted */
+	assert_int_equal(symlink(dir, link), 0);
+	assert_int_equal(config_set(&C, "host.hosts_file", link, "--hosts-file", &E), -1);
+	snprintf(msg, sizeof(msg),
+		 "--hosts-file: \"%s\" is not a regular file (nor a symlink to one)", link);
+	assert_string_equal(E.msg, msg);
+	assert_int_equal(unlink(link), 0);
+	{
+		FILE *f = fopen(file, "w");
+
+		assert_non_null(f);
+		fclose(f);
+	}
+	assert_int_equal(symlink(file, link), 0);
+	assert_int_equal(config_set(&C, "host.hosts_file", link, "--hosts-file", &E), 0);
+	assert_int_equal(config_set(&C, "host.hosts_file", file, "--hosts-file", &E), 0);
+	unlink(link);
+	unlink(file);
+	rmdir(dir);
+	EXPECT_ERR("host:\n  hosts_file: /nonexistent/hosts\n",
+		   "t.yaml:2:15: host.hosts_file: \"/nonexistent/hosts\": No such file or directory (an existing file is needed)");
 }
 
 static void test_validate_needs_ssh_forward(void **state)
@@ -477,6 +601,8 @@ int main(void)
 		T(test_enum_bad), T(test_forward_bad), T(test_forward_specs),
 		T(test_image_url_and_build_exclusive), T(test_suite_bad), T(test_uri_bad),
 		T(test_vm_name_bad), T(test_push_dir_relative), T(test_bool), T(test_validate_needs_ssh_forward),
+		T(test_login_leading_dash), T(test_uri_transport_refused), T(test_apt_url_characters),
+		T(test_forward_address_inet_pton), T(test_hosts_file_must_exist),
 		T(test_validate_duplicate_host_port), T(test_precedence), T(test_env_error),
 		T(test_flag_error_and_repeat), T(test_build_overrides_default_url),
 		T(test_missing_file), T(test_nul_in_value), T(test_non_scalar_key),

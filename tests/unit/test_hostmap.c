@@ -1,7 +1,8 @@
 /*
  * test_hostmap.c: host.map_domain on a real file: the address chosen per
  * network mode, the line recorded only when `up` added it, and destroy's
- * undo giving back the file byte for byte.
+ * undo giving back the file byte for byte; a symlinked hosts file keeps its
+ * link, its target is edited and `up` says so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,6 +85,67 @@ static void test_user_mode_add_and_undo(void **state)
 	d = contents();
 	assert_string_equal(d, ORIG);
 	free(d);
+}
+
+/* Runs hostmap_apply with stderr (the human report) captured into out. */
+static int apply_captured(struct vm_state *s, char *out, size_t n)
+{
+	char path[160];
+	ssize_t got;
+	int fd, saved, rc;
+
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	fflush(stderr);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	rc = hostmap_apply(&C, "jdoe.42.fr", s, &E);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	got = pread(fd, out, n - 1, 0);
+	assert_true(got >= 0);
+	out[got] = '\0';
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+static void test_symlinked_hosts_file(void **state)
+{
+	char link[160], out[1024], want[512];
+	struct vm_state s;
+	struct stat st;
+	char *d;
+
+	(void)state;
+	snprintf(link, sizeof(link), "%s/hosts-link", dir);
+	assert_int_equal(symlink(file, link), 0);
+	assert_int_equal(config_set(&C, "host.hosts_file", link, "--hosts-file", &E), 0);
+	memset(&s, 0, sizeof(s));
+	snprintf(s.net, sizeof(s.net), "user");
+	assert_int_equal(hostmap_precheck(&C, &E), 0);
+	assert_int_equal(apply_captured(&s, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want),
+		 "jdoe.42.fr -> 127.0.0.1 in %s (a symlink: %s is edited) (added; `inception "
+		 "destroy` removes it)",
+		 link, file);
+	if (strstr(out, want) == NULL)
+		fail_msg("output \"%s\" lacks \"%s\"", out, want);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	d = contents();
+	assert_string_equal(d, ORIG "127.0.0.1\tjdoe.42.fr\n");
+	free(d);
+	assert_int_equal(hostmap_undo(&s, &E), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	d = contents();
+	assert_string_equal(d, ORIG);
+	free(d);
+	unlink(link);
 }
 
 static void test_users_own_line_is_kept(void **state)
@@ -160,6 +223,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_user_mode_add_and_undo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_symlinked_hosts_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_users_own_line_is_kept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nat_uses_the_guest_address, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forward_choice_and_errors, setup, teardown),
