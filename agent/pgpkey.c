@@ -4,6 +4,8 @@
  */
 #include "pgpkey.h"
 
+#include "buf.h"
+
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -83,24 +85,9 @@ static const char *find(const char *hay, size_t n, const char *needle)
 	return NULL;
 }
 
-/* The decoded packets and the keyring written from them: never larger than
- * the downloaded file, which steps.c caps at 1 MiB. */
-struct buf {
-	unsigned char *p;
-	size_t n;
-};
-
-static int buf_append(struct buf *b, const void *d, size_t n, struct err *e)
-{
-	unsigned char *q = realloc(b->p, b->n + n + 1);
-
-	if (q == NULL)
-		return err_set(e, "out of memory");
-	b->p = q;
-	memcpy(b->p + b->n, d, n);
-	b->n += n;
-	return 0;
-}
+/* The decoded packets and the keyring written from them (struct buf): never
+ * larger than the downloaded file, which steps.c caps at 1 MiB. */
+#define PGP_MAX (4u << 20)
 
 /* One armor block -> binary, appended to buf.  s points at the BEGIN line;
  * *next gets the position after the END line. */
@@ -167,7 +154,7 @@ static int dearmor_block(const char *s, size_t n, struct buf *out, const char **
 			return err_set(e, "OpenPGP armor checksum mismatch (corrupted key)");
 		}
 	}
-	if (buf_append(out, tmp, (size_t)got, e) < 0) {
+	if (buf_add(out, tmp, (size_t)got, "OpenPGP key", e) < 0) {
 		free(tmp);
 		return -1;
 	}
@@ -185,7 +172,7 @@ static int decode(const unsigned char *data, size_t len, struct buf *out, struct
 	int blocks = 0;
 
 	if (len > 0 && (data[0] & 0x80))
-		return buf_append(out, data, len, e);
+		return buf_add(out, data, len, "OpenPGP key", e);
 	while ((begin = find(p, len - (size_t)(p - s), begintag)) != NULL) {
 		if (dearmor_block(begin, len - (size_t)(begin - s), out, &p, e) < 0)
 			return -1;
@@ -294,15 +281,16 @@ static int key_fingerprint(const unsigned char *body, size_t bodylen, unsigned c
 
 int pgp_fingerprint(const unsigned char *data, size_t len, char fpr[41], struct err *e)
 {
-	struct buf b = { 0 };
+	struct buf b;
 	const unsigned char *body = NULL;
 	unsigned char md[20];
 	size_t bodylen = 0, total = 0;
 	int tag = 0, rc = -1;
 
+	buf_init(&b, PGP_MAX);
 	if (decode(data, len, &b, e) < 0)
 		goto done;
-	if (packet_at(b.p, b.n, &tag, &body, &bodylen, &total, e) < 0)
+	if (packet_at((const unsigned char *)b.p, b.len, &tag, &body, &bodylen, &total, e) < 0)
 		goto done;
 	if (tag != 6) {
 		err_set(e, "first OpenPGP packet is tag %d, not a public key (6)", tag);
@@ -313,7 +301,7 @@ int pgp_fingerprint(const unsigned char *data, size_t len, char fpr[41], struct 
 	hexify(md, fpr);
 	rc = 0;
 done:
-	free(b.p);
+	buf_free(&b);
 	return rc;
 }
 
@@ -416,26 +404,29 @@ static int normalise_pin(const char *want, char norm[41], struct err *e)
 int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
 		       unsigned char **out, size_t *outlen, struct err *e)
 {
-	struct buf b = { 0 }, kr = { 0 };
+	struct buf b, kr;
 	unsigned char primary[20], md[20];
 	char norm[41], fpr[41], sub[41] = "";
 	size_t off = 0;
 	int rc = -1, keys = 0, in_subkey = 0, sub_bound = 0;
 
+	buf_init(&b, PGP_MAX);
+	buf_init(&kr, PGP_MAX);
 	if (normalise_pin(want, norm, e) < 0)
 		return -1;
 	if (decode(data, len, &b, e) < 0)
 		goto done;
-	if (b.n == 0) {
+	if (b.len == 0) {
 		err_set(e, "empty OpenPGP key");
 		goto done;
 	}
-	while (off < b.n) {
+	while (off < b.len) {
 		const unsigned char *body;
 		size_t bodylen, total;
 		int tag, by;
 
-		if (packet_at(b.p + off, b.n - off, &tag, &body, &bodylen, &total, e) < 0)
+		if (packet_at((const unsigned char *)b.p + off, b.len - off, &tag, &body, &bodylen, &total,
+			      e) < 0)
 			goto done;
 		if (keys == 0 && tag != 6) {
 			err_set(e, "first OpenPGP packet is tag %d, not a public key (6)", tag);
@@ -498,24 +489,26 @@ int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
 				tag, norm);
 			goto done;
 		}
-		if (buf_append(&kr, b.p + off, total, e) < 0)
+		if (buf_add(&kr, b.p + off, total, "keyring", e) < 0)
 			goto done;
 		off += total;
 	}
 	if (in_subkey && !sub_bound)
 		goto unbound;
 	if (out) {
-		*out = kr.p;
-		*outlen = kr.n;
-		kr.p = NULL;
+		*out = (unsigned char *)buf_detach(&kr, outlen);
+		if (*out == NULL) {
+			err_set(e, "out of memory");
+			goto done;
+		}
 	}
 	rc = 0;
 	goto done;
 unbound:
 	err_set(e, "subkey %s of key %s has no binding signature: refusing to trust it", sub, norm);
 done:
-	free(b.p);
-	free(kr.p);
+	buf_free(&b);
+	buf_free(&kr);
 	return rc;
 }
 

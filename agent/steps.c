@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "names.h"
 #include "events.h"
 #include "health.h"
@@ -342,11 +343,6 @@ static int apt_mirror_source(struct agent *a, struct err *e)
 				       (size_t)n, 0644, -1, -1, e);
 }
 
-struct mem {
-	char *p;
-	size_t n;
-};
-
 static size_t discard_body(char *p, size_t size, size_t nmemb, void *arg)
 {
 	(void)p;
@@ -354,22 +350,12 @@ static size_t discard_body(char *p, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/* The key download, at most 1 MiB. */
 static size_t mem_write(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct mem *m = arg;
 	size_t add = size * nmemb;
-	char *q;
 
-	if (m->n + add > (1u << 20))
-		return 0;
-	q = realloc(m->p, m->n + add + 1);
-	if (q == NULL)
-		return 0;
-	m->p = q;
-	memcpy(m->p + m->n, p, add);
-	m->n += add;
-	m->p[m->n] = '\0';
-	return add;
+	return buf_add(arg, p, add, NULL, NULL) == 0 ? add : 0;
 }
 
 /* Docker's repository: key fetched with libcurl; apt is told to trust only
@@ -380,13 +366,14 @@ static int docker_repo(struct agent *a, struct err *e)
 	static const char key_url[] = "https://download.docker.com/linux/debian/gpg";
 	static const char key_path[] = "/etc/apt/keyrings/docker.gpg";
 	char errbuf[CURL_ERROR_SIZE] = "", src[512];
-	struct mem m = { 0 };
+	struct buf m;
 	unsigned char *keyring = NULL;
 	size_t keyring_len = 0;
 	CURL *c;
 	CURLcode rc;
 	int n, ret = -1;
 
+	buf_init(&m, 1u << 20);
 	c = curl_easy_init();
 	if (c == NULL)
 		return err_set(e, "curl_easy_init failed");
@@ -405,7 +392,7 @@ static int docker_repo(struct agent *a, struct err *e)
 		err_set(e, "fetch %s: %s", key_url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		goto done;
 	}
-	if (pgp_pinned_keyring((unsigned char *)m.p, m.n, DOCKER_KEY_FINGERPRINT, &keyring,
+	if (pgp_pinned_keyring((unsigned char *)m.p, m.len, DOCKER_KEY_FINGERPRINT, &keyring,
 			       &keyring_len, e) < 0) {
 		err_wrap(e, "%s", key_url);
 		goto done;
@@ -428,7 +415,7 @@ static int docker_repo(struct agent *a, struct err *e)
 	ret = 0;
 done:
 	free(keyring);
-	free(m.p);
+	buf_free(&m);
 	return ret;
 }
 
@@ -537,7 +524,7 @@ static int step_data(struct agent *a, enum step_outcome *oc, char *msg, size_t n
  * is not NULL: asking dockerd itself takes milliseconds, where starting the
  * docker CLI takes seconds in a TCG guest.  The HTTP status, 0 when the
  * engine does not answer. */
-static long docker_get(const char *path, struct mem *m)
+static long docker_get(const char *path, struct buf *m)
 {
 	char url[512], errbuf[CURL_ERROR_SIZE];
 	long code = 0;
@@ -576,17 +563,18 @@ int image_present(const char *tag)
  * "Health":{"Status":"healthy",...}), so looking for those is enough. */
 static int container_healthy(const char *name)
 {
-	struct mem m = { 0 };
+	struct buf m;
 	char path[128];
 	int ok = 0;
 
+	buf_init(&m, 1u << 20);
 	if (snprintf(path, sizeof(path), "/containers/%s/json", name) < (int)sizeof(path) &&
 	    docker_get(path, &m) == 200 && m.p && strstr(m.p, "\"Running\":true")) {
 		const char *h = strstr(m.p, "\"Health\":{\"Status\":\"");
 
 		ok = h == NULL || strncmp(h + 20, "healthy\"", 8) == 0;
 	}
-	free(m.p);
+	buf_free(&m);
 	return ok;
 }
 

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,45 +24,29 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "util.h"
 
 #define HOSTS_MAX (64u << 20)
 /* how long an editor waits for another one's lock */
 #define HOSTS_LOCK_WAIT_MS 30000
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	int oom;
+/* The edit's output: appends stop at the first failure (out of memory),
+ * reported once at the end. */
+struct out {
+	struct buf b;
+	int failed;
 };
 
-static void buf_add(struct buf *b, const char *s, size_t n)
+static void put(struct out *o, const char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	if (!o->failed && buf_add(&o->b, s, n, NULL, NULL) < 0)
+		o->failed = 1;
 }
 
-static void buf_str(struct buf *b, const char *s)
+static void put_str(struct out *o, const char *s)
 {
-	buf_add(b, s, strlen(s));
+	put(o, s, strlen(s));
 }
 
 int hosts_name_valid(const char *name)
@@ -148,7 +133,7 @@ static int field_is(const struct field *f, const char *s, size_t n)
 int hosts_edit(const char *in, size_t len, const char *name, const char *ip, char **out,
 	       size_t *outlen, int *changed, struct err *e)
 {
-	struct buf b = { 0 };
+	struct out b = { .failed = 0 };
 	struct field *f = NULL;
 	const char *eol = "\n", *nl;
 	size_t pos = 0, name_n = strlen(name), ip_n = ip ? strlen(ip) : 0;
@@ -161,10 +146,11 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip, cha
 	f = malloc(MAX_FIELDS * sizeof(*f));
 	if (f == NULL)
 		return err_set(e, "out of memory");
+	buf_init(&b.b, SIZE_MAX);
 	nl = memchr(in, '\n', len);
 	if (nl && nl > in && nl[-1] == '\r')
 		eol = "\r\n";
-	buf_add(&b, "", 0);
+	put(&b, "", 0);
 
 	while (pos < len) {
 		const char *line = in + pos, *hash, *body_end;
@@ -188,13 +174,13 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip, cha
 			if (field_is(&f[i], name, name_n))
 				has_name = 1;
 		if (!has_name) {
-			buf_add(&b, line, full_n);
+			put(&b, line, full_n);
 			continue;
 		}
 		if (ip && !found && field_is(&f[0], ip, ip_n) && f[0].n == ip_n &&
 		    memcmp(f[0].p, ip, ip_n) == 0) {
 			found = 1;
-			buf_add(&b, line, full_n);
+			put(&b, line, full_n);
 			continue;
 		}
 		/* Rebuild the line without NAME. */
@@ -205,44 +191,43 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip, cha
 		if (keep) {
 			size_t written = 0;
 
-			buf_add(&b, f[0].p, f[0].n);
-			buf_str(&b, "\t");
+			put(&b, f[0].p, f[0].n);
+			put_str(&b, "\t");
 			for (i = 1; i < nf; i++) {
 				if (field_is(&f[i], name, name_n))
 					continue;
 				if (written++)
-					buf_str(&b, " ");
-				buf_add(&b, f[i].p, f[i].n);
+					put_str(&b, " ");
+				put(&b, f[i].p, f[i].n);
 			}
 			if (hash) {
-				buf_str(&b, " ");
-				buf_add(&b, hash, (size_t)(line + line_n - hash));
+				put_str(&b, " ");
+				put(&b, hash, (size_t)(line + line_n - hash));
 			}
-			buf_str(&b, *line_eol ? line_eol : eol);
+			put_str(&b, *line_eol ? line_eol : eol);
 		} else if (hash) {
-			buf_add(&b, hash, (size_t)(line + line_n - hash));
-			buf_str(&b, *line_eol ? line_eol : eol);
+			put(&b, hash, (size_t)(line + line_n - hash));
+			put_str(&b, *line_eol ? line_eol : eol);
 		}
 	}
 	if (ip && !found) {
-		if (b.len > 0 && b.p[b.len - 1] != '\n')
-			buf_str(&b, eol);
-		buf_str(&b, ip);
-		buf_str(&b, "\t");
-		buf_str(&b, name);
-		buf_str(&b, eol);
+		if (b.b.len > 0 && b.b.p[b.b.len - 1] != '\n')
+			put_str(&b, eol);
+		put_str(&b, ip);
+		put_str(&b, "\t");
+		put_str(&b, name);
+		put_str(&b, eol);
 	}
-	if (b.oom) {
+	if (b.failed) {
 		err_set(e, "out of memory");
 		goto done;
 	}
-	*changed = b.len != len || memcmp(b.p, in, len) != 0;
-	*outlen = b.len;
-	*out = b.p;
-	b.p = NULL;
+	*changed = b.b.len != len || memcmp(b.b.p, in, len) != 0;
+	*outlen = b.b.len;
+	*out = buf_detach(&b.b, NULL);
 	rc = 0;
 done:
-	free(b.p);
+	buf_free(&b.b);
 	free(f);
 	return rc;
 }
@@ -292,31 +277,15 @@ static int lock_file(const char *path, int *fdp, struct err *e)
 
 static int read_fd(int fd, const char *path, char **data, size_t *len, struct err *e)
 {
-	struct buf b = { 0 };
-	char chunk[8192];
-	ssize_t r;
+	struct buf b;
 
-	buf_add(&b, "", 0);
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			free(b.p);
-			return err_set(e, "read %s: %s", path, strerror(errno));
-		}
-		if (b.len + (size_t)r > HOSTS_MAX) {
-			free(b.p);
-			return err_set(e, "%s: larger than %u MiB", path, HOSTS_MAX >> 20);
-		}
-		buf_add(&b, chunk, (size_t)r);
+	buf_init(&b, HOSTS_MAX);
+	if (buf_read_fd(&b, fd, path, e) < 0) {
+		buf_free(&b);
+		return -1;
 	}
-	if (b.oom) {
-		free(b.p);
-		return err_set(e, "out of memory reading %s", path);
-	}
-	*data = b.p;
-	*len = b.len;
-	return 0;
+	*data = buf_detach(&b, len);
+	return *data ? 0 : err_set(e, "out of memory reading %s", path);
 }
 
 /* Gives the new file every extended attribute of the old one: the SELinux
