@@ -405,7 +405,7 @@ int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
 		       unsigned char **out, size_t *outlen, struct err *e)
 {
 	struct buf b, kr;
-	unsigned char primary[20], md[20];
+	unsigned char primary[20] = { 0 }, md[20] = { 0 };
 	char norm[41], fpr[41], sub[41] = "";
 	size_t off = 0;
 	int rc = -1, keys = 0, in_subkey = 0, sub_bound = 0;
@@ -421,9 +421,9 @@ int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
 		goto done;
 	}
 	while (off < b.len) {
-		const unsigned char *body;
-		size_t bodylen, total;
-		int tag, by;
+		const unsigned char *body = NULL;
+		size_t bodylen = 0, total = 0;
+		int tag = 0, by = 0;
 
 		if (packet_at((const unsigned char *)b.p + off, b.len - off, &tag, &body, &bodylen, &total,
 			      e) < 0)

@@ -120,7 +120,7 @@ static int j_string(struct jr *j, char *out, size_t n)
 		char enc[4];
 		size_t el = 1;
 
-		if (c == '\0' || c < 0x20)
+		if (c < 0x20) /* control characters, the terminator included */
 			return -1;
 		j->p++;
 		if (c == '"')

@@ -540,7 +540,7 @@ int image_space_free(const char *dir, uint64_t *avail, struct err *e)
 static int check_announced(struct xfer *x)
 {
 	struct err e;
-	uint64_t total = 0, avail;
+	uint64_t total = 0, avail = 0;
 
 	if (x->status == 206) {
 		if (x->cr_start >= 0 && (uint64_t)x->cr_start != x->base) {
@@ -641,8 +641,12 @@ static CURLcode transfer(const char *url, struct xfer *x, long *http, char *errb
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, image_redirect_protocols(url));
 	/* like the curl tool: a CA bundle for a mirror behind a TLS proxy */
-	if (getenv("CURL_CA_BUNDLE") != NULL && getenv("CURL_CA_BUNDLE")[0] != '\0')
-		curl_easy_setopt(h, CURLOPT_CAINFO, getenv("CURL_CA_BUNDLE"));
+	{
+		const char *ca = getenv("CURL_CA_BUNDLE");
+
+		if (ca != NULL && ca[0] != '\0')
+			curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+	}
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
@@ -1214,7 +1218,7 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 		goto done;
 	}
 	{
-		uint64_t avail;
+		uint64_t avail = 0;
 
 		if (image_space_free(dir, &avail, e) < 0 ||
 		    image_space_check(dir, IMAGE_BUILD_SPACE, avail, e) < 0)

@@ -1023,7 +1023,7 @@ static int remove_gone(sftp_session sf, ssh_session s, const char *root,
 {
 	long i;
 
-	for (i = 0; i < nold; i++) {
+	for (i = 0; old != NULL && i < nold; i++) {
 		struct item key;
 		char dst[PATH_MAX];
 
