@@ -98,7 +98,7 @@ static const struct key KEYS[] = {
 	{ "timeouts.cloud_init", "cloud-init-timeout", T_INT, OFF(cloud_init_timeout), 10, 7200,
 	  NULL, "seconds to wait for cloud-init to finish" },
 	{ "timeouts.agent", "agent-timeout", T_INT, OFF(agent_timeout), 60, 14400, NULL,
-	  "seconds the guest agent may take (Docker install, image builds)" },
+	  "seconds each guest command may take (agent run, push listing, probe); then exit 4" },
 };
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
 

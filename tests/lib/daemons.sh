@@ -13,7 +13,9 @@ DAEMONS_LOGDIR=${DAEMONS_LOGDIR:-${TMPDIR:-/tmp}/inception-daemons}
 _daemon_start() { # NAME CMD...: start CMD in the background, record its PID
 	_n=$1; shift
 	mkdir -p "$DAEMONS_LOGDIR"
-	"$@" >>"$DAEMONS_LOGDIR/$_n.log" 2>&1 &
+	# no descriptor of ours goes with it (a lock held by whoever ran the
+	# tier, e.g. `flock FILE make test`, would be held as long as the daemon)
+	"$@" >>"$DAEMONS_LOGDIR/$_n.log" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	DAEMONS_STARTED="$DAEMONS_STARTED $!"
 	echo "# started $_n (pid $!), log $DAEMONS_LOGDIR/$_n.log"
 }
