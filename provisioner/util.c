@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 void hex_encode(const unsigned char *d, size_t n, char *out)
@@ -199,7 +202,8 @@ int xdg_config_dir(char *buf, size_t n, struct err *e)
 	return xdg_dir(buf, n, "XDG_CONFIG_HOME", ".config", NULL, e);
 }
 
-static int spawn(char *const argv[], const char *log_path, int out_pipe, struct err *e,
+/* merge: stderr goes to out_pipe too */
+static int spawn(char *const argv[], const char *log_path, int out_pipe, int merge, struct err *e,
 		 pid_t *pid)
 {
 	int logfd = -1;
@@ -221,7 +225,7 @@ static int spawn(char *const argv[], const char *log_path, int out_pipe, struct 
 
 		dup2(devnull, STDIN_FILENO);
 		dup2(out_pipe >= 0 ? out_pipe : sink, STDOUT_FILENO);
-		dup2(sink, STDERR_FILENO);
+		dup2(merge && out_pipe >= 0 ? out_pipe : sink, STDERR_FILENO);
 		/* no inherited descriptors: tools like mmdebstrap hand the next
 		 * free fd number to children that only accept one digit */
 		closefrom(3);
@@ -256,7 +260,7 @@ int run_argv(char *const argv[], const char *log_path, struct err *e)
 {
 	pid_t pid = -1;
 
-	if (spawn(argv, log_path, -1, e, &pid) < 0)
+	if (spawn(argv, log_path, -1, 0, e, &pid) < 0)
 		return -1;
 	return reap(pid, argv, log_path, e);
 }
@@ -271,7 +275,7 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 
 	if (pipe(fds) < 0)
 		return err_set(e, "pipe: %s", strerror(errno));
-	if (spawn(argv, log_path, fds[1], e, &pid) < 0) {
+	if (spawn(argv, log_path, fds[1], 0, e, &pid) < 0) {
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
@@ -303,5 +307,75 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 		return ret < 0 ? -1 : err_set(e, "%s: out of memory", argv[0]);
 	}
 	*out = buf;
+	return 0;
+}
+
+int run_argv_output(char *const argv[], int timeout_ms, size_t max, char **out, int *status,
+		    struct err *e)
+{
+	int fds[2], st = 0, timed_out = 0;
+	pid_t pid = -1;
+	char *buf;
+	size_t n = 0;
+	long end;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+	buf = malloc(max + 1);
+	if (buf == NULL)
+		return err_set(e, "%s: out of memory", argv[0]);
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(buf);
+		return err_set(e, "pipe: %s", strerror(errno));
+	}
+	if (spawn(argv, NULL, fds[1], 1, e, &pid) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(buf);
+		return -1;
+	}
+	close(fds[1]);
+	for (;;) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		char chunk[4096];
+		ssize_t r;
+		long now;
+		int pr;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now >= end) {
+			timed_out = 1;
+			kill(pid, SIGKILL);
+			break;
+		}
+		pr = poll(&pfd, 1, (int)(end - now));
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		r = read(fds[0], chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (n < max) {
+			size_t take = (size_t)r < max - n ? (size_t)r : max - n;
+			memcpy(buf + n, chunk, take);
+			n += take;
+		}
+	}
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	buf[n] = '\0';
+	*out = buf;
+	if (timed_out)
+		*status = -1;
+	else if (WIFEXITED(st))
+		*status = WEXITSTATUS(st);
+	else
+		*status = 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	return 0;
 }
