@@ -835,12 +835,18 @@ static int literal_value(const char *v, size_t n)
 	while (n && (v[n - 1] == '"' || v[n - 1] == '\'' || v[n - 1] == ' ' || v[n - 1] == ';' ||
 		     v[n - 1] == ','))
 		n--;
+	for (size_t i = 0; i < n; i++) /* lists, calls, variables: not one literal */
+		if (isspace((unsigned char)v[i]) || v[i] == '(' || v[i] == '$')
+			return 0;
+	if (n < 4) /* counters, yes/no/on/off */
+		return 0;
 	if (n == 0 || *v == '$' || *v == '/' || *v == '.' || *v == '<' || *v == '{' ||
 	    *v == '(' || *v == '`' || *v == '#' || *v == '[' || *v == '~')
 		return 0;
 	if (n >= 4 && v[0] == '_' && v[1] == '_' && v[n - 1] == '_' && v[n - 2] == '_')
 		return 0; /* __PLACEHOLDER__ */
 	if ((n == 4 && strncasecmp(v, "null", 4) == 0) || (n == 4 && strncasecmp(v, "true", 4) == 0) ||
+	    (n == 4 && strncasecmp(v, "none", 4) == 0) ||
 	    (n == 5 && strncasecmp(v, "false", 5) == 0))
 		return 0;
 	return 1;
@@ -1549,7 +1555,10 @@ int cred_line(const char *line, char *why, size_t n)
 	}
 	for (q = line; (q = strcasestr(q, "identified by")) != NULL; q += 13) {
 		const char *v = skip_ws(q + 13);
-		if ((*v == '\'' || *v == '"') && v[1] != '$' && v[1] != *v && v[1] != '\0') {
+		const char *end = (*v == '\'' || *v == '"') ? strchr(v + 1, *v) : NULL;
+		size_t ql = end ? (size_t)(end - v - 1) : 0;
+
+		if (end && ql > 0 && memchr(v + 1, '$', ql) == NULL && memchr(v + 1, ' ', ql) == NULL) {
 			snprintf(why, n, "IDENTIFIED BY with a literal password");
 			return 1;
 		}
@@ -1570,9 +1579,12 @@ int cred_line(const char *line, char *why, size_t n)
 	if (*q == '"' || *q == '\'')
 		q++;
 	q = skip_ws(q);
-	if (*q != '=' && *q != ':')
+	if (*q != '=' && *q != ':' && !((*q == '?' || *q == '+') && q[1] == '='))
 		return 0;
-	q = skip_ws(q + 1);
+	q++;
+	if (*q == '=' || *q == '>') /* :=  ?=  +=  =>  == */
+		q++;
+	q = skip_ws(q);
 	if (!literal_value(q, strlen(q)))
 		return 0;
 	snprintf(why, n, "%.*s has a literal value", (int)(p - k), k);
