@@ -769,8 +769,16 @@ char *dockerfile_copy_source(const struct dockerfile *df, const char *ctxdir, co
 			const char *src = w.v[k];
 			char cand[4096];
 
+			char srcbuf[4096];
+			size_t sl;
+
 			while (strncmp(src, "./", 2) == 0)
 				src += 2;
+			snprintf(srcbuf, sizeof(srcbuf), "%s", src);
+			sl = strlen(srcbuf);
+			while (sl > 1 && srcbuf[sl - 1] == '/')
+				srcbuf[--sl] = '\0';
+			src = srcbuf;
 			if (d[dl - 1] == '/' || w.n > 2) { /* into a directory */
 				if (is_dir_in(ctxdir, src)) {
 					size_t pl = dl - (d[dl - 1] == '/' ? 1 : 0);
