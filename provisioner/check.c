@@ -1697,11 +1697,13 @@ static enum ck_state pt_phpfpm_pid1(struct check_ctx *c, char *ev, size_t n)
 		free(out);
 		return CK_FAIL;
 	}
-	for (p = out; p < out + strlen(out); p++)
-		; /* cmdline is NUL-separated: the first argument is out itself */
+	/* cmdline is NUL-separated: out is argv[0], e.g. "php-fpm: master
+	 * process (/etc/php/8.2/fpm/php-fpm.conf)" or "/usr/sbin/php-fpm8.2" */
+	out[strcspn(out, " :")] = '\0';
 	p = strrchr(out, '/');
-	ev_set(ev, n, "PID 1 of %s: %s", k->name, out);
-	st = strncmp(p ? p + 1 : out, "php-fpm", 7) == 0 || strncmp(out, "php-fpm", 7) == 0;
+	p = p ? p + 1 : out;
+	ev_set(ev, n, "docker exec %s cat /proc/1/cmdline: PID 1 is %s", k->name, p);
+	st = strncmp(p, "php-fpm", 7) == 0;
 	free(out);
 	return st ? CK_PASS : CK_FAIL;
 }

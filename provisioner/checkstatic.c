@@ -767,7 +767,7 @@ char *dockerfile_copy_source(const struct dockerfile *df, const char *ctxdir, co
 		dl = strlen(d);
 		for (k = 0; k + 1 < w.n; k++) {
 			const char *src = w.v[k];
-			char cand[4096];
+			char cand[8192];
 
 			char srcbuf[4096];
 			size_t sl;
@@ -1068,7 +1068,8 @@ void script_scan(const char *file, int first_line, const char *text, struct ck_f
 			if (strcmp(words[w], "tail") == 0) {
 				size_t k;
 				for (k = w + 1; k < nw; k++)
-					if (words[k][0] == '-' && words[k][1] != '-' && strchr(words[k], 'f'))
+					if (words[k][0] == '-' && words[k][1] != '-' &&
+					    (strchr(words[k], 'f') || strchr(words[k], 'F')))
 						break;
 				if (k < nw || (w + 1 < nw && strcmp(words[w + 1], "--follow") == 0))
 					ck_add(f, file, lineno, "tail -f keeps the container alive: %s",
@@ -1165,7 +1166,8 @@ void argv_scan(const char *file, int line, const struct ck_argv *a, struct ck_fi
 	/* exec form of a program: tail -f / sleep infinity as argv */
 	if (strcmp(basename_of(a->v[0]), "tail") == 0)
 		for (k = 1; k < a->n; k++)
-			if ((a->v[k][0] == '-' && a->v[k][1] != '-' && strchr(a->v[k], 'f')) ||
+			if ((a->v[k][0] == '-' && a->v[k][1] != '-' &&
+			     (strchr(a->v[k], 'f') || strchr(a->v[k], 'F'))) ||
 			    strcmp(a->v[k], "--follow") == 0) {
 				ck_add(f, file, line, "tail -f keeps the container alive");
 				return;
