@@ -743,7 +743,6 @@ static enum ck_state pt_no_link(struct check_ctx *c, char *ev, size_t n)
 	snprintf(path, sizeof(path), "%s/Makefile", c->dir);
 	if (read_text(path, &text) == 0) {
 		scan_link("Makefile", text, &f);
-		nfiles++;
 		free(text);
 	}
 	for (i = 0; i < c->ntracked; i++) {
@@ -760,7 +759,7 @@ static enum ck_state pt_no_link(struct check_ctx *c, char *ev, size_t n)
 		free(text);
 	}
 	if (f.n == 0) {
-		ev_set(ev, n, "no --link in the Makefile or the %zu tracked scripts", nfiles - (nfiles > 0));
+		ev_set(ev, n, "no --link in the Makefile or the %zu tracked scripts", nfiles);
 		return CK_PASS;
 	}
 	ck_findings_format(&f, ev, n);
