@@ -1764,9 +1764,13 @@ static enum ck_state volume_point(struct check_ctx *c, const char *role, char *e
 			       "{{range .Mounts}}{{.Type}}\t{{.Name}}\t{{.Source}}\t{{.Destination}}\n{{end}}",
 			       kk->id) == 0) {
 			for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-				char type[32] = "", name[256] = "", src[1024] = "", dst[1024] = "", *dev = NULL;
+				char *rest = line, *dev = NULL;
+				/* TYPE NAME SOURCE DEST, tab-separated; NAME is empty for a bind */
+				char *type = strsep(&rest, "\t"), *name = strsep(&rest, "\t");
+				char *src = strsep(&rest, "\t"), *dst = rest;
 
-				sscanf(line, "%31[^\t]\t%255[^\t]\t%1023[^\t]\t%1023[^\n]", type, name, src, dst);
+				if (!type || !name || !src || !dst)
+					continue;
 				if (strncmp(dst, "/run/secrets", 12) == 0)
 					continue;
 				if (strcmp(type, "volume") != 0) {
@@ -2279,7 +2283,11 @@ static void ctx_names(struct check_ctx *c)
 		snprintf(c->domain, sizeof(c->domain), "%s", domain);
 	else
 		snprintf(c->domain, sizeof(c->domain), "%s.42.fr", c->login);
-	if (c->o.data_dir)
+	if (c->o.data_dir && c->o.data_dir[0] != '/') { /* relative to where we run */
+		char cwd[PATH_MAX];
+		snprintf(c->data_dir, sizeof(c->data_dir), "%s/%s",
+			 getcwd(cwd, sizeof(cwd)) ? cwd : ".", c->o.data_dir);
+	} else if (c->o.data_dir)
 		snprintf(c->data_dir, sizeof(c->data_dir), "%s", c->o.data_dir);
 	else
 		snprintf(c->data_dir, sizeof(c->data_dir), "/home/%s/data", c->login);
