@@ -8,6 +8,7 @@
  * atomically at the end.  Exit 0 when no point FAILs, else 1.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 	struct check_opts o;
 	struct collect col;
 	const char *report = NULL;
+	char absdir[PATH_MAX];
 	int c, local = 0, ret = -1;
 
 	memset(&o, 0, sizeof(o));
@@ -100,6 +102,8 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 		return err_setc(e, EXIT_USAGE, "check: --wp-admin and --wp-admin-password go together");
 	if (check_sections_valid(o.only, e) < 0)
 		return -1;
+	if (realpath(o.dir, absdir) != NULL) /* the report names the project */
+		o.dir = absdir;
 	if (check_run(&o, on_row, &col, e) < 0)
 		goto done;
 	report_check_summary(col.count[CK_PASS], col.count[CK_FAIL], col.count[CK_MANUAL],
