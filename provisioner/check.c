@@ -543,7 +543,9 @@ static enum ck_state pt_tracked(struct check_ctx *c, char *ev, size_t n)
 }
 
 /* Lines added in any commit (git log -p) that hold a credential and are
- * no longer in the tracked files (those are the point above). */
+ * no longer in the tracked files (those are the point above).  One pass
+ * over the diff with its small state (commit, file, line) in locals, so
+ * not split. */
 static enum ck_state pt_history(struct check_ctx *c, char *ev, size_t n)
 {
 	struct ck_findings f = { 0 }, now = { 0 };
@@ -767,7 +769,8 @@ static enum ck_state pt_no_link(struct check_ctx *c, char *ev, size_t n)
 	return CK_FAIL;
 }
 
-/* ENTRYPOINT, CMD and the entrypoint script of every service. */
+/* ENTRYPOINT, CMD and the entrypoint script of every service (found
+ * through COPY/ADD); one loop over the services, kept whole. */
 static enum ck_state pt_pid1(struct check_ctx *c, char *ev, size_t n)
 {
 	struct ck_findings f = { 0 };
@@ -1220,7 +1223,9 @@ static enum ck_state pt_port80(struct check_ctx *c, char *ev, size_t n)
 enum tls_result { TLS_OK, TLS_REFUSED, TLS_ERROR, TLS_CANNOT_OFFER };
 
 /* A handshake allowing only version, every cipher (SECLEVEL 0) so that a
- * refusal is the server's.  info: the protocol, or the error. */
+ * refusal is the server's.  info: the protocol, or the error; cert: the
+ * certificate's subject and expiry.  One OpenSSL session from setup to
+ * cleanup under one label, so not split. */
 static enum tls_result tls_try(struct check_ctx *c, int version, char *info, size_t n,
 			       char *cert, size_t cn)
 {
@@ -1707,25 +1712,15 @@ static enum ck_state pt_phpfpm_pid1(struct check_ctx *c, char *ev, size_t n)
 	return st ? CK_PASS : CK_FAIL;
 }
 
-/* The role's data: static (the compose volume's device, when known) and,
- * unless static_only, each mount of its container (docker volume inspect). */
-static enum ck_state volume_point(struct check_ctx *c, const char *role, char *ev, size_t n)
+/* The compose side of a service's data: each named volume's device
+ * (when the env file resolves it) under the data dir, no bind mount. */
+static void volume_static(struct check_ctx *c, const struct cs_service *s, struct ck_findings *f,
+			  char *ok, size_t okn)
 {
-	struct ck_findings f = { 0 };
-	const struct cs_service *s;
-	const char *svc;
-	char ok[1024] = "";
 	size_t i, k;
 
-	NEED_COMPOSE(c, ev, n);
-	svc = role_service(c, role);
-	s = svc ? compose_service(&c->cf, svc) : NULL;
-	if (s == NULL) {
-		ev_set(ev, n, "no %s service in %s", role, c->compose_rel);
-		return CK_FAIL;
-	}
 	if (s->nvolumes == 0)
-		ck_add(&f, c->compose_rel, s->line, "service %s has no volume", s->name);
+		ck_add(f, c->compose_rel, s->line, "service %s has no volume", s->name);
 	for (i = 0; i < s->nvolumes; i++) {
 		const char *src = s->volumes[i];
 		const struct cs_volume *v = NULL;
@@ -1735,64 +1730,90 @@ static enum ck_state volume_point(struct check_ctx *c, const char *role, char *e
 				v = &c->cf.vol[k];
 		if (v == NULL) {
 			if (src[0] == '/' || src[0] == '.' || src[0] == '~' || src[0] == '$')
-				ck_add(&f, c->compose_rel, s->line, "service %s bind-mounts %s (not a named volume)",
+				ck_add(f, c->compose_rel, s->line, "service %s bind-mounts %s (not a named volume)",
 				       s->name, src);
 			continue;
 		}
 		if (v->device && !v->device_unknown) {
 			if (!under_dir(v->device, c->data_dir))
-				ck_add(&f, c->compose_rel, v->line, "volume %s is at %s, outside %s", v->name,
+				ck_add(f, c->compose_rel, v->line, "volume %s is at %s, outside %s", v->name,
 				       v->device, c->data_dir);
 			else
-				ev_append(ok, sizeof(ok), "%svolume %s -> %s", ok[0] ? ", " : "", v->name,
+				ev_append(ok, okn, "%svolume %s -> %s", ok[0] ? ", " : "", v->name,
 					  v->device);
 		} else if (v->device == NULL) {
-			ck_add(&f, c->compose_rel, v->line,
+			ck_add(f, c->compose_rel, v->line,
 			       "volume %s has no driver_opts.device (it lives in /var/lib/docker, not %s)",
 			       v->name, c->data_dir);
 		}
 	}
-	if (!c->o.static_only) {
-		struct ctr *kk;
-		char *out = NULL, *line, *save = NULL;
+}
 
-		if (load_runtime(c) < 0) {
-			ck_add(&f, NULL, 0, "%s", c->load_err);
-		} else if ((kk = ctr_of_role(c, role)) == NULL) {
-			ck_add(&f, NULL, 0, "no %s container", role);
-		} else if (RUN(&out, 30, "docker", "inspect", "-f",
-			       "{{range .Mounts}}{{.Type}}\t{{.Name}}\t{{.Source}}\t{{.Destination}}\n{{end}}",
-			       kk->id) == 0) {
-			for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-				char *rest = line, *dev = NULL;
-				/* TYPE NAME SOURCE DEST, tab-separated; NAME is empty for a bind */
-				char *type = strsep(&rest, "\t"), *name = strsep(&rest, "\t");
-				char *src = strsep(&rest, "\t"), *dst = rest;
+/* The running side: each mount of the role's container is a named volume
+ * whose `docker volume inspect` device is under the data dir. */
+static void volume_runtime(struct check_ctx *c, const char *role, struct ck_findings *f,
+			   char *ok, size_t okn)
+{
+	struct ctr *kk;
+	char *out = NULL, *line, *save = NULL;
 
-				if (!type || !name || !src || !dst)
-					continue;
-				if (strncmp(dst, "/run/secrets", 12) == 0)
-					continue;
-				if (strcmp(type, "volume") != 0) {
-					ck_add(&f, NULL, 0, "%s mounts %s at %s (a %s mount, not a named volume)",
-					       kk->name, src, dst, type);
-					continue;
-				}
-				if (RUN(&dev, 30, "docker", "volume", "inspect", "-f",
-					"{{index .Options \"device\"}}", name) == 0) {
-					chomp(dev);
-					if (dev[0] && under_dir(dev, c->data_dir))
-						ev_append(ok, sizeof(ok), "%sdocker volume inspect %s: %s",
-							  ok[0] ? ", " : "", name, dev);
-					else
-						ck_add(&f, NULL, 0, "docker volume inspect %s: device \"%s\", not under %s",
-						       name, dev, c->data_dir);
-				}
-				free(dev);
+	if (load_runtime(c) < 0) {
+		ck_add(f, NULL, 0, "%s", c->load_err);
+	} else if ((kk = ctr_of_role(c, role)) == NULL) {
+		ck_add(f, NULL, 0, "no %s container", role);
+	} else if (RUN(&out, 30, "docker", "inspect", "-f",
+		       "{{range .Mounts}}{{.Type}}\t{{.Name}}\t{{.Source}}\t{{.Destination}}\n{{end}}",
+		       kk->id) == 0) {
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *rest = line, *dev = NULL;
+			/* TYPE NAME SOURCE DEST, tab-separated; NAME is empty for a bind */
+			char *type = strsep(&rest, "\t"), *name = strsep(&rest, "\t");
+			char *src = strsep(&rest, "\t"), *dst = rest;
+
+			if (!type || !name || !src || !dst)
+				continue;
+			if (strncmp(dst, "/run/secrets", 12) == 0)
+				continue;
+			if (strcmp(type, "volume") != 0) {
+				ck_add(f, NULL, 0, "%s mounts %s at %s (a %s mount, not a named volume)",
+				       kk->name, src, dst, type);
+				continue;
 			}
+			if (RUN(&dev, 30, "docker", "volume", "inspect", "-f",
+				"{{index .Options \"device\"}}", name) == 0) {
+				chomp(dev);
+				if (dev[0] && under_dir(dev, c->data_dir))
+					ev_append(ok, okn, "%sdocker volume inspect %s: %s",
+						  ok[0] ? ", " : "", name, dev);
+				else
+					ck_add(f, NULL, 0, "docker volume inspect %s: device \"%s\", not under %s",
+					       name, dev, c->data_dir);
+			}
+			free(dev);
 		}
-		free(out);
 	}
+	free(out);
+}
+
+/* The role's data: static (the compose volume's device, when known) and,
+ * unless static_only, each mount of its container (docker volume inspect). */
+static enum ck_state volume_point(struct check_ctx *c, const char *role, char *ev, size_t n)
+{
+	struct ck_findings f = { 0 };
+	const struct cs_service *s;
+	const char *svc;
+	char ok[1024] = "";
+
+	NEED_COMPOSE(c, ev, n);
+	svc = role_service(c, role);
+	s = svc ? compose_service(&c->cf, svc) : NULL;
+	if (s == NULL) {
+		ev_set(ev, n, "no %s service in %s", role, c->compose_rel);
+		return CK_FAIL;
+	}
+	volume_static(c, s, &f, ok, sizeof(ok));
+	if (!c->o.static_only)
+		volume_runtime(c, role, &f, ok, sizeof(ok));
 	if (f.n == 0 && ok[0]) {
 		ev_set(ev, n, "%s", ok);
 		return CK_PASS;

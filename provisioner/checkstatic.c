@@ -241,6 +241,72 @@ void ck_env_parse(struct ck_env *env, const char *text)
 static int is_name_start(int c) { return isalpha(c) || c == '_'; }
 static int is_name_char(int c) { return isalnum(c) || c == '_'; }
 
+/* ${NAME...} at p (p[0] == '$', p[1] == '{') appended to b; returns the
+ * character after it. */
+static const char *expand_braced(const char *p, const struct ck_env *env, int dollar_escape,
+				 int *unknown, struct sbuf *b)
+{
+	const char *q = p + 2, *close, *op;
+	char *name, *word;
+	const char *v;
+	int depth = 1;
+
+	close = q;
+	while (*close && depth) {
+		if (*close == '{')
+			depth++;
+		else if (*close == '}')
+			depth--;
+		if (depth)
+			close++;
+	}
+	if (*close != '}') { /* unterminated: keep as written */
+		sb_add(b, p);
+		return p + strlen(p);
+	}
+	op = q;
+	while (op < close && is_name_char((unsigned char)*op))
+		op++;
+	name = xstrndup(q, (size_t)(op - q));
+	v = ck_env_get(env, name);
+	word = xstrndup(op, (size_t)(close - op));
+	if (word[0] == '\0') {
+		if (v)
+			sb_add(b, v);
+		else if (unknown)
+			*unknown = 1;
+	} else {
+		int colon = word[0] == ':';
+		char kind = word[colon];
+		const char *arg = word + colon + 1;
+		int set = v != NULL && (!colon || v[0] != '\0');
+
+		if (kind == '-') {
+			if (set) {
+				sb_add(b, v);
+			} else {
+				char *x = ck_expand(arg, env, dollar_escape, unknown);
+				sb_add(b, x);
+				free(x);
+			}
+		} else if (kind == '+') {
+			if (set) {
+				char *x = ck_expand(arg, env, dollar_escape, unknown);
+				sb_add(b, x);
+				free(x);
+			}
+		} else { /* '?' and anything else: the value or unknown */
+			if (set)
+				sb_add(b, v);
+			else if (unknown)
+				*unknown = 1;
+		}
+	}
+	free(name);
+	free(word);
+	return close + 1;
+}
+
 char *ck_expand(const char *s, const struct ck_env *env, int dollar_escape, int *unknown)
 {
 	struct sbuf b = { 0 };
@@ -274,65 +340,7 @@ char *ck_expand(const char *s, const struct ck_env *env, int dollar_escape, int 
 			continue;
 		}
 		if (p[1] == '{') {
-			const char *q = p + 2, *close, *op;
-			char *name, *word;
-			const char *v;
-			int depth = 1;
-
-			close = q;
-			while (*close && depth) {
-				if (*close == '{')
-					depth++;
-				else if (*close == '}')
-					depth--;
-				if (depth)
-					close++;
-			}
-			if (*close != '}') { /* unterminated: keep as written */
-				sb_add(&b, p);
-				break;
-			}
-			op = q;
-			while (op < close && is_name_char((unsigned char)*op))
-				op++;
-			name = xstrndup(q, (size_t)(op - q));
-			v = ck_env_get(env, name);
-			word = xstrndup(op, (size_t)(close - op));
-			if (word[0] == '\0') {
-				if (v)
-					sb_add(&b, v);
-				else if (unknown)
-					*unknown = 1;
-			} else {
-				int colon = word[0] == ':';
-				char kind = word[colon];
-				const char *arg = word + colon + 1;
-				int set = v != NULL && (!colon || v[0] != '\0');
-
-				if (kind == '-') {
-					if (set) {
-						sb_add(&b, v);
-					} else {
-						char *x = ck_expand(arg, env, dollar_escape, unknown);
-						sb_add(&b, x);
-						free(x);
-					}
-				} else if (kind == '+') {
-					if (set) {
-						char *x = ck_expand(arg, env, dollar_escape, unknown);
-						sb_add(&b, x);
-						free(x);
-					}
-				} else { /* '?' and anything else: the value or unknown */
-					if (set)
-						sb_add(&b, v);
-					else if (unknown)
-						*unknown = 1;
-				}
-			}
-			free(name);
-			free(word);
-			p = close + 1;
+			p = expand_braced(p, env, dollar_escape, unknown, &b);
 			continue;
 		}
 		sb_addc(&b, *p++);
@@ -731,6 +739,8 @@ static void copy_words(const char *args, struct ck_argv *a)
 	}
 }
 
+/* Walks the instructions once, tracking WORKDIR and the stage; the three
+ * COPY shapes (into a directory, a directory, a file) share that walk. */
 char *dockerfile_copy_source(const struct dockerfile *df, const char *ctxdir, const char *dest)
 {
 	char *workdir = xstrdup("/"), *found = NULL;
@@ -1038,6 +1048,58 @@ static size_t split_commands(const char *code, char cmds[][512], size_t max)
 	return n;
 }
 
+/* One simple command of a script line: tail -f, sleep infinity, an
+ * infinite while/until/for, a bare shell. */
+static void scan_command(const char *file, int lineno, const char *line, const char *cmd,
+			 struct ck_findings *f)
+{
+	char words[8][128];
+	size_t nw = shell_words(cmd, words, 8), w = 0;
+
+	while (w < nw && (strcmp(words[w], "exec") == 0 || strcmp(words[w], "then") == 0 ||
+			  strcmp(words[w], "do") == 0 || strcmp(words[w], "else") == 0 ||
+			  strcmp(words[w], "!") == 0 || strchr(words[w], '=') != NULL))
+		w++;
+	if (w >= nw)
+		return;
+	if (strcmp(words[w], "tail") == 0) {
+		size_t k;
+		for (k = w + 1; k < nw; k++)
+			if (words[k][0] == '-' && words[k][1] != '-' &&
+			    (strchr(words[k], 'f') || strchr(words[k], 'F')))
+				break;
+		if (k < nw || (w + 1 < nw && strcmp(words[w + 1], "--follow") == 0))
+			ck_add(f, file, lineno, "tail -f keeps the container alive: %s",
+			       skip_ws(line));
+	} else if (strcmp(words[w], "sleep") == 0 && w + 1 < nw &&
+		   strcmp(words[w + 1], "infinity") == 0) {
+		ck_add(f, file, lineno, "sleep infinity: %s", skip_ws(line));
+	} else if ((strcmp(words[w], "while") == 0 || strcmp(words[w], "until") == 0) &&
+		   w + 1 < nw) {
+		int is_while = words[w][0] == 'w';
+		const char *c1 = words[w + 1];
+		int forever = is_while ? (strcmp(c1, "true") == 0 || strcmp(c1, ":") == 0 ||
+					  (strcmp(c1, "[") == 0 && w + 2 < nw &&
+					   strcmp(words[w + 2], "1") == 0 &&
+					   (w + 3 >= nw || strcmp(words[w + 3], "]") == 0)))
+				       : strcmp(c1, "false") == 0;
+		if (forever)
+			ck_add(f, file, lineno, "infinite loop: %s", skip_ws(line));
+	} else if (strcmp(words[w], "for") == 0 && w + 1 < nw &&
+		   strncmp(words[w + 1], "((;;))", 6) == 0) {
+		ck_add(f, file, lineno, "infinite loop: %s", skip_ws(line));
+	} else if (is_shell(words[w])) {
+		size_t k = w + 1;
+		/* options such as -e, -x are fine; a bare shell, or
+		 * one with only options, runs no script */
+		while (k < nw && words[k][0] == '-' && strcmp(words[k], "-c") != 0)
+			k++;
+		if (k >= nw)
+			ck_add(f, file, lineno, "bare %s (runs no script): %s",
+			       basename_of(words[w]), skip_ws(line));
+	}
+}
+
 void script_scan(const char *file, int first_line, const char *text, struct ck_findings *f)
 {
 	const char *p = text;
@@ -1047,7 +1109,7 @@ void script_scan(const char *file, int first_line, const char *text, struct ck_f
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) : strlen(p);
 		char *line = xstrndup(p, len), *code;
-		char cmds[16][512], words[8][128];
+		char cmds[16][512];
 		size_t nc, i;
 
 		p += len + (eol ? 1 : 0);
@@ -1056,52 +1118,8 @@ void script_scan(const char *file, int first_line, const char *text, struct ck_f
 		if (backgrounds(code))
 			ck_add(f, file, lineno, "runs a program in the background (&): %s", skip_ws(line));
 		nc = split_commands(code, cmds, 16);
-		for (i = 0; i < nc; i++) {
-			size_t nw = shell_words(cmds[i], words, 8), w = 0;
-
-			while (w < nw && (strcmp(words[w], "exec") == 0 || strcmp(words[w], "then") == 0 ||
-					  strcmp(words[w], "do") == 0 || strcmp(words[w], "else") == 0 ||
-					  strcmp(words[w], "!") == 0 || strchr(words[w], '=') != NULL))
-				w++;
-			if (w >= nw)
-				continue;
-			if (strcmp(words[w], "tail") == 0) {
-				size_t k;
-				for (k = w + 1; k < nw; k++)
-					if (words[k][0] == '-' && words[k][1] != '-' &&
-					    (strchr(words[k], 'f') || strchr(words[k], 'F')))
-						break;
-				if (k < nw || (w + 1 < nw && strcmp(words[w + 1], "--follow") == 0))
-					ck_add(f, file, lineno, "tail -f keeps the container alive: %s",
-					       skip_ws(line));
-			} else if (strcmp(words[w], "sleep") == 0 && w + 1 < nw &&
-				   strcmp(words[w + 1], "infinity") == 0) {
-				ck_add(f, file, lineno, "sleep infinity: %s", skip_ws(line));
-			} else if ((strcmp(words[w], "while") == 0 || strcmp(words[w], "until") == 0) &&
-				   w + 1 < nw) {
-				int is_while = words[w][0] == 'w';
-				const char *c1 = words[w + 1];
-				int forever = is_while ? (strcmp(c1, "true") == 0 || strcmp(c1, ":") == 0 ||
-							  (strcmp(c1, "[") == 0 && w + 2 < nw &&
-							   strcmp(words[w + 2], "1") == 0 &&
-							   (w + 3 >= nw || strcmp(words[w + 3], "]") == 0)))
-						       : strcmp(c1, "false") == 0;
-				if (forever)
-					ck_add(f, file, lineno, "infinite loop: %s", skip_ws(line));
-			} else if (strcmp(words[w], "for") == 0 && w + 1 < nw &&
-				   strncmp(words[w + 1], "((;;))", 6) == 0) {
-				ck_add(f, file, lineno, "infinite loop: %s", skip_ws(line));
-			} else if (is_shell(words[w])) {
-				size_t k = w + 1;
-				/* options such as -e, -x are fine; a bare shell, or
-				 * one with only options, runs no script */
-				while (k < nw && words[k][0] == '-' && strcmp(words[k], "-c") != 0)
-					k++;
-				if (k >= nw)
-					ck_add(f, file, lineno, "bare %s (runs no script): %s",
-					       basename_of(words[w]), skip_ws(line));
-			}
-		}
+		for (i = 0; i < nc; i++)
+			scan_command(file, lineno, line, cmds[i], f);
 		/* for (( ; ; )) with spaces */
 		{
 			char squeezed[512];
@@ -1357,6 +1375,8 @@ static int port_target(const char *spec)
 	return isdigit((unsigned char)*t) ? atoi(t) : 0;
 }
 
+/* One service: image, build (string or mapping), networks, ports (short
+ * and long syntax), volumes (short and long syntax), field by field. */
 static void service_parse(yaml_document_t *d, yaml_node_t *k, yaml_node_t *v,
 			  const struct ck_env *env, struct cs_service *s)
 {
@@ -1429,6 +1449,8 @@ static void service_parse(yaml_document_t *d, yaml_node_t *k, yaml_node_t *v,
 	}
 }
 
+/* The document's three top-level mappings in order, one YAML document
+ * freed under one label. */
 int compose_parse(const char *file, const char *text, const struct ck_env *env,
 		  struct compose *c, struct err *e)
 {

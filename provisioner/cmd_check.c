@@ -38,10 +38,33 @@ static void on_row(const struct check_row *r, void *arg)
 			 r->evidence);
 }
 
+/* The first line of a password file (a secret: never printed). */
+static int read_password(const char *path, const char *flag, char *buf, size_t n, struct err *e)
+{
+	char *data = NULL;
+	size_t len = 0, l;
+
+	if (read_file_max(path, &data, &len, 4096, e) < 0)
+		return err_setc(e, EXIT_USAGE, "check: %s %s: cannot read it", flag, path);
+	l = strcspn(data, "\r\n");
+	if (l == 0 || l >= n) {
+		memset(data, 0, len);
+		free(data);
+		return err_setc(e, EXIT_USAGE, "check: %s %s: %s", flag, path,
+				l == 0 ? "the first line is empty" : "the password is too long");
+	}
+	memcpy(buf, data, l);
+	buf[l] = '\0';
+	memset(data, 0, len);
+	free(data);
+	return 0;
+}
+
+/* Flag parsing (a switch of one-liners) and the run; long but flat. */
 int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 {
 	enum { O_LOCAL = 300, O_REPORT, O_ONLY, O_STATIC, O_EVALUATE, O_ENVFILE, O_PROJECT,
-	       O_DATADIR, O_WPUSER, O_WPPW, O_WPADMIN, O_WPADMINPW, O_TODAY, O_EXCLUDE };
+	       O_DATADIR, O_WPUSER, O_WPPW, O_WPADMIN, O_WPADMINPW, O_TODAY, O_EXCLUDE, O_WPPWFILE, O_WPADMINPWFILE };
 	static const struct option opts[] = {
 		{ "local", no_argument, NULL, O_LOCAL },
 		{ "report", required_argument, NULL, O_REPORT },
@@ -57,12 +80,14 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 		{ "wp-admin-password", required_argument, NULL, O_WPADMINPW },
 		{ "today", required_argument, NULL, O_TODAY },
 		{ "exclude", required_argument, NULL, O_EXCLUDE },
+		{ "wp-password-file", required_argument, NULL, O_WPPWFILE },
+		{ "wp-admin-password-file", required_argument, NULL, O_WPADMINPWFILE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_opts o;
 	struct collect col;
 	const char *report = NULL;
-	char absdir[PATH_MAX];
+	char absdir[PATH_MAX], wp_pw[256] = "", admin_pw[256] = "";
 	int c, local = 0, ret = -1;
 
 	memset(&o, 0, sizeof(o));
@@ -84,6 +109,17 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 		case O_WPADMINPW: o.wp_admin_password = optarg; break;
 		case O_TODAY: o.today = optarg; break;
 		case O_EXCLUDE: o.exclude = optarg; break;
+		case O_WPPWFILE:
+			if (read_password(optarg, "--wp-password-file", wp_pw, sizeof(wp_pw), e) < 0)
+				return -1;
+			o.wp_password = wp_pw;
+			break;
+		case O_WPADMINPWFILE:
+			if (read_password(optarg, "--wp-admin-password-file", admin_pw, sizeof(admin_pw),
+					  e) < 0)
+				return -1;
+			o.wp_admin_password = admin_pw;
+			break;
 		}
 	}
 	if (!local)
@@ -120,6 +156,8 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 	}
 	ret = col.count[CK_FAIL] ? EXIT_FAIL : EXIT_OK;
 done:
+	memset(wp_pw, 0, sizeof(wp_pw));
+	memset(admin_pw, 0, sizeof(admin_pw));
 	free(col.rows);
 	return ret;
 }

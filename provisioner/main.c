@@ -63,6 +63,7 @@ static const struct command COMMANDS[] = {
 	  "  --data-dir DIR       where the volumes must live (default /home/LOGIN/data)\n"
 	  "  --wp-user U --wp-password P             log in and post a comment\n"
 	  "  --wp-admin A --wp-admin-password P      log in and edit a page\n"
+	  "  --wp-password-file F, --wp-admin-password-file F   the same, read from a file\n"
 	  "  --exclude P1,P2      path prefixes the credential scans skip (e.g. tests/)\n"
 	  "  --today YYYY-MM-DD   the date for the penultimate-stable rule" },
 	{ "creds", cmd_creds, "", "print the generated credentials (passwords) of the stack",

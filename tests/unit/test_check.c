@@ -515,6 +515,36 @@ static void test_findings_format(void **state)
 	ck_findings_free(&f);
 }
 
+/* The subprocess helper check.c uses for docker and git: stdout and
+ * stderr together, the exit status kept, a hung program killed. */
+static void test_run_output(void **state)
+{
+	char *const ok[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+	char *const big[] = { "sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x", NULL };
+	char *const hang[] = { "sleep", "5", NULL };
+	char *const none[] = { "/nonexistent/prog", NULL };
+	struct err e = { .msg = "" };
+	char *out = NULL;
+	int st = 0;
+
+	(void)state;
+	assert_int_equal(run_argv_output(ok, 5000, 1024, &out, &st, &e), 0);
+	assert_int_equal(st, 3);
+	assert_string_equal(out, "out\nerr\n");
+	free(out);
+	assert_int_equal(run_argv_output(big, 5000, 10, &out, &st, &e), 0);
+	assert_int_equal(st, 0);
+	assert_string_equal(out, "xxxxxxxxxx");
+	free(out);
+	assert_int_equal(run_argv_output(hang, 200, 1024, &out, &st, &e), 0);
+	assert_int_equal(st, -1);
+	free(out);
+	assert_int_equal(run_argv_output(none, 2000, 1024, &out, &st, &e), 0);
+	assert_int_equal(st, 127);
+	assert_non_null(strstr(out, "exec /nonexistent/prog"));
+	free(out);
+}
+
 static void test_table_and_markdown(void **state)
 {
 	const struct check_point *p = check_points();
@@ -570,6 +600,7 @@ int main(void)
 		cmocka_unit_test(test_compose),
 		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_findings_format),
+		cmocka_unit_test(test_run_output),
 		cmocka_unit_test(test_table_and_markdown),
 	};
 
