@@ -875,13 +875,30 @@ static int local_image(struct check_ctx *c, const char *image)
 	return 0;
 }
 
+/* "debian 12 bookworm or alpine 3.22 on DATE (stable: ...; release table
+ * of ...)": what the FROM rule expects, said in its evidence. */
+static void penultimate_note(const char *today, char *buf, size_t n)
+{
+	const struct ck_release *dst, *ast;
+	const struct ck_release *dp = ck_penultimate("debian", today, &dst);
+	const struct ck_release *ap = ck_penultimate("alpine", today, &ast);
+
+	snprintf(buf, n,
+		 "penultimate stable on %s: debian %s %s or alpine %s (stable: debian %s, alpine %s; "
+		 "release table of %s)",
+		 today, dp ? dp->version : "?", dp && dp->codename ? dp->codename : "",
+		 ap ? ap->version : "?", dst ? dst->version : "?", ast ? ast->version : "?",
+		 ck_release_table_date());
+}
+
 static enum ck_state pt_from(struct check_ctx *c, char *ev, size_t n)
 {
 	struct ck_findings f = { 0 };
-	char why[256] = "";
+	char why[256] = "", note[300];
 	size_t i, k, nfrom = 0;
 
 	NEED_COMPOSE(c, ev, n);
+	penultimate_note(c->today, note, sizeof(note));
 	for (i = 0; i < c->ndfs; i++) {
 		struct df_from *fr;
 		size_t nf;
@@ -903,18 +920,12 @@ static enum ck_state pt_from(struct check_ctx *c, char *ev, size_t n)
 		}
 		df_froms_free(fr, nf);
 	}
-	if (why[0] == '\0')
-		ck_image_is_penultimate("debian:x", c->today, why, sizeof(why));
 	if (f.n == 0) {
-		ev_set(ev, n, "%zu FROM lines, all the penultimate stable; %s", nfrom, why);
+		ev_set(ev, n, "%zu FROM lines, all the penultimate stable; %s", nfrom, note);
 		return CK_PASS;
 	}
 	ck_findings_format(&f, ev, n);
-	ev_append(ev, n, " (%s; alpine: ", why);
-	{
-		const struct ck_release *st, *pen = ck_penultimate("alpine", c->today, &st);
-		ev_append(ev, n, "%s)", pen ? pen->version : "?");
-	}
+	ev_append(ev, n, " (%s)", note);
 	ck_findings_free(&f);
 	return CK_FAIL;
 }
