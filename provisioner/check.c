@@ -1114,11 +1114,13 @@ static enum ck_state pt_network_rt(struct check_ctx *c, char *ev, size_t n)
 }
 
 /* ----------------------------------------------------------------- nginx */
+/* Only nginx publishes, and only 443 (compose, and the running
+ * containers); a bonus service's ports (FTP...) are listed, not failed. */
 static enum ck_state pt_only_443(struct check_ctx *c, char *ev, size_t n)
 {
 	struct ck_findings f = { 0 };
 	size_t i, k;
-	char seen[512] = "";
+	char seen[512] = "", bonus[512] = "";
 
 	NEED_COMPOSE(c, ev, n);
 	for (i = 0; i < c->cf.nsvc; i++) {
@@ -1126,7 +1128,10 @@ static enum ck_state pt_only_443(struct check_ctx *c, char *ev, size_t n)
 		const char *r = ck_mandatory_role(s->name);
 
 		for (k = 0; k < s->nports; k++) {
-			if (s->ports[k].target != 443 || r == NULL || strcmp(r, "nginx") != 0)
+			if (r == NULL)
+				ev_append(bonus, sizeof(bonus), "%s%s %s", bonus[0] ? ", " : "", s->name,
+					  s->ports[k].spec);
+			else if (s->ports[k].target != 443 || strcmp(r, "nginx") != 0)
 				ck_add(&f, c->compose_rel, s->ports[k].line, "service %s publishes %s",
 				       s->name, s->ports[k].spec);
 			else
@@ -1141,16 +1146,27 @@ static enum ck_state pt_only_443(struct check_ctx *c, char *ev, size_t n)
 			char tmp[512], *save = NULL, *w;
 
 			snprintf(tmp, sizeof(tmp), "%s", kk->ports);
-			for (w = strtok_r(tmp, " ", &save); w; w = strtok_r(NULL, " ", &save))
-				if (strncmp(w, "443/tcp=", 8) != 0 || r == NULL || strcmp(r, "nginx") != 0)
+			for (w = strtok_r(tmp, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+				size_t wl = strlen(w);
+
+				while (wl && w[wl - 1] == ',') /* "21/tcp=127.0.0.1:21," */
+					w[--wl] = '\0';
+				if (r == NULL) {
+					if (!strstr(bonus, kk->service))
+						ev_append(bonus, sizeof(bonus), "%s%s %s", bonus[0] ? ", " : "",
+							  kk->service, w);
+				} else if (strncmp(w, "443/tcp=", 8) != 0 || strcmp(r, "nginx") != 0) {
 					ck_add(&f, NULL, 0, "container %s publishes %s", kk->name, w);
+				}
+			}
 		}
 	}
 	if (f.n == 0) {
-		ev_set(ev, n, "published: %s%s", seen[0] ? seen : "nothing",
-		       c->https_port ? "" : "");
+		ev_set(ev, n, "published: %s", seen[0] ? seen : "nothing");
 		if (c->https_port)
 			ev_append(ev, n, " (running: 443 on host port %d)", c->https_port);
+		if (bonus[0])
+			ev_append(ev, n, "; bonus services: %s", bonus);
 		return seen[0] ? CK_PASS : CK_FAIL;
 	}
 	ck_findings_format(&f, ev, n);
