@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "checkstatic.h"
+#include "report.h"
 #include "util.h"
 
 /* The findings as "line:msg|line:msg" for exact comparisons. */
@@ -545,6 +546,40 @@ static void test_run_output(void **state)
 	free(out);
 }
 
+/* The reporter's rows: JSON through the string encoder (quotes, control
+ * characters), human mode with control characters blanked. */
+static void test_report_rows(void **state)
+{
+	char path[] = "/tmp/inception-check-out-XXXXXX", *text = NULL;
+	struct err e = { .msg = "" };
+	size_t len;
+	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	report_init(REPORT_JSON, 0);
+	report_check_row("nginx", "a \"point\"", "FAIL", 1, "line1\nline2\t\x01");
+	report_check_summary(1, 2, 3, 4);
+	report_init(REPORT_HUMAN, 0);
+	report_check_row("nginx", "p", "PASS", 0, "a\nb\033[2Jc");
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fd);
+	assert_int_equal(read_file(path, &text, &len, &e), 0);
+	assert_string_equal(text,
+			    "{\"type\":\"check\",\"section\":\"nginx\",\"point\":\"a \\\"point\\\"\","
+			    "\"state\":\"FAIL\",\"ends_evaluation\":true,"
+			    "\"evidence\":\"line1\\nline2\\t\\u0001\"}\n"
+			    "{\"type\":\"check-summary\",\"pass\":1,\"fail\":2,\"manual\":3,\"skip\":4}\n"
+			    "nginx\n"
+			    "  p                                              PASS        a b [2Jc\n");
+	free(text);
+	unlink(path);
+}
+
 static void test_table_and_markdown(void **state)
 {
 	const struct check_point *p = check_points();
@@ -601,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_findings_format),
 		cmocka_unit_test(test_run_output),
+		cmocka_unit_test(test_report_rows),
 		cmocka_unit_test(test_table_and_markdown),
 	};
 
