@@ -16,7 +16,7 @@ FUZZ_CC  ?= clang
 BUILD    := build
 PKG_CONFIG ?= pkg-config
 
-PROV_PKGS  := libvirt libvirt-qemu libssh yaml-0.1 libcurl libxml-2.0 libcrypto
+PROV_PKGS  := libvirt libvirt-qemu libssh yaml-0.1 libcurl libxml-2.0 libcrypto libssl
 AGENT_PKGS := libcurl libcrypto
 pkgflags = $(shell $(PKG_CONFIG) --$(1) $(2) 2>/dev/null)
 

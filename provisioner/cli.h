@@ -58,6 +58,7 @@ int cmd_destroy(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_rebuild(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_image(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_config(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_check(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_creds(struct cli *cli, int argc, char **argv, struct err *e);
 
 #endif

@@ -49,6 +49,26 @@ static const struct command COMMANDS[] = {
 	{ "config", cmd_config, "[--keys]",
 	  "print the effective configuration and where each value came from",
 	  "  --keys   list every configuration key with its flag and meaning" },
+	{ "check", cmd_check,
+	  "--local [DIR] [--static] [--only SECTION,...] [--report FILE.md] [options]",
+	  "walk the 42 evaluation sheet over a project, point by point",
+	  "Prints one row per point of the evaluation sheet, in its order: PASS, FAIL,\n"
+	  "MANUAL or SKIP, whether a FAIL ends the evaluation, and the evidence (the\n"
+	  "command run and what it showed, or file:line).  Exit 0 when nothing FAILs.\n"
+	  "  --local              the project DIR (default .) on this machine's Docker\n"
+	  "  --static             only the points read from the files and git\n"
+	  "  --only S1,S2         sections: preliminaries explain docker network nginx\n"
+	  "                       wordpress mariadb persistence restart bonus\n"
+	  "  --evaluate           also the points that disturb the stack (restart)\n"
+	  "  --report FILE.md     also write a Markdown report\n"
+	  "  --env-file FILE      the compose variables (default DIR/srcs/.env)\n"
+	  "  --project NAME       the compose project (default: by its srcs/ directory)\n"
+	  "  --data-dir DIR       where the volumes must live (default /home/LOGIN/data)\n"
+	  "  --wp-user U --wp-password P             log in and post a comment\n"
+	  "  --wp-admin A --wp-admin-password P      log in and edit a page\n"
+	  "  --wp-password-file F, --wp-admin-password-file F   the same, read from a file\n"
+	  "  --exclude P1,P2      path prefixes the credential scans skip (e.g. tests/)\n"
+	  "  --today YYYY-MM-DD   the date for the penultimate-stable rule" },
 	{ "creds", cmd_creds, "", "print the generated credentials (passwords) of the stack",
 	  NULL },
 	{ "help", cmd_help, "[COMMAND]", "show help for a command", NULL },

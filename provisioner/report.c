@@ -518,3 +518,45 @@ void report_guest_event(const char *step, const char *state, long ms, const char
 	else
 		report_step_end(step, state, ms < 0 ? 0 : ms, msg);
 }
+
+void report_check_row(const char *section, const char *point, const char *state, int ends,
+		      const char *evidence)
+{
+	static char last_section[64];
+	char ev[2048];
+
+	if (R.mode == REPORT_JSON) {
+		fputs("{\"type\":\"check\",\"section\":", stdout);
+		json_write_string(stdout, section);
+		fputs(",\"point\":", stdout);
+		json_write_string(stdout, point);
+		fputs(",\"state\":", stdout);
+		json_write_string(stdout, state);
+		fprintf(stdout, ",\"ends_evaluation\":%s,\"evidence\":", ends ? "true" : "false");
+		json_write_string(stdout, evidence);
+		fputs("}\n", stdout);
+		fflush(stdout);
+		return;
+	}
+	report_sanitize(evidence ? evidence : "", ev, sizeof(ev));
+	clear_progress();
+	if (strcmp(last_section, section) != 0) {
+		snprintf(last_section, sizeof(last_section), "%s", section);
+		printf("%s\n", section);
+	}
+	printf("  %-46s %-6s %-4s %s\n", point, state, ends ? "ends" : "", ev);
+	fflush(stdout);
+}
+
+void report_check_summary(int pass, int fail, int manual, int skip)
+{
+	if (R.mode == REPORT_JSON) {
+		fprintf(stdout,
+			"{\"type\":\"check-summary\",\"pass\":%d,\"fail\":%d,\"manual\":%d,\"skip\":%d}\n",
+			pass, fail, manual, skip);
+		fflush(stdout);
+		return;
+	}
+	printf("%d PASS, %d FAIL, %d MANUAL, %d SKIP\n", pass, fail, manual, skip);
+	fflush(stdout);
+}

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -228,8 +229,9 @@ int spawn_argv(char *const argv[], const struct spawn_opts *o, pid_t *pid, struc
 	return 0;
 }
 
-/* stdout to out_pipe (or the log), stderr to the log (or /dev/null). */
-static int spawn(char *const argv[], const char *log_path, int out_pipe, struct err *e,
+/* stdout to out_pipe (or the log), stderr to the log (or /dev/null), or
+ * with merge to out_pipe too. */
+static int spawn(char *const argv[], const char *log_path, int out_pipe, int merge, struct err *e,
 		 pid_t *pid)
 {
 	struct spawn_opts o = { -1, -1, -1, 0, NULL, NULL, NULL };
@@ -241,7 +243,7 @@ static int spawn(char *const argv[], const char *log_path, int out_pipe, struct 
 			return err_set(e, "open log %s: %s", log_path, strerror(errno));
 	}
 	o.out_fd = out_pipe >= 0 ? out_pipe : logfd;
-	o.err_fd = logfd;
+	o.err_fd = merge && out_pipe >= 0 ? SPAWN_SAME_AS_OUT : logfd;
 	ret = spawn_argv(argv, &o, pid, e);
 	if (logfd >= 0)
 		close(logfd);
@@ -270,7 +272,7 @@ int run_argv(char *const argv[], const char *log_path, struct err *e)
 {
 	pid_t pid = -1;
 
-	if (spawn(argv, log_path, -1, e, &pid) < 0)
+	if (spawn(argv, log_path, -1, 0, e, &pid) < 0)
 		return -1;
 	return reap_argv(pid, argv, log_path, e);
 }
@@ -284,7 +286,7 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 
 	if (pipe(fds) < 0)
 		return err_set(e, "pipe: %s", strerror(errno));
-	if (spawn(argv, log_path, fds[1], e, &pid) < 0) {
+	if (spawn(argv, log_path, fds[1], 0, e, &pid) < 0) {
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
@@ -301,9 +303,149 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 	return *out ? 0 : err_set(e, "%s: out of memory", argv[0]);
 }
 
+int run_argv_output(char *const argv[], int timeout_ms, size_t max, char **out, int *status,
+		    struct err *e)
+{
+	int fds[2], st = 0, timed_out = 0;
+	pid_t pid = -1;
+	char *buf;
+	size_t n = 0;
+	long end;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+	buf = malloc(max + 1);
+	if (buf == NULL)
+		return err_set(e, "%s: out of memory", argv[0]);
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(buf);
+		return err_set(e, "pipe: %s", strerror(errno));
+	}
+	if (spawn(argv, NULL, fds[1], 1, e, &pid) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(buf);
+		return -1;
+	}
+	close(fds[1]);
+	for (;;) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		char chunk[4096];
+		ssize_t r;
+		long now;
+		int pr;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now >= end) {
+			timed_out = 1;
+			kill(pid, SIGKILL);
+			break;
+		}
+		pr = poll(&pfd, 1, (int)(end - now));
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		r = read(fds[0], chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (n < max) {
+			size_t take = (size_t)r < max - n ? (size_t)r : max - n;
+			memcpy(buf + n, chunk, take);
+			n += take;
+		}
+	}
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	buf[n] = '\0';
+	*out = buf;
+	if (timed_out)
+		*status = -1;
+	else if (WIFEXITED(st))
+		*status = WEXITSTATUS(st);
+	else
+		*status = 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return 0;
+}
+
 void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+}
+
+int run_argv_output(char *const argv[], int timeout_ms, size_t max, char **out, int *status,
+		    struct err *e)
+{
+	int fds[2], st = 0, timed_out = 0;
+	pid_t pid = -1;
+	char *buf;
+	size_t n = 0;
+	long end;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+	buf = malloc(max + 1);
+	if (buf == NULL)
+		return err_set(e, "%s: out of memory", argv[0]);
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		free(buf);
+		return err_set(e, "pipe: %s", strerror(errno));
+	}
+	if (spawn(argv, NULL, fds[1], 1, e, &pid) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(buf);
+		return -1;
+	}
+	close(fds[1]);
+	for (;;) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		char chunk[4096];
+		ssize_t r;
+		long now;
+		int pr;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now >= end) {
+			timed_out = 1;
+			kill(pid, SIGKILL);
+			break;
+		}
+		pr = poll(&pfd, 1, (int)(end - now));
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		r = read(fds[0], chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (n < max) {
+			size_t take = (size_t)r < max - n ? (size_t)r : max - n;
+			memcpy(buf + n, chunk, take);
+			n += take;
+		}
+	}
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	buf[n] = '\0';
+	*out = buf;
+	if (timed_out)
+		*status = -1;
+	else if (WIFEXITED(st))
+		*status = WEXITSTATUS(st);
+	else
+		*status = 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return 0;
 }

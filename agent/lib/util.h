@@ -67,6 +67,13 @@ int run_argv(char *const argv[], const char *log_path, struct err *e);
 /* Like run_argv but captures stdout into *out (caller frees); stderr to log. */
 int run_argv_capture(char *const argv[], const char *log_path, char **out, struct err *e);
 
+/* Runs argv with stdout and stderr captured together into *out (at most
+ * max bytes kept; caller frees), killing it after timeout_ms.  *status:
+ * the exit status, 128+N after signal N, -1 on the timeout.  Returns 0
+ * when it ran, whatever its status; -1 when it could not start. */
+int run_argv_output(char *const argv[], int timeout_ms, size_t max, char **out, int *status,
+		    struct err *e);
+
 /* Writes n bytes as 2n lowercase hex digits and a NUL into out. */
 void hex_encode(const unsigned char *d, size_t n, char *out);
 
