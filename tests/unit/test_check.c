@@ -575,7 +575,8 @@ static void test_report_rows(void **state)
 			    "\"evidence\":\"line1\\nline2\\t\\u0001\"}\n"
 			    "{\"type\":\"check-summary\",\"pass\":1,\"fail\":2,\"manual\":3,\"skip\":4}\n"
 			    "nginx\n"
-			    "  p                                              PASS        a b [2Jc\n");
+			    /* escaped by report_sanitize, the one path for shown text */
+			    "  p                                              PASS        a\\x0ab\\x1b[2Jc\n");
 	free(text);
 	unlink(path);
 }
