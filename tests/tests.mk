@@ -2,10 +2,10 @@
 # (included by the root Makefile).
 
 # Tiers run by `make test`, in this order (fast to slow).
-TEST_TIERS ?= unit stack bonus image push agent vm e2e
+TEST_TIERS ?= unit stack bonus check image push agent vm e2e
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps test-deps vm vm-destroy test unit stack-test bonus-test push-test agent-test image-test vm-test e2e fuzz fmt lint bench help
+.PHONY: deps test-deps vm vm-destroy test unit stack-test bonus-test check-test push-test agent-test image-test vm-test e2e fuzz fmt lint bench help
 
 ## deps: install the Debian packages the host needs (only the missing ones)
 deps:
@@ -23,7 +23,7 @@ vm: deps build
 vm-destroy: build
 	$(BUILD)/inception destroy
 
-## test: every tier (unit stack bonus image push agent vm e2e); ends with "N passed, N failed"
+## test: every tier (unit stack bonus check image push agent vm e2e); ends with "N passed, N failed"
 test: test-deps
 	@tests/run $(TEST_TIERS)
 
@@ -38,6 +38,10 @@ stack-test: test-deps
 ## bonus-test: the bonus services (redis, ftp, site, adminer, backup) on a real dockerd
 bonus-test: test-deps
 	@tests/run bonus
+
+## check-test: `inception check --local` on violating fixtures and on the stack (real dockerd)
+check-test: test-deps
+	@tests/run check
 
 ## push-test: SFTP push against a real sshd on 127.0.0.1
 push-test: test-deps
