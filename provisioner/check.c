@@ -161,6 +161,33 @@ static int run(char *const argv[], int timeout_s, char **out)
 
 #define RUN(out, t, ...) run((char *const[]){ __VA_ARGS__, NULL }, (t), (out))
 
+/* A runtime command (docker, kill, curl): here, or where opts.exec says;
+ * env: one "NAME=VALUE" for its environment, or NULL. */
+static int run_rt(struct check_ctx *c, const char *env, char *const argv[], int timeout_s,
+		  char **out)
+{
+	int st;
+
+	if (c->o.exec != NULL) {
+		*out = NULL;
+		return c->o.exec(c->o.exec_arg, env, argv, timeout_s, out);
+	}
+	if (env)
+		putenv((char *)env);
+	st = run(argv, timeout_s, out);
+	if (env) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(env, "="), env);
+		unsetenv(name);
+	}
+	return st;
+}
+
+#define RT(c, out, t, ...) run_rt((c), NULL, (char *const[]){ __VA_ARGS__, NULL }, (t), (out))
+#define RT_ENV(c, env, out, t, ...) \
+	run_rt((c), (env), (char *const[]){ __VA_ARGS__, NULL }, (t), (out))
+
 static int under_dir(const char *path, const char *dir)
 {
 	size_t l = strlen(dir);
@@ -334,10 +361,10 @@ static void parse_ctr_line(struct ctr *k, char *line)
 	"{{range $b}}{{.HostIp}}:{{.HostPort}},{{end}} {{end}}{{end}}\t"                         \
 	"{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}"
 
-static int inspect_ctr(struct ctr *k)
+static int inspect_ctr(struct check_ctx *c, struct ctr *k)
 {
 	char *out = NULL;
-	int st = RUN(&out, 30, "docker", "inspect", "-f", INSPECT_FMT, k->id);
+	int st = RT(c, &out, 30, "docker", "inspect", "-f", INSPECT_FMT, k->id);
 
 	if (st == 0) {
 		char id[80];
@@ -377,8 +404,8 @@ static int load_runtime(struct check_ctx *c)
 		snprintf(filter, sizeof(filter), "label=com.docker.compose.project=%s", c->o.project);
 	else
 		snprintf(filter, sizeof(filter), "label=com.docker.compose.project.working_dir=%s",
-			 c->srcs);
-	st = RUN(&out, 30, "docker", "ps", "-a", "-q", "--no-trunc", "--filter", filter);
+			 c->o.runtime_srcs ? c->o.runtime_srcs : c->srcs);
+	st = RT(c, &out, 30, "docker", "ps", "-a", "-q", "--no-trunc", "--filter", filter);
 	if (st != 0) {
 		char l[200];
 		snprintf(c->load_err, sizeof(c->load_err), "docker ps: %s",
@@ -395,7 +422,7 @@ static int load_runtime(struct check_ctx *c)
 		k = &c->ctrs[c->nctrs];
 		memset(k, 0, sizeof(*k));
 		snprintf(k->id, sizeof(k->id), "%s", line);
-		if (inspect_ctr(k) == 0)
+		if (inspect_ctr(c, k) == 0)
 			c->nctrs++;
 	}
 	free(out);
@@ -410,6 +437,8 @@ static int load_runtime(struct check_ctx *c)
 		if (r && strcmp(r, "nginx") == 0)
 			c->https_port = port_of_443(c->ctrs[i].ports);
 	}
+	if (c->o.https_port && c->https_port) /* published in the VM: reached through its forward */
+		c->https_port = c->o.https_port;
 	return 0;
 }
 
@@ -1219,12 +1248,31 @@ static int tcp_connect(int port, int timeout_ms, int *err_out)
 	return fd;
 }
 
+/* In the VM: curl to its own port 80 (exit 7: refused). */
+static enum ck_state port80_remote(struct check_ctx *c, char *ev, size_t n)
+{
+	char *out = NULL, l[200];
+	int st = RT(c, &out, 20, "curl", "-sS", "-m", "5", "-o", "/dev/null", "http://127.0.0.1:80/");
+
+	first_line(out ? out : "", l, sizeof(l));
+	free(out);
+	if (st == 7) {
+		ev_set(ev, n, "%s: curl http://127.0.0.1:80/: connection refused", c->o.where);
+		return CK_PASS;
+	}
+	ev_set(ev, n, "%s: curl http://127.0.0.1:80/ exited %d (%s): port 80 answers", c->o.where,
+	       st, st == 0 ? "an HTTP answer" : l);
+	return CK_FAIL;
+}
+
 static enum ck_state pt_port80(struct check_ctx *c, char *ev, size_t n)
 {
 	int e = 0, fd;
 	size_t i;
 
 	NEED_RUNTIME(c, ev, n);
+	if (c->o.exec)
+		return port80_remote(c, ev, n);
 	fd = tcp_connect(80, 5000, &e);
 	if (fd < 0 && e == ECONNREFUSED) {
 		ev_set(ev, n, "connect 127.0.0.1:80: connection refused");
@@ -1720,7 +1768,7 @@ static enum ck_state pt_phpfpm_pid1(struct check_ctx *c, char *ev, size_t n)
 	NEED_RUNTIME(c, ev, n);
 	if ((k = need_role(c, "wordpress", ev, n)) == NULL)
 		return CK_FAIL;
-	st = RUN(&out, 30, "docker", "exec", k->id, "cat", "/proc/1/cmdline");
+	st = RT(c, &out, 30, "docker", "exec", k->id, "cat", "/proc/1/cmdline");
 	if (st != 0) {
 		char l[200];
 		ev_set(ev, n, "docker exec %s cat /proc/1/cmdline: %s", k->name,
@@ -1788,7 +1836,7 @@ static void volume_runtime(struct check_ctx *c, const char *role, struct ck_find
 		ck_add(f, NULL, 0, "%s", c->load_err);
 	} else if ((kk = ctr_of_role(c, role)) == NULL) {
 		ck_add(f, NULL, 0, "no %s container", role);
-	} else if (RUN(&out, 30, "docker", "inspect", "-f",
+	} else if (RT(c, &out, 30, "docker", "inspect", "-f",
 		       "{{range .Mounts}}{{.Type}}\t{{.Name}}\t{{.Source}}\t{{.Destination}}\n{{end}}",
 		       kk->id) == 0) {
 		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -1806,7 +1854,7 @@ static void volume_runtime(struct check_ctx *c, const char *role, struct ck_find
 				       kk->name, src, dst, type);
 				continue;
 			}
-			if (RUN(&dev, 30, "docker", "volume", "inspect", "-f",
+			if (RT(c, &dev, 30, "docker", "volume", "inspect", "-f",
 				"{{index .Options \"device\"}}", name) == 0) {
 				chomp(dev);
 				if (dev[0] && under_dir(dev, c->data_dir))
@@ -1886,7 +1934,7 @@ static const char *env_of(const char *envtext, const char *key, char *buf, size_
 
 /* The value of the first of names (or NAME_FILE, read in the container)
  * in the container's environment. */
-static int cred_from(struct ctr *k, const char *envtext, const char *const *names, char *buf,
+static int cred_from(struct check_ctx *c, struct ctr *k, const char *envtext, const char *const *names, char *buf,
 		     size_t n, char *how, size_t hn)
 {
 	size_t i;
@@ -1900,7 +1948,7 @@ static int cred_from(struct ctr *k, const char *envtext, const char *const *name
 		snprintf(key, sizeof(key), "%s_FILE", names[i]);
 		if (env_of(envtext, key, file, sizeof(file))) {
 			char *out = NULL;
-			int st = RUN(&out, 30, "docker", "exec", k->id, "cat", file);
+			int st = RT(c, &out, 30, "docker", "exec", k->id, "cat", file);
 			if (st == 0) {
 				chomp(out);
 				snprintf(buf, n, "%s", out);
@@ -1944,16 +1992,16 @@ static int load_db(struct check_ctx *c)
 
 		if (k == NULL)
 			continue;
-		if (RUN(&env, 30, "docker", "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}",
+		if (RT(c, &env, 30, "docker", "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}",
 			k->id) == 0) {
 			if (!have[0])
-				have[0] = cred_from(k, env, users, c->db_user, sizeof(c->db_user), how[0],
+				have[0] = cred_from(c, k, env, users, c->db_user, sizeof(c->db_user), how[0],
 						    sizeof(how[0])) == 0;
 			if (!have[1])
-				have[1] = cred_from(k, env, dbs, c->db_name, sizeof(c->db_name), how[1],
+				have[1] = cred_from(c, k, env, dbs, c->db_name, sizeof(c->db_name), how[1],
 						    sizeof(how[1])) == 0;
 			if (!have[2])
-				have[2] = cred_from(k, env, pws, pw, sizeof(pw), how[2], sizeof(how[2])) == 0;
+				have[2] = cred_from(c, k, env, pws, pw, sizeof(pw), how[2], sizeof(how[2])) == 0;
 		}
 		if (env)
 			memset(env, 0, strlen(env));
@@ -1978,15 +2026,17 @@ static int load_db(struct check_ctx *c)
 static int db_query(struct check_ctx *c, const char *q, char **out)
 {
 	struct ctr *k = ctr_of_role(c, "mariadb");
-	char user[160];
+	char user[160], *env;
 	int st;
 
 	snprintf(user, sizeof(user), "-u%s", c->db_user);
-	setenv("MYSQL_PWD", c->db_password, 1);
-	st = RUN(out, 30, "docker", "exec", "-e", "MYSQL_PWD", k->id, "sh", "-c",
-		 "exec \"$(command -v mariadb || command -v mysql)\" \"$@\"", "sh", user, "-N", "-B",
-		 "-e", (char *)q, c->db_name);
-	unsetenv("MYSQL_PWD");
+	if (asprintf(&env, "MYSQL_PWD=%s", c->db_password) < 0)
+		return -2;
+	st = RT_ENV(c, env, out, 30, "docker", "exec", "-e", "MYSQL_PWD", k->id, "sh", "-c",
+		    "exec \"$(command -v mariadb || command -v mysql)\" \"$@\"", "sh", user, "-N", "-B",
+		    "-e", (char *)q, c->db_name);
+	memset(env, 0, strlen(env));
+	free(env);
 	return st;
 }
 
@@ -1999,7 +2049,7 @@ static enum ck_state pt_root_pw(struct check_ctx *c, char *ev, size_t n)
 	NEED_RUNTIME(c, ev, n);
 	if ((k = need_role(c, "mariadb", ev, n)) == NULL)
 		return CK_FAIL;
-	st = RUN(&out, 30, "docker", "exec", k->id, "sh", "-c",
+	st = RT(c, &out, 30, "docker", "exec", k->id, "sh", "-c",
 		 "exec \"$(command -v mariadb || command -v mysql)\" --no-defaults -uroot -e 'SELECT 1'");
 	first_line(out ? out : "", l, sizeof(l));
 	if (st == 0) {
@@ -2092,26 +2142,51 @@ static enum ck_state pt_persistence(struct check_ctx *c, char *ev, size_t n)
 	return CK_MANUAL;
 }
 
+/* kill -9 of a process of the engine's host (here, or in the VM). */
+static int kill_pid(struct check_ctx *c, long pid, char *ev, size_t n, const char *name)
+{
+	char num[32], *out = NULL;
+	int st;
+
+	if (pid <= 1) {
+		ev_append(ev, n, " %s: no PID 1 to kill (%ld);", name, pid);
+		return -1;
+	}
+	if (c->o.exec == NULL) {
+		if (kill((pid_t)pid, SIGKILL) == 0)
+			return 0;
+		ev_append(ev, n, " %s: cannot kill %ld (%s);", name, pid, strerror(errno));
+		return -1;
+	}
+	snprintf(num, sizeof(num), "%ld", pid);
+	st = RT(c, &out, 20, "kill", "-9", num);
+	free(out);
+	if (st == 0)
+		return 0;
+	ev_append(ev, n, " %s: kill -9 %ld in the VM exited %d;", name, pid, st);
+	return -1;
+}
+
 static enum ck_state pt_restart(struct check_ctx *c, char *ev, size_t n)
 {
 	size_t i;
 	int bad = 0;
 
 	NEED_RUNTIME(c, ev, n);
-	ev_set(ev, n, "kill -9 of each container's PID 1 from the host:");
+	ev_set(ev, n, "kill -9 of each container's PID 1 from %s:",
+	       c->o.exec ? "the VM" : "the host");
 	for (i = 0; i < c->nctrs; i++) {
 		struct ctr *k = &c->ctrs[i];
 		long pid0 = k->pid, t0 = report_now_ms();
 		int rc0 = k->restarts, back = 0;
 
-		if (pid0 <= 1 || kill((pid_t)pid0, SIGKILL) < 0) {
-			ev_append(ev, n, " %s: cannot kill %ld (%s);", k->name, pid0, strerror(errno));
+		if (kill_pid(c, pid0, ev, n, k->name) < 0) {
 			bad = 1;
 			continue;
 		}
 		while (report_now_ms() - t0 < 150000) {
 			sleep(1);
-			if (inspect_ctr(k) < 0)
+			if (inspect_ctr(c, k) < 0)
 				continue;
 			if (k->restarts > rc0 && strcmp(k->status, "running") == 0 &&
 			    (k->health[0] == '\0' || strcmp(k->health, "healthy") == 0)) {

@@ -38,6 +38,17 @@ struct check_opts {
 				 * scans skip (said in their evidence) */
 	int static_only;
 	int evaluate;
+	/* Where the engine runs.  NULL: this machine (the `docker` CLI, kill(2),
+	 * 127.0.0.1:80).  Else every runtime command (docker, kill, curl) goes
+	 * through exec, with run()'s contract: the exit status, -1 on a timeout,
+	 * -2 when it could not start, *out always set (caller frees); env, when
+	 * not NULL, is one "NAME=VALUE" the command gets in its environment. */
+	int (*exec)(void *arg, const char *env, char *const argv[], int timeout_s, char **out);
+	void *exec_arg;
+	const char *runtime_srcs; /* srcs/ as the engine sees it (its compose label); NULL: DIR/srcs */
+	int https_port;           /* the port on 127.0.0.1 that reaches the project's 443 (a VM's
+				   * forward); 0: the port nginx's container publishes */
+	const char *where;        /* for the evidence: "in the VM" etc.; NULL: "on this host" */
 };
 
 struct check_ctx;

@@ -1,6 +1,15 @@
 /*
- * cmd_check.c: `inception check --local [DIR]`, the evaluation sheet run
- * against a project on this machine's Docker engine.
+ * cmd_check.c: `inception check`, the evaluation sheet run against the
+ * project in the VM, or with --local [DIR] against a project on this
+ * machine's Docker engine.
+ *
+ * In the VM: the static points read the tree `up` pushed (this host's copy
+ * of it) and the generated .env; every runtime command (docker, kill, curl)
+ * runs in the guest over the pinned SSH session, as root through sudo, its
+ * output bounded and escaped like all guest text; TLS and the site are
+ * checked from this host through the VM's forward of port 443 (what a
+ * browser here sees).  Our own stack's WordPress users are taken from the
+ * generated credentials unless --wp-user/--wp-admin are given.
  *
  * Parses the flags, runs the point table (check.h) and hands each row to
  * the reporter as it comes (a table, or one JSON object per point); with
@@ -13,10 +22,115 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentrun.h"
 #include "check.h"
 #include "cli.h"
+#include "creds.h"
 #include "report.h"
+#include "sshc.h"
+#include "stack.h"
 #include "util.h"
+#include "vmstate.h"
+
+/* The VM side of a check: one SSH session for every runtime command. */
+struct vm_side {
+	struct vm_target vt;
+	ssh_session s;
+};
+
+/* check_opts.exec for the VM: `sudo -n [env NAME=VALUE] ARGV... 2>&1`, each
+ * word shell-quoted.  (A NAME=VALUE is visible to root in the guest's
+ * process list while the command runs: the database password, in the
+ * user's own VM.) */
+static int vm_exec(void *arg, const char *env, char *const argv[], int timeout_s, char **out)
+{
+	struct vm_side *v = arg;
+	struct err e = { "", 0 };
+	char cmd[8192], q[4096];
+	size_t len;
+	int i, status = -1;
+
+	len = (size_t)snprintf(cmd, sizeof(cmd), "sudo -n%s", env ? " env" : "");
+	for (i = env ? -1 : 0; argv[i < 0 ? 0 : i] != NULL; i++) {
+		const char *w = i < 0 ? env : argv[i];
+
+		if (shell_quote(w, q, sizeof(q), &e) < 0 ||
+		    len + strlen(q) + 2 >= sizeof(cmd)) {
+			*out = strdup("command too long for the VM");
+			return -2;
+		}
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " %s", q);
+	}
+	snprintf(cmd + len, sizeof(cmd) - len, " 2>&1");
+	if (remote_capture(v->s, cmd, timeout_s, out, &status, &e) < 0) {
+		free(*out);
+		*out = strdup(e.msg);
+		return e.code == EXIT_TIMEOUT ? -1 : -2;
+	}
+	if (*out == NULL)
+		*out = strdup("");
+	return status;
+}
+
+/* The host port of the VM's forward to guest port 443, from its state
+ * ("127.0.0.1:8443->443 ..."); 0 if none. */
+static int forward_443(const char *forwards)
+{
+	const char *p = forwards;
+
+	while ((p = strstr(p, "->443")) != NULL) {
+		const char *a = p;
+
+		if (p[5] == '\0' || p[5] == ' ') {
+			while (a > forwards && a[-1] != ':')
+				a--;
+			return atoi(a);
+		}
+		p += 5;
+	}
+	return 0;
+}
+
+/* The VM's side: target, session, the pushed tree, its generated .env and
+ * (for our stack) the WordPress users' credentials. */
+static int vm_side_open(struct cli *cli, struct vm_side *v, struct check_opts *o, char *top,
+			size_t topn, char *env, char *srcs, size_t n, char *wp_user, char *wp_pw,
+			char *admin, char *admin_pw, size_t wn, struct err *e)
+{
+	struct vm_state st;
+	struct creds_paths cp;
+	char rbuf[PATH_MAX];
+	const char *remote = config_remote_dir(&cli->cfg, rbuf, sizeof(rbuf));
+
+	if (vm_target(&cli->cfg, &v->vt, e) < 0 || vmstate_load(&v->vt.paths, &st, e) < 0)
+		return -1;
+	if (stack_find_top(top, topn, e) < 0 || creds_paths(v->vt.paths.dir, &cp, e) < 0)
+		return -1;
+	snprintf(env, n, "%s", cp.env);
+	snprintf(srcs, n, "%s/srcs", remote);
+	o->dir = top;
+	o->env_file = access(env, R_OK) == 0 ? env : NULL;
+	o->runtime_srcs = srcs;
+	o->https_port = forward_443(st.forwards);
+	o->where = "in the VM";
+	if (o->login == NULL)
+		o->login = cli->cfg.login;
+	if (o->wp_user == NULL && creds_env_get(cp.env, "WP_USER", wp_user, wn, NULL) == 0 &&
+	    creds_secret(&cp, "wp_user_password", wp_pw, wn, NULL) == 0) {
+		o->wp_user = wp_user;
+		o->wp_password = wp_pw;
+	}
+	if (o->wp_admin == NULL && creds_env_get(cp.env, "WP_ADMIN_USER", admin, wn, NULL) == 0 &&
+	    creds_secret(&cp, "wp_admin_password", admin_pw, wn, NULL) == 0) {
+		o->wp_admin = admin;
+		o->wp_admin_password = admin_pw;
+	}
+	if (sshc_connect(&v->vt.t, &v->s, e) < 0)
+		return -1;
+	o->exec = vm_exec;
+	o->exec_arg = v;
+	return 0;
+}
 
 struct collect {
 	struct check_row *rows;
@@ -86,10 +200,14 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 	};
 	struct check_opts o;
 	struct collect col;
+	struct vm_side vm;
 	const char *report = NULL;
 	char absdir[PATH_MAX], wp_pw[256] = "", admin_pw[256] = "";
+	char top[PATH_MAX], envf[PATH_MAX], srcs[PATH_MAX], vwu[256] = "", vwp[256] = "", vau[256] = "",
+		vap[256] = "";
 	int c, local = 0, ret = -1;
 
+	memset(&vm, 0, sizeof(vm));
 	memset(&o, 0, sizeof(o));
 	memset(&col, 0, sizeof(col));
 	while ((c = cli_getopt(cli, argc, argv, "", opts, e)) != -1) {
@@ -122,11 +240,10 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 			break;
 		}
 	}
-	if (!local)
-		return err_setc(e, EXIT_USAGE, "check: only --local is available (the project on this "
-					       "machine's Docker); the in-VM check comes with the agent");
-	if (optind + 1 < argc)
-		return err_setc(e, EXIT_USAGE, "check: unexpected argument \"%s\"", argv[optind + 1]);
+	if (optind + 1 < argc || (!local && optind < argc))
+		return err_setc(e, EXIT_USAGE, "check: unexpected argument \"%s\"%s",
+				argv[optind + (local ? 1 : 0)],
+				local ? "" : " (a directory goes with --local)");
 	o.dir = optind < argc ? argv[optind] : ".";
 	if (o.login == NULL && cli->cfg.login && strcmp(config_origin(&cli->cfg, "login"), "default") != 0)
 		o.login = cli->cfg.login;
@@ -138,6 +255,12 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 		return err_setc(e, EXIT_USAGE, "check: --wp-admin and --wp-admin-password go together");
 	if (check_sections_valid(o.only, e) < 0)
 		return -1;
+	if (!local && !o.static_only &&
+	    vm_side_open(cli, &vm, &o, top, sizeof(top), envf, srcs, sizeof(srcs), vwu, vwp, vau, vap,
+			 sizeof(vwu), e) < 0)
+		goto done;
+	if (!local && o.static_only && stack_find_top(top, sizeof(top), e) == 0)
+		o.dir = top;
 	if (realpath(o.dir, absdir) != NULL) /* the report names the project */
 		o.dir = absdir;
 	if (check_run(&o, on_row, &col, e) < 0)
@@ -156,8 +279,11 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 	}
 	ret = col.count[CK_FAIL] ? EXIT_FAIL : EXIT_OK;
 done:
+	sshc_close(vm.s);
 	memset(wp_pw, 0, sizeof(wp_pw));
 	memset(admin_pw, 0, sizeof(admin_pw));
+	memset(vwp, 0, sizeof(vwp));
+	memset(vap, 0, sizeof(vap));
 	free(col.rows);
 	return ret;
 }

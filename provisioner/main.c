@@ -50,11 +50,13 @@ static const struct command COMMANDS[] = {
 	  "print the effective configuration and where each value came from",
 	  "  --keys   list every configuration key with its flag and meaning" },
 	{ "check", cmd_check,
-	  "--local [DIR] [--static] [--only SECTION,...] [--report FILE.md] [options]",
+	  "[--local [DIR]] [--static] [--only SECTION,...] [--report FILE.md] [options]",
 	  "walk the 42 evaluation sheet over a project, point by point",
 	  "Prints one row per point of the evaluation sheet, in its order: PASS, FAIL,\n"
 	  "MANUAL or SKIP, whether a FAIL ends the evaluation, and the evidence (the\n"
 	  "command run and what it showed, or file:line).  Exit 0 when nothing FAILs.\n"
+	  "Without --local: the project in the VM (docker in the guest over SSH; TLS and\n"
+	  "the site through the VM's forward of 443; our stack's users from `creds`).\n"
 	  "  --local              the project DIR (default .) on this machine's Docker\n"
 	  "  --static             only the points read from the files and git\n"
 	  "  --only S1,S2         sections: preliminaries explain docker network nginx\n"
