@@ -39,8 +39,11 @@
 #include "report.h"
 #include "util.h"
 
-/* Evidence is one bounded line: a long path or message is cut, on purpose. */
+/* Evidence is one bounded line: a long path or message is cut, on purpose
+ * (gcc's warning; clang has none by that name). */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define OUT_MAX (4u << 20)
 
