@@ -743,8 +743,8 @@ static long brace_end(const char *s)
 
 /*
  * Compose's interpolation of s with vs: ${N}, ${N:-d}, ${N-d}, ${N:+a},
- * ${N+a}, ${N:?m}, ${N?m}, $N and $$.  Names used go to names (may be
- * NULL); *unresolved is set when a required name has no value.
+ * ${N+a}, ${N:?m}, ${N?m}, $N and $$.  Names used without a default go to
+ * names (may be NULL); *unresolved is set when such a name has no value.
  */
 static void interp_to(FILE *out, const char *s, const struct vars *vs, struct sv *names,
 		      int *unresolved)
@@ -773,9 +773,10 @@ static void interp_to(FILE *out, const char *s, const struct vars *vs, struct sv
 			}
 			rest = strndup(s + 2 + n, (size_t)close - n);
 			val = vars_get(vs, name);
-			if (names)
-				sv_add_unique(names, name);
 			op = rest ? rest : "";
+			/* a name with a default or an alternative needs no value */
+			if (names && (op[0] == '\0' || op[0] == '?' || strncmp(op, ":?", 2) == 0))
+				sv_add_unique(names, name);
 			if (op[0] == '\0') {
 				if (val)
 					fputs(val, out);
@@ -1357,6 +1358,7 @@ struct dscan {
 	const char *file; /* relative to the project */
 	const char *service;
 	const struct vars *args; /* the service's build args */
+	unsigned line0;          /* added to line numbers (dockerfile_inline) */
 };
 
 /* Splits an instruction's arguments into words (quotes kept as is). */
@@ -1522,7 +1524,7 @@ static int scan_dockerfile(struct dscan *d, const char *text, struct err *e)
 		if (cur == NULL) {
 			if ((cur = open_memstream(&buf, &blen)) == NULL)
 				ret = oom(e);
-			start = lineno;
+			start = lineno + d->line0;
 		}
 		if (cur == NULL)
 			break;
@@ -1672,7 +1674,10 @@ static int scan_service(const struct project *p, struct compose *c, const struct
 		goto done;
 	}
 	if (scalar(inl)) {
-		struct dscan d = { bases, needs, c->rel, svc, &args };
+		/* a block scalar's text starts on the line after its "|" */
+		int block = inl->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+			    inl->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+		struct dscan d = { bases, needs, c->rel, svc, &args, line_of(inl) - (block ? 0 : 1) };
 		ret = scan_dockerfile(&d, scalar(inl), e);
 		goto done;
 	}
@@ -1699,7 +1704,7 @@ static int scan_service(const struct project *p, struct compose *c, const struct
 	if (read_rel(p->dir, df_rel, &text, e) < 0)
 		goto done;
 	{
-		struct dscan d = { bases, needs, df_rel, svc, &args };
+		struct dscan d = { bases, needs, df_rel, svc, &args, 0 };
 		ret = scan_dockerfile(&d, text, e);
 	}
 done:
@@ -1904,8 +1909,11 @@ char *project_env_value(const char *name, const char *example, const struct proj
 		return mail;
 	}
 	if (name_has(name, "USER") || name_has(name, "LOGIN")) {
-		/* distinct users: login, login2, login3, ... */
+		/* distinct users: login, login2, login3, ...; the subject forbids
+		 * "admin" in the administrator's name */
 		free(lower);
+		if (name_has(name, "ADMIN") && strcasestr(g->login, "admin"))
+			return strdup("owner42");
 		return ++*users == 1 ? strdup(g->login) : xasprintf("%s%u", g->login, *users);
 	}
 	if (name_has(name, "DATABASE") || name_has(name, "DB_NAME")) {
