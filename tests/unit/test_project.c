@@ -294,7 +294,7 @@ static void test_resolve_git(void **state)
 	put(d, "srcs/.env", "LOGIN=changed\n");
 	assert_int_equal(project_resolve(&r, &p, &e), 0);
 	assert_int_equal(p.dirty, 1);
-	sh("cd '%s' && " GIT " commit -qam two && git tag v2", d);
+	sh("cd '%s' && " GIT " tag -a -m first v1 && " GIT " commit -qam two && git tag v2", d);
 	two = git_out(d, "rev-parse HEAD");
 
 	/* a file:// URL: cloned under the cache, at the remote HEAD */
@@ -323,6 +323,10 @@ static void test_resolve_git(void **state)
 	r.ref = "v2";
 	assert_int_equal(project_resolve(&r, &p, &e), 0);
 	assert_string_equal(p.commit, two);
+	/* an annotated tag names its commit, not the tag object */
+	r.ref = "v1";
+	assert_int_equal(project_resolve(&r, &p, &e), 0);
+	assert_string_equal(p.commit, one);
 	r.ref = "main";
 	assert_int_equal(project_resolve(&r, &p, &e), 0);
 	assert_string_equal(p.commit, two);
