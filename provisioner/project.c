@@ -322,9 +322,10 @@ static int clone_path(const char *clone_dir, const char *url, char *out, size_t 
 	return path_join(out, n, e, "%s/%s-%s", clone_dir, name[0] ? name : "project", hex);
 }
 
-/* Fetches url into the clone dir and checks out ref (or the remote HEAD). */
-static int clone_project(const struct project_req *r, const char *url, struct project *p,
-			 struct err *e)
+/* Fetches url into the clone dir and checks out ref (or the remote HEAD);
+ * the project is the clone's subdirectory prefix ("" = its top). */
+static int clone_project(const struct project_req *r, const char *url, const char *prefix,
+			 struct project *p, struct err *e)
 {
 	char dest[PATH_MAX], gitdir[PATH_MAX], sha[41];
 	const char *log = r->log_path;
@@ -347,7 +348,7 @@ static int clone_project(const struct project_req *r, const char *url, struct pr
 		err_wrap(e, "cloning %s", url);
 		return with_log_tail(log, e);
 	}
-	if (r->ref && r->ref[0]) {
+	if (r->ref && r->ref[0] && strcmp(r->ref, "HEAD") != 0) {
 		char *branch = xasprintf("refs/remotes/origin/%s", r->ref);
 		char *tag = xasprintf("refs/tags/%s", r->ref);
 		int found = branch && tag &&
@@ -365,7 +366,8 @@ static int clone_project(const struct project_req *r, const char *url, struct pr
 		"--detach", sha, NULL) < 0 ||
 	    git(dest, log, NULL, e, "clean", "-q", "-ffdx", NULL) < 0)
 		return err_wrap(e, "checking out %s in %s", sha, dest);
-	snprintf(p->dir, sizeof(p->dir), "%s", dest);
+	if (path_join(p->dir, sizeof(p->dir), e, "%s%s%s", dest, prefix[0] ? "/" : "", prefix) < 0)
+		return -1;
 	memcpy(p->commit, sha, sizeof(p->commit));
 	p->cloned = 1;
 	p->dirty = 0;
@@ -426,12 +428,12 @@ int project_check(const char *dir, char *compose, size_t n, struct err *e)
 }
 
 /* Clones url, then checks the checkout is a project, named as the user did. */
-static int clone_checked(const struct project_req *r, const char *url, const char *spec,
-			 struct project *p, struct err *e)
+static int clone_checked(const struct project_req *r, const char *url, const char *prefix,
+			 const char *spec, struct project *p, struct err *e)
 {
 	char label[PATH_MAX + 64];
 
-	if (clone_project(r, url, p, e) < 0)
+	if (clone_project(r, url, prefix, p, e) < 0)
 		return -1;
 	snprintf(label, sizeof(label), "%s%s%s", spec, r->ref && r->ref[0] ? " at " : "",
 		 r->ref && r->ref[0] ? r->ref : "");
@@ -446,7 +448,7 @@ int project_resolve(const struct project_req *r, struct project *p, struct err *
 	memset(p, 0, sizeof(*p));
 	if (spec && is_url(spec)) {
 		snprintf(p->source, sizeof(p->source), "%s", spec);
-		return clone_checked(r, spec, spec, p, e);
+		return clone_checked(r, spec, "", spec, p, e);
 	}
 	if (spec == NULL) {
 		if (r->cwd)
@@ -469,11 +471,30 @@ int project_resolve(const struct project_req *r, struct project *p, struct err *
 				spec);
 	if (realpath(spec, abs) == NULL)
 		return err_setc(e, EXIT_USAGE, "%s: %s", spec, strerror(errno));
-	/* a bare repository, or a work tree at another revision: clone it */
-	if (git_is_bare(abs) || (r->ref && r->ref[0])) {
-		if (git_commit(abs, "HEAD", p->commit) < 0 && !git_is_bare(abs))
-			return err_setc(e, EXIT_USAGE, "--ref %s: %s is not a git repository", r->ref, spec);
-		return clone_checked(r, abs, spec, p, e);
+	/* a bare repository, or a work tree at another revision: clone it (the
+	 * whole repository; the project may be one of its subdirectories) */
+	if (git_is_bare(abs))
+		return clone_checked(r, abs, "", spec, p, e);
+	if (r->ref && r->ref[0]) {
+		struct err ignore = { .msg = "" };
+		char *top = NULL, *prefix = NULL;
+		int ret;
+
+		if (git(abs, NULL, &top, &ignore, "rev-parse", "--show-toplevel", NULL) < 0 ||
+		    git(abs, NULL, &prefix, &ignore, "rev-parse", "--show-prefix", NULL) < 0) {
+			free(top);
+			free(prefix);
+			return err_setc(e, EXIT_USAGE, "--ref %s: %s is not in a git repository", r->ref,
+					spec);
+		}
+		top[strcspn(top, "\n")] = '\0';
+		prefix[strcspn(prefix, "\n")] = '\0';
+		if (prefix[0] && prefix[strlen(prefix) - 1] == '/')
+			prefix[strlen(prefix) - 1] = '\0';
+		ret = clone_checked(r, top, prefix, spec, p, e);
+		free(top);
+		free(prefix);
+		return ret;
 	}
 	snprintf(p->dir, sizeof(p->dir), "%s", abs);
 	if (check_as(p->dir, spec, p->compose, sizeof(p->compose), e) < 0)

@@ -254,7 +254,7 @@ static void test_resolve_default(void **state)
 	r.clone_dir = "/nonexistent";
 	assert_int_equal(project_resolve(&r, &p, &e), -1);
 	assert_int_equal(e.code, EXIT_USAGE);
-	snprintf(want, sizeof(want), "--ref main: %s is not a git repository", d);
+	snprintf(want, sizeof(want), "--ref main: %s is not in a git repository", d);
 	assert_string_equal(e.msg, want);
 	sh("rm -rf '%s'", d);
 }
@@ -343,6 +343,30 @@ static void test_resolve_git(void **state)
 	assert_int_equal(p.cloned, 1);
 	assert_string_equal(p.commit, one);
 	assert_string_equal(p.source, d);
+
+	/* --ref HEAD: the source's HEAD, not the clone's last checkout */
+	r.ref = "HEAD";
+	assert_int_equal(project_resolve(&r, &p, &e), 0);
+	assert_string_equal(p.commit, two);
+
+	/* a project in a subdirectory of a repository, with --ref: the clone's
+	 * same subdirectory */
+	{
+		char sub[PATH_MAX];
+		sh("mkdir -p '%s/deep/proj' && cp -r " FIX "b-envfile/. '%s/deep/proj/' && cd '%s' && "
+		   "git add -A && " GIT " commit -qm deep", d, d, d);
+		snprintf(sub, sizeof(sub), "%s/deep/proj", d);
+		r.spec = sub;
+		r.ref = "main";
+		assert_int_equal(project_resolve(&r, &p, &e), 0);
+		assert_int_equal(p.cloned, 1);
+		assert_string_equal(p.compose, "srcs/docker-compose.yml");
+		assert_true(strncmp(p.dir, cache, strlen(cache)) == 0);
+		assert_non_null(strstr(p.dir, "/deep/proj"));
+		free(two);
+		two = git_out(d, "rev-parse HEAD");
+		assert_string_equal(p.commit, two);
+	}
 
 	/* a URL that is no repository: git's own message */
 	r.spec = "file:///nonexistent/repo";
@@ -433,6 +457,24 @@ static void test_files(void **state)
 	assert_int_equal(project_files(&p, 1, NULL, NULL, &f, &e), 0);
 	assert_true(has(&f, "srcs/requirements/wordpress/Dockerfile.wp"));
 	assert_false(has(&f, "srcs/compose.yaml"));
+	project_files_free(&f);
+	/* dirty: the export holds the subdirectory's committed files only */
+	put(exp, "Makefile", "changed:\n");
+	at_dir(exp, &p);
+	assert_int_equal(p.dirty, 1);
+	{
+		char exp2[PATH_MAX];
+		snprintf(exp2, sizeof(exp2), "%s-export", d);
+		assert_int_equal(project_files(&p, 1, exp2, NULL, &f, &e), 0);
+		assert_string_equal(f.root, exp2);
+		text = slurp(exp2, "Makefile");
+		assert_non_null(strstr(text, "mmartin"));
+		free(text);
+		text = slurp(exp2, "srcs/requirements/wordpress/Dockerfile.wp");
+		free(text);
+		strcat(exp2, "/srcs/compose.yaml");
+		assert_int_not_equal(access(exp2, F_OK), 0);
+	}
 	project_files_free(&f);
 
 	/* --committed outside git */
