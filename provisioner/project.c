@@ -440,6 +440,8 @@ static int clone_checked(const struct project_req *r, const char *url, const cha
 	return check_as(p->dir, label, p->compose, sizeof(p->compose), e);
 }
 
+/* The order of the cases is the contract: URL, default (cwd, else the
+ * bundled stack), bare repository, --ref (a clone), plain directory. */
 int project_resolve(const struct project_req *r, struct project *p, struct err *e)
 {
 	char cwd[PATH_MAX], abs[PATH_MAX];
@@ -767,6 +769,7 @@ static long brace_end(const char *s)
  * ${N+a}, ${N:?m}, ${N?m}, $N and $$.  Names used without a default go to
  * names (may be NULL); *unresolved is set when such a name has no value.
  */
+/* (One loop over the string: the six operators share its cursor and output.) */
 static void interp_to(FILE *out, const char *s, const struct vars *vs, struct sv *names,
 		      int *unresolved)
 {
@@ -1514,7 +1517,8 @@ static void refs(const char *s, struct sv *out)
 /*
  * Reads one Dockerfile as logical lines: comment lines are dropped (also
  * inside a continuation), a trailing backslash joins the next line; each
- * instruction keeps the line it starts on.
+ * instruction keeps the line it starts on.  (Not split: assembling lines
+ * and the per-instruction state share one pass.)
  */
 static int scan_dockerfile(struct dscan *d, const char *text, struct err *e)
 {
@@ -1650,7 +1654,8 @@ static int build_args(struct compose *c, yaml_node_t *args, const struct vars *e
 	return 0;
 }
 
-/* One service: its image (not built) or its Dockerfile. */
+/* One service: its image (not built) or its Dockerfile.  (The three forms
+ * of build: share one cleanup, hence one function.) */
 static int scan_service(const struct project *p, struct compose *c, const struct vars *env,
 			const char *svc, yaml_node_t *def, struct blist *bases, struct sv *needs,
 			struct err *e)
@@ -2067,6 +2072,7 @@ static int write_generated(const char *out_dir, const char *rel, const char *dat
 	return write_file_atomic(path, data, strlen(data), 0600, e);
 }
 
+/* (One pass over the inputs with one cleanup; each kind is a few lines.) */
 int project_generate_missing(const struct project *p, const struct project_inputs *in,
 			     const struct project_gen *g, const char *out_dir, char ***made,
 			     size_t *n_made, struct err *e)
