@@ -2,10 +2,10 @@
 # (included by the root Makefile).
 
 # Tiers run by `make test`, in this order (fast to slow).
-TEST_TIERS ?= unit stack bonus check image push agent vm e2e
+TEST_TIERS ?= unit stack bonus check projects image push agent vm e2e
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps test-deps vm vm-destroy test unit stack-test bonus-test check-test push-test agent-test image-test vm-test e2e fuzz fmt lint bench help
+.PHONY: deps test-deps vm vm-destroy test unit stack-test bonus-test check-test projects-test push-test agent-test image-test vm-test e2e fuzz fmt lint bench help
 
 ## deps: install the Debian packages the host needs (only the missing ones)
 deps:
@@ -23,7 +23,7 @@ vm: deps build
 vm-destroy: build
 	$(BUILD)/inception destroy
 
-## test: every tier (unit stack bonus check image push agent vm e2e); ends with "N passed, N failed"
+## test: every tier (unit stack bonus check projects image push agent vm e2e); ends with "N passed, N failed"
 test: test-deps
 	@tests/run $(TEST_TIERS)
 
@@ -42,6 +42,10 @@ bonus-test: test-deps
 ## check-test: `inception check --local` on violating fixtures and on the stack (real dockerd)
 check-test: test-deps
 	@tests/run check
+
+## projects-test: the fixture student projects (tests/projects/) built by their own make (real dockerd)
+projects-test: test-deps
+	@tests/run projects
 
 ## push-test: SFTP push against a real sshd on 127.0.0.1
 push-test: test-deps
