@@ -28,7 +28,8 @@ int agstate_load(struct agstate *s, const char *path, struct err *e)
 	while (s->n < AGSTATE_MAX && fgets(line, sizeof(line), f)) {
 		struct agstate_entry *en = &s->e[s->n];
 
-		if (sscanf(line, "%15s %15s %lld %79s", en->step, en->state, &en->when, en->key) == 4)
+		if (sscanf(line, "%15s %15s %lld %79s", en->step, en->state, &en->when, en->key) ==
+		    4)
 			s->n++;
 	}
 	fclose(f);
@@ -53,7 +54,7 @@ int agstate_done(const struct agstate *s, const char *step, const char *key)
 }
 
 int agstate_put(struct agstate *s, const char *path, const char *step, const char *state,
-		const char *key, struct err *e)
+                const char *key, struct err *e)
 {
 	struct agstate_entry *en = (struct agstate_entry *)agstate_get(s, step);
 	char buf[AGSTATE_MAX * 160], dir[PATH_MAX], *slash;
@@ -70,8 +71,8 @@ int agstate_put(struct agstate *s, const char *path, const char *step, const cha
 	snprintf(en->key, sizeof(en->key), "%s", key && *key ? key : "-");
 	en->when = (long long)time(NULL);
 	for (i = 0; i < s->n; i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %s %lld %s\n", s->e[i].step,
-					s->e[i].state, s->e[i].when, s->e[i].key);
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s %s %lld %s\n",
+		                        s->e[i].step, s->e[i].state, s->e[i].when, s->e[i].key);
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {

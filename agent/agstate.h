@@ -39,7 +39,7 @@ int agstate_done(const struct agstate *s, const char *step, const char *key);
 
 /* Records step and writes the file atomically (dirs created 0755). */
 int agstate_put(struct agstate *s, const char *path, const char *step, const char *state,
-		const char *key, struct err *e);
+                const char *key, struct err *e);
 
 /* Atomic writes and mkdir -p come from agent/lib/util.h (write_file_atomic_owner,
  * mkdir_p), shared with the host side. */

@@ -106,8 +106,8 @@ void ev_emit(const char *step, const char *state, long ms, const char *msg, cons
 		fprintf(stdout, "    %-7s ... %s\n", step, msg ? msg : "");
 	} else {
 		fprintf(stdout, "    %-7s %-6s %6.1fs  %s%s%s\n", step, state,
-			ms >= 0 ? (double)ms / 1000.0 : 0.0, msg ? msg : "", log ? "  log: " : "",
-			log ? log : "");
+		        ms >= 0 ? (double)ms / 1000.0 : 0.0, msg ? msg : "", log ? "  log: " : "",
+		        log ? log : "");
 	}
 	fflush(stdout);
 	if (E.log && strcmp(state, "progress") != 0) {

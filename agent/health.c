@@ -22,7 +22,7 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 }
 
 static CURL *easy(const char *domain, int port, const char *cafile, char *url, size_t urln,
-		  char *errbuf)
+                  char *errbuf)
 {
 	CURL *c = curl_easy_init();
 
@@ -46,7 +46,7 @@ static CURL *easy(const char *domain, int port, const char *cafile, char *url, s
 }
 
 int health_get(const char *domain, int port, const char *cafile, struct health_result *r,
-	       struct err *e)
+               struct err *e)
 {
 	char url[512], errbuf[CURL_ERROR_SIZE];
 	CURL *c = easy(domain, port, cafile, url, sizeof(url), errbuf);
@@ -105,7 +105,7 @@ static int connect_to(const char *domain, int port, char *why, size_t whyn)
 		socklen_t sl = sizeof(soerr);
 
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			    ai->ai_protocol);
+		            ai->ai_protocol);
 		if (fd < 0)
 			continue;
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
@@ -132,7 +132,7 @@ static int read_n(int fd, unsigned char *p, size_t n, char *why, size_t whyn)
 	size_t got = 0;
 
 	while (got < n) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		ssize_t r;
 
 		if (poll(&pfd, 1, PROBE_TIMEOUT_MS) != 1) {
@@ -142,7 +142,7 @@ static int read_n(int fd, unsigned char *p, size_t n, char *why, size_t whyn)
 		r = read(fd, p + got, n - got);
 		if (r == 0) {
 			snprintf(why, whyn, "the server closed the connection %s",
-				 got ? "in the middle of a record" : "without a TLS alert");
+			         got ? "in the middle of a record" : "without a TLS alert");
 			return -1;
 		}
 		if (r < 0) {
@@ -150,7 +150,7 @@ static int read_n(int fd, unsigned char *p, size_t n, char *why, size_t whyn)
 				continue;
 			if (errno == ECONNRESET)
 				snprintf(why, whyn, "the server reset the connection %s",
-					 got ? "in the middle of a record" : "without a TLS alert");
+				         got ? "in the middle of a record" : "without a TLS alert");
 			else
 				snprintf(why, whyn, "read: %s", strerror(errno));
 			return -1;
@@ -169,13 +169,13 @@ static void put16(unsigned char *p, size_t v)
 /* A TLS 1.1 ClientHello record for domain (SNI); returns its length. */
 static size_t client_hello(const char *domain, unsigned char *out)
 {
-	static const unsigned char suites[] = { 0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x0a, 0xc0, 0x09,
-						0xc0, 0x14, 0xc0, 0x13, 0x00, 0x35, 0x00, 0x2f,
-						0x00, 0x0a };
+	static const unsigned char suites[] = {0xc0, 0x2b, 0xc0, 0x2f, 0xc0, 0x0a,
+	                                       0xc0, 0x09, 0xc0, 0x14, 0xc0, 0x13,
+	                                       0x00, 0x35, 0x00, 0x2f, 0x00, 0x0a};
 	static const unsigned char ext_tail[] = {
-		0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x17, 0x00, 0x18, /* groups */
-		0x00, 0x0b, 0x00, 0x02, 0x01, 0x00,			    /* point formats */
-		0xff, 0x01, 0x00, 0x01, 0x00,				    /* renegotiation */
+	    0x00, 0x0a, 0x00, 0x06, 0x00, 0x04, 0x00, 0x17, 0x00, 0x18, /* groups */
+	    0x00, 0x0b, 0x00, 0x02, 0x01, 0x00,                         /* point formats */
+	    0xff, 0x01, 0x00, 0x01, 0x00,                               /* renegotiation */
 	};
 	size_t dn = strlen(domain), i = 0, hs, ext;
 
@@ -185,7 +185,7 @@ static size_t client_hello(const char *domain, unsigned char *out)
 	i += 2; /* record length */
 	hs = i;
 	out[i++] = 0x01; /* ClientHello */
-	i += 3;		 /* handshake length */
+	i += 3;          /* handshake length */
 	out[i++] = 0x03; /* highest version offered: TLS 1.1 */
 	out[i++] = 0x02;
 	if (getrandom(out + i, 32, 0) != 32)
@@ -227,16 +227,18 @@ int health_old_tls_refused(const char *domain, int port, struct err *e)
 		return err_set(e, "TLS 1.1 probe: domain name too long");
 	fd = connect_to(domain, port, why, sizeof(why));
 	if (fd < 0)
-		return err_set(e, "TLS 1.1 probe of %s:%d could not connect: %s", domain, port, why);
+		return err_set(e, "TLS 1.1 probe of %s:%d could not connect: %s", domain, port,
+		               why);
 	n = client_hello(domain, hello);
 	if (send(fd, hello, n, MSG_NOSIGNAL) != (ssize_t)n) {
 		err_set(e, "TLS 1.1 probe of %s:%d: send: %s", domain, port, strerror(errno));
 		goto done;
 	}
 	if (read_n(fd, rec, 5, why, sizeof(why)) < 0) {
-		err_set(e, "TLS 1.1 probe of %s:%d: %s (a server that refuses TLS 1.1 sends a "
-			   "protocol_version or handshake_failure alert)",
-			domain, port, why);
+		err_set(e,
+		        "TLS 1.1 probe of %s:%d: %s (a server that refuses TLS 1.1 sends a "
+		        "protocol_version or handshake_failure alert)",
+		        domain, port, why);
 		goto done;
 	}
 	if (rec[0] == 0x15 && rec[1] == 3 && rec[3] == 0 && rec[4] == 2) { /* alert */
@@ -248,27 +250,32 @@ int health_old_tls_refused(const char *domain, int port, struct err *e)
 			ret = 0; /* fatal protocol_version or handshake_failure */
 			goto done;
 		}
-		err_set(e, "TLS 1.1 probe of %s:%d: the server sent TLS alert %d (level %d), not a "
-			   "protocol_version or handshake_failure refusal",
-			domain, port, rec[1], rec[0]);
+		err_set(e,
+		        "TLS 1.1 probe of %s:%d: the server sent TLS alert %d (level %d), not a "
+		        "protocol_version or handshake_failure refusal",
+		        domain, port, rec[1], rec[0]);
 		goto done;
 	}
 	if (rec[0] == 0x16 && rec[1] == 3) { /* handshake: the ServerHello's version */
 		if (read_n(fd, rec, 6, why, sizeof(why)) == 0 && rec[0] == 2) {
 			if (rec[4] == 3 && rec[5] <= 2)
-				err_set(e, "https://%s:%d/ accepted a TLS 1.1 handshake (must be TLS "
-					   "1.2+ only)",
-					domain, port);
+				err_set(e,
+				        "https://%s:%d/ accepted a TLS 1.1 handshake (must be TLS "
+				        "1.2+ only)",
+				        domain, port);
 			else
-				err_set(e, "TLS 1.1 probe of %s:%d: the server answered a TLS 1.1 hello "
-					   "with version %d.%d instead of refusing it",
-					domain, port, rec[4], rec[5]);
+				err_set(
+				    e,
+				    "TLS 1.1 probe of %s:%d: the server answered a TLS 1.1 hello "
+				    "with version %d.%d instead of refusing it",
+				    domain, port, rec[4], rec[5]);
 			goto done;
 		}
 	}
-	err_set(e, "TLS 1.1 probe of %s:%d: the answer is not a TLS alert or handshake (first "
-		   "bytes %02x %02x %02x)",
-		domain, port, rec[0], rec[1], rec[2]);
+	err_set(e,
+	        "TLS 1.1 probe of %s:%d: the answer is not a TLS alert or handshake (first "
+	        "bytes %02x %02x %02x)",
+	        domain, port, rec[0], rec[1], rec[2]);
 done:
 	close(fd);
 	return ret;

@@ -22,7 +22,7 @@ struct health_result {
 
 /* One GET; 0 when the status is 200..399. */
 int health_get(const char *domain, int port, const char *cafile, struct health_result *r,
-	       struct err *e);
+               struct err *e);
 
 /* 0 when the server answers a TLS 1.1 ClientHello with a fatal
  * protocol_version or handshake_failure alert; -1 with a message when it

@@ -48,14 +48,14 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: agent [--json] [--conf FILE] [--set KEY=VALUE]... [--login L] [--tree DIR]\n"
-		"             [--only STEP[,STEP...]] [--from STEP] [--force]\n"
-		"       agent --version | --has-image NAME:TAG (exit 0 if the engine has it)\n"
-		"steps: hosts docker data base make health\n"
-		"settings keys: login domain tree docker_source apt_mirror apt_proxy hosts_file\n"
-		"  cloud_cfg_dir state_file log_dir data_dir cert_container cert_path\n"
-		"  health_tries health_wait health_port\n");
+	fprintf(
+	    f, "usage: agent [--json] [--conf FILE] [--set KEY=VALUE]... [--login L] [--tree DIR]\n"
+	       "             [--only STEP[,STEP...]] [--from STEP] [--force]\n"
+	       "       agent --version | --has-image NAME:TAG (exit 0 if the engine has it)\n"
+	       "steps: hosts docker data base make health\n"
+	       "settings keys: login domain tree docker_source apt_mirror apt_proxy hosts_file\n"
+	       "  cloud_cfg_dir state_file log_dir data_dir cert_container cert_path\n"
+	       "  health_tries health_wait health_port\n");
 }
 
 /* Refuses anything but Debian: the steps use apt, Debian package names and
@@ -125,7 +125,7 @@ static int take_lock(const struct settings *s, int *lock_fd, struct err *e)
 			close(fd);
 			*lock_fd = -1;
 			return err_set(e, "waiting for %s: %s", path,
-				       proc_interrupted ? "interrupted" : strerror(errno));
+			               proc_interrupted ? "interrupted" : strerror(errno));
 		}
 	}
 	return 0;
@@ -148,9 +148,10 @@ static int select_steps(const char *only, const char *from, int *run, struct err
 			const struct step *s = step_find(tok);
 
 			if (s == NULL)
-				return err_set(e, "unknown step \"%s\" (steps: hosts docker data base "
-						  "make health)",
-					       tok);
+				return err_set(e,
+				               "unknown step \"%s\" (steps: hosts docker data base "
+				               "make health)",
+				               tok);
 			run[s - t] = 1;
 		}
 	}
@@ -168,7 +169,7 @@ static int select_steps(const char *only, const char *from, int *run, struct err
 
 static void tail_log(const char *path)
 {
-	char *lines[20] = { 0 }, buf[1024];
+	char *lines[20] = {0}, buf[1024];
 	FILE *f = fopen(path, "r");
 	int i, k = 0;
 
@@ -191,7 +192,7 @@ static void tail_log(const char *path)
 /* Returns 1 when the step was already done (cached), 0 ok, -1 failed. */
 static int run_step(struct agent *a, const struct step *s, int *failed)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	enum step_outcome oc = STEP_OK;
 	char msg[1024] = "";
 	long t0 = ev_now_ms();
@@ -212,7 +213,7 @@ static int run_step(struct agent *a, const struct step *s, int *failed)
 	}
 	if (strcmp(s->name, "docker") != 0 && strcmp(s->name, "make") != 0) {
 		/* docker and make record their own keys */
-		struct err se = { .msg = "" };
+		struct err se = {.msg = ""};
 
 		if (agstate_put(&a->st, a->s.state_file, s->name, "ok", "-", &se) < 0)
 			ev_log("warning: %s", se.msg);
@@ -225,20 +226,25 @@ static int run_step(struct agent *a, const struct step *s, int *failed)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },    { "conf", required_argument, NULL, 'c' },
-		{ "set", required_argument, NULL, 's' }, { "login", required_argument, NULL, 'l' },
-		{ "tree", required_argument, NULL, 't' }, { "only", required_argument, NULL, 'o' },
-		{ "from", required_argument, NULL, 'f' }, { "force", no_argument, NULL, 'F' },
-		{ "version", no_argument, NULL, 'V' },   { "help", no_argument, NULL, 'h' },
-		{ "has-image", required_argument, NULL, 'I' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {"conf", required_argument, NULL, 'c'},
+	    {"set", required_argument, NULL, 's'},
+	    {"login", required_argument, NULL, 'l'},
+	    {"tree", required_argument, NULL, 't'},
+	    {"only", required_argument, NULL, 'o'},
+	    {"from", required_argument, NULL, 'f'},
+	    {"force", no_argument, NULL, 'F'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"has-image", required_argument, NULL, 'I'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct agent a;
 	char conf[PATH_MAX] = "", *sets[64];
 	const char *conf_arg = NULL, *only = NULL, *from = NULL, *login = NULL, *tree = NULL;
-	int json = 0, nsets = 0, c, i, run[16] = { 0 }, failed = 0, make_cached = 0;
+	int json = 0, nsets = 0, c, i, run[16] = {0}, failed = 0, make_cached = 0;
 	const struct step *t = steps_table();
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	struct sigaction sa;
 
 	while ((c = getopt_long(argc, argv, "jc:s:l:t:o:f:FVh", opts, NULL)) != -1) {
@@ -254,8 +260,9 @@ int main(int argc, char **argv)
 		case 'o': only = optarg; break;
 		case 'f': from = optarg; break;
 		case 'F': a.force = 1; break;
-		case 'V': printf("inception-agent %s (libcurl %s)\n", INCEPTION_VERSION,
-				 curl_version_info(CURLVERSION_NOW)->version);
+		case 'V':
+			printf("inception-agent %s (libcurl %s)\n", INCEPTION_VERSION,
+			       curl_version_info(CURLVERSION_NOW)->version);
 			return 0;
 		case 'h': usage(stdout); return 0;
 		case 'I': /* a quick question for the provisioner; needs the docker socket */

@@ -91,8 +91,7 @@ static const char *find(const char *hay, size_t n, const char *needle)
 
 /* One armor block -> binary, appended to buf.  s points at the BEGIN line;
  * *next gets the position after the END line. */
-static int dearmor_block(const char *s, size_t n, struct buf *out, const char **next,
-			 struct err *e)
+static int dearmor_block(const char *s, size_t n, struct buf *out, const char **next, struct err *e)
 {
 	static const char endtag[] = "-----END PGP PUBLIC KEY BLOCK-----";
 	const char *end, *p, *body, *crcline = NULL;
@@ -129,7 +128,8 @@ static int dearmor_block(const char *s, size_t n, struct buf *out, const char **
 		return err_set(e, "malformed OpenPGP armor (no body)");
 	/* The checksum line starts with '=' at the start of a line. */
 	for (p = body; p < end; p++)
-		if (*p == '=' && (p == body || p[-1] == '\n') && p + 5 <= end && b64val(p[1]) >= 0) {
+		if (*p == '=' && (p == body || p[-1] == '\n') && p + 5 <= end &&
+		    b64val(p[1]) >= 0) {
 			crcline = p;
 			break;
 		}
@@ -185,7 +185,7 @@ static int decode(const unsigned char *data, size_t len, struct buf *out, struct
 
 /* The packet at p[0..n): *tag, *body, *bodylen, *total (header + body). */
 static int packet_at(const unsigned char *p, size_t n, int *tag, const unsigned char **body,
-		     size_t *bodylen, size_t *total, struct err *e)
+                     size_t *bodylen, size_t *total, struct err *e)
 {
 	size_t hdr, blen;
 
@@ -204,7 +204,8 @@ static int packet_at(const unsigned char *p, size_t n, int *tag, const unsigned 
 		} else if (p[1] == 255) {
 			if (n < 6)
 				return err_set(e, "truncated OpenPGP packet");
-			blen = ((size_t)p[2] << 24) | ((size_t)p[3] << 16) | ((size_t)p[4] << 8) | p[5];
+			blen = ((size_t)p[2] << 24) | ((size_t)p[3] << 16) | ((size_t)p[4] << 8) |
+			       p[5];
 			hdr = 6;
 		} else {
 			return err_set(e, "partial-length key packet not supported");
@@ -224,7 +225,8 @@ static int packet_at(const unsigned char *p, size_t n, int *tag, const unsigned 
 		} else if (lt == 2) {
 			if (n < 5)
 				return err_set(e, "truncated OpenPGP packet");
-			blen = ((size_t)p[1] << 24) | ((size_t)p[2] << 16) | ((size_t)p[3] << 8) | p[4];
+			blen = ((size_t)p[1] << 24) | ((size_t)p[2] << 16) | ((size_t)p[3] << 8) |
+			       p[4];
 			hdr = 5;
 		} else {
 			return err_set(e, "indeterminate-length key packet not supported");
@@ -253,7 +255,7 @@ static void hexify(const unsigned char md[20], char fpr[41])
 /* RFC 4880 12.2: SHA-1 over 0x99, the two-byte length and the body of a v4
  * key or subkey packet. */
 static int key_fingerprint(const unsigned char *body, size_t bodylen, unsigned char md[20],
-			   struct err *e)
+                           struct err *e)
 {
 	unsigned char pre[3], out[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -262,7 +264,7 @@ static int key_fingerprint(const unsigned char *body, size_t bodylen, unsigned c
 
 	if (bodylen < 1 || body[0] != 4)
 		return err_set(e, "OpenPGP key version %d not supported (need 4)",
-			       bodylen ? body[0] : -1);
+		               bodylen ? body[0] : -1);
 	if (bodylen > 0xFFFF)
 		return err_set(e, "OpenPGP v4 key packet too long");
 	pre[0] = 0x99;
@@ -309,7 +311,7 @@ done:
  * issuer fingerprint (33) or issuer key ID (16) names the primary key, to
  * -1 when one names another key. */
 static int scan_subpackets(const unsigned char *p, size_t n, const unsigned char primary[20],
-			   int *issuer, struct err *e)
+                           int *issuer, struct err *e)
 {
 	size_t i = 0;
 
@@ -349,7 +351,7 @@ static int scan_subpackets(const unsigned char *p, size_t n, const unsigned char
 /* 1 when the signature packet was issued by the primary key, 0 when by
  * another key or no issuer is named. */
 static int issued_by(const unsigned char *s, size_t n, const unsigned char primary[20],
-		     struct err *e)
+                     struct err *e)
 {
 	int issuer = 0;
 	size_t hashed, unhashed;
@@ -369,8 +371,7 @@ static int issued_by(const unsigned char *s, size_t n, const unsigned char prima
 		return err_set(e, "truncated OpenPGP signature");
 	if (scan_subpackets(s + 6, hashed, primary, &issuer, e) < 0)
 		return -1;
-	if (issuer == 0 &&
-	    scan_subpackets(s + 8 + hashed, unhashed, primary, &issuer, e) < 0)
+	if (issuer == 0 && scan_subpackets(s + 8 + hashed, unhashed, primary, &issuer, e) < 0)
 		return -1;
 	return issuer > 0;
 }
@@ -401,11 +402,11 @@ static int normalise_pin(const char *want, char norm[41], struct err *e)
  * signatures are not verified here: apt's gpgv verifies every binding
  * signature and ignores a subkey whose binding does not verify.
  */
-int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
-		       unsigned char **out, size_t *outlen, struct err *e)
+int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want, unsigned char **out,
+                       size_t *outlen, struct err *e)
 {
 	struct buf b, kr;
-	unsigned char primary[20] = { 0 }, md[20] = { 0 };
+	unsigned char primary[20] = {0}, md[20] = {0};
 	char norm[41], fpr[41], sub[41] = "";
 	size_t off = 0;
 	int rc = -1, keys = 0, in_subkey = 0, sub_bound = 0;
@@ -425,8 +426,8 @@ int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
 		size_t bodylen = 0, total = 0;
 		int tag = 0, by = 0;
 
-		if (packet_at((const unsigned char *)b.p + off, b.len - off, &tag, &body, &bodylen, &total,
-			      e) < 0)
+		if (packet_at((const unsigned char *)b.p + off, b.len - off, &tag, &body, &bodylen,
+		              &total, e) < 0)
 			goto done;
 		if (keys == 0 && tag != 6) {
 			err_set(e, "first OpenPGP packet is tag %d, not a public key (6)", tag);
@@ -440,15 +441,17 @@ int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
 			if (keys++ == 0) {
 				memcpy(primary, md, 20);
 				if (strcmp(fpr, norm) != 0) {
-					err_set(e, "key fingerprint %s is not the pinned %s: "
-						   "refusing to trust it",
-						fpr, norm);
+					err_set(e,
+					        "key fingerprint %s is not the pinned %s: "
+					        "refusing to trust it",
+					        fpr, norm);
 					goto done;
 				}
 			} else {
-				err_set(e, "key file holds another key (%s) besides the pinned %s: "
-					   "refusing to trust it",
-					fpr, norm);
+				err_set(e,
+				        "key file holds another key (%s) besides the pinned %s: "
+				        "refusing to trust it",
+				        fpr, norm);
 				goto done;
 			}
 			break;
@@ -468,9 +471,10 @@ int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
 			if (by < 0)
 				goto done;
 			if (by == 0) {
-				err_set(e, "subkey %s of key %s is signed by another key (a foreign "
-					   "subkey): refusing to trust it",
-					sub, norm);
+				err_set(e,
+				        "subkey %s of key %s is signed by another key (a foreign "
+				        "subkey): refusing to trust it",
+				        sub, norm);
 				goto done;
 			}
 			sub_bound = 1;
@@ -481,12 +485,11 @@ int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
 				goto unbound;
 			in_subkey = 0;
 			break;
-		case 12: /* trust: local to a keyring, never copied */
-			off += total;
-			continue;
+		case 12: /* trust: local to a keyring, never copied */ off += total; continue;
 		default:
-			err_set(e, "unexpected OpenPGP packet (tag %d) in key %s: refusing to trust it",
-				tag, norm);
+			err_set(
+			    e, "unexpected OpenPGP packet (tag %d) in key %s: refusing to trust it",
+			    tag, norm);
 			goto done;
 		}
 		if (buf_add(&kr, b.p + off, total, "keyring", e) < 0)

@@ -31,11 +31,10 @@ int pgp_fingerprint(const unsigned char *data, size_t len, char fpr[41], struct 
  * that does not belong in a public key refuses it (-1, the message names
  * the fingerprints).  On success, when out is not NULL, *out (malloc'd) is
  * a binary keyring holding only that key's packets, *outlen its size. */
-int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want,
-		       unsigned char **out, size_t *outlen, struct err *e);
+int pgp_pinned_keyring(const unsigned char *data, size_t len, const char *want, unsigned char **out,
+                       size_t *outlen, struct err *e);
 
 /* pgp_pinned_keyring without the keyring. */
-int pgp_check_fingerprint(const unsigned char *data, size_t len, const char *want,
-			  struct err *e);
+int pgp_check_fingerprint(const unsigned char *data, size_t len, const char *want, struct err *e);
 
 #endif

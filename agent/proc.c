@@ -20,7 +20,6 @@
 
 volatile sig_atomic_t proc_interrupted;
 
-
 struct linebuf {
 	char line[4096];
 	size_t n;
@@ -49,7 +48,7 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 	long start = ev_now_ms(), kill_at = 0;
 	char buf[8192];
 	struct buf cap;
-	struct linebuf lb = { .n = 0 };
+	struct linebuf lb = {.n = 0};
 	pid_t pid;
 
 	buf_init(&cap, SIZE_MAX);
@@ -63,7 +62,8 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 
 			off = (size_t)snprintf(hdr, sizeof(hdr), "$");
 			for (i = 0; argv[i] && off < sizeof(hdr) - 2; i++)
-				off += (size_t)snprintf(hdr + off, sizeof(hdr) - off, " %s", argv[i]);
+				off +=
+				    (size_t)snprintf(hdr + off, sizeof(hdr) - off, " %s", argv[i]);
 			if (off > sizeof(hdr) - 2)
 				off = sizeof(hdr) - 2;
 			hdr[off++] = '\n';
@@ -74,8 +74,9 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 	{
 		/* its own process group, so that an interruption ends everything
 		 * it started; the lock goes on as fd 3 */
-		struct spawn_opts so = { pfd[1], SPAWN_SAME_AS_OUT, o ? o->keep_fd : -1, 1,
-					 o ? o->env : NULL, o ? o->cwd : NULL, NULL };
+		struct spawn_opts so = {pfd[1], SPAWN_SAME_AS_OUT, o ? o->keep_fd : -1,
+		                        1,      o ? o->env : NULL, o ? o->cwd : NULL,
+		                        NULL};
 
 		if (spawn_argv((char *const *)argv, &so, &pid, e) < 0) {
 			close(pfd[0]);
@@ -87,11 +88,12 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 	}
 	close(pfd[1]);
 	for (;;) {
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
 		int r = poll(&p, 1, 500);
 		long now = ev_now_ms();
 
-		if ((proc_interrupted || (o && o->timeout_s && now - start > o->timeout_s * 1000L)) &&
+		if ((proc_interrupted ||
+		     (o && o->timeout_s && now - start > o->timeout_s * 1000L)) &&
 		    !killed) {
 			if (!proc_interrupted)
 				timed_out = 1;
@@ -144,14 +146,14 @@ int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 		err_set(e, "%s exited with status %d", argv[0], WEXITSTATUS(status));
 	else
 		err_set(e, "%s killed by signal %d", argv[0],
-			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		        WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	buf_free(&cap);
 	return rc;
 }
 
 int proc_capture(const char *const argv[], char **out, struct err *e)
 {
-	struct proc_opts o = { .capture = out };
+	struct proc_opts o = {.capture = out};
 
 	*out = NULL;
 	return proc_run(argv, &o, e);

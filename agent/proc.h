@@ -25,11 +25,11 @@ struct proc_opts {
 	const char *log_path;   /* appended to; NULL = discard */
 	proc_line_fn on_line;   /* may be NULL */
 	void *arg;
-	char **capture;         /* if not NULL: all output, malloc'd */
-	int timeout_s;          /* 0 = none */
-	const char *cwd;        /* NULL = inherit */
-	int keep_fd;            /* > 2: handed on to the command as fd 3 (the
-				 * agent's lock); every other fd above 2 is closed */
+	char **capture;  /* if not NULL: all output, malloc'd */
+	int timeout_s;   /* 0 = none */
+	const char *cwd; /* NULL = inherit */
+	int keep_fd;     /* > 2: handed on to the command as fd 3 (the
+	                  * agent's lock); every other fd above 2 is closed */
 };
 
 /* Runs argv; returns 0 if it exited 0, else -1 with "NAME exited with

@@ -32,13 +32,21 @@ struct key {
 	size_t off, size; /* size 0 = int */
 };
 
-#define STR(f) { #f, offsetof(struct settings, f), sizeof(((struct settings *)0)->f) }
-#define INT(f) { #f, offsetof(struct settings, f), 0 }
+#define STR(f)                                                                                     \
+	{                                                                                          \
+#f, offsetof(struct settings, f), sizeof(((struct settings *)0)->f)                \
+	}
+#define INT(f)                                                                                     \
+	{                                                                                          \
+#f, offsetof(struct settings, f), 0                                                \
+	}
 static const struct key keys[] = {
-	STR(login),	     STR(domain),	 STR(tree),	  STR(docker_source),
-	STR(apt_mirror),     STR(apt_proxy),	 STR(hosts_file), STR(cloud_cfg_dir),
-	STR(state_file),     STR(log_dir),	 STR(data_dir),	  STR(cert_container),
-	STR(cert_path),	     STR(cert_file),	 STR(stack_containers),	 INT(health_tries), INT(health_wait), INT(health_port),
+    STR(login),         STR(domain),        STR(tree),
+    STR(docker_source), STR(apt_mirror),    STR(apt_proxy),
+    STR(hosts_file),    STR(cloud_cfg_dir), STR(state_file),
+    STR(log_dir),       STR(data_dir),      STR(cert_container),
+    STR(cert_path),     STR(cert_file),     STR(stack_containers),
+    INT(health_tries),  INT(health_wait),   INT(health_port),
 };
 
 int settings_set(struct settings *s, const char *kv, struct err *e)
@@ -61,8 +69,8 @@ int settings_set(struct settings *s, const char *kv, struct err *e)
 			errno = 0;
 			v = strtol(eq + 1, &end, 10);
 			if (errno || *end || end == eq + 1 || v < 0 || v > 100000)
-				return err_set(e, "setting %s: \"%s\" is not a number", keys[i].name,
-					       eq + 1);
+				return err_set(e, "setting %s: \"%s\" is not a number",
+				               keys[i].name, eq + 1);
 			*(int *)(void *)field = (int)v;
 			return 0;
 		}
@@ -119,9 +127,10 @@ static int valid_login(const char *l)
 int settings_finish(struct settings *s, struct err *e)
 {
 	if (!valid_login(s->login))
-		return err_set(e, "login \"%s\" is missing or invalid (need [a-z0-9-]{1,32}; set "
-				  "login= in the settings file or --login)",
-			       s->login);
+		return err_set(e,
+		               "login \"%s\" is missing or invalid (need [a-z0-9-]{1,32}; set "
+		               "login= in the settings file or --login)",
+		               s->login);
 	if (!s->domain[0])
 		snprintf(s->domain, sizeof(s->domain), "%s" DOMAIN_SUFFIX, s->login);
 	if (!hosts_name_valid(s->domain))
@@ -134,7 +143,7 @@ int settings_finish(struct settings *s, struct err *e)
 		snprintf(s->cert_path, sizeof(s->cert_path), "/etc/nginx/ssl/inception.crt");
 	if (strcmp(s->docker_source, "debian") != 0 && strcmp(s->docker_source, "docker") != 0)
 		return err_set(e, "docker_source \"%s\": expected debian or docker",
-			       s->docker_source);
+		               s->docker_source);
 	if (s->health_tries < 1)
 		s->health_tries = 1;
 	if (s->health_port < 1 || s->health_port > 65535)

@@ -42,27 +42,26 @@ static void on_progress(const char *line, void *arg)
 }
 
 static int run_logged(struct agent *a, const char *const argv[], const char *const env[],
-		      int timeout_s, struct err *e)
+                      int timeout_s, struct err *e)
 {
-	struct proc_opts o = { .env = env,
-			       .log_path = a->step_log,
-			       .on_line = on_progress,
-			       .arg = a,
-			       .timeout_s = timeout_s,
-			       .keep_fd = a->lock_fd };
+	struct proc_opts o = {.env = env,
+	                      .log_path = a->step_log,
+	                      .on_line = on_progress,
+	                      .arg = a,
+	                      .timeout_s = timeout_s,
+	                      .keep_fd = a->lock_fd};
 
 	return proc_run(argv, &o, e);
 }
 
 /* ------------------------------------------------------------------ hosts */
 
-static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
-		      struct err *e)
+static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
 	static const char dropin[] =
-		"# Written by the inception agent: keep /etc/hosts as the agent left it\n"
-		"# (LOGIN.42.fr -> 127.0.0.1); cloud-init must not regenerate it at boot.\n"
-		"manage_etc_hosts: false\n";
+	    "# Written by the inception agent: keep /etc/hosts as the agent left it\n"
+	    "# (LOGIN.42.fr -> 127.0.0.1); cloud-init must not regenerate it at boot.\n"
+	    "manage_etc_hosts: false\n";
 	char path[PATH_MAX], tmpl[PATH_MAX], *old = NULL, *slash;
 	size_t oldlen = 0;
 	int changed = 0, tchanged = 0, dchanged = 0;
@@ -82,10 +81,12 @@ static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t 
 		if (stat(tmpl, &st) == 0 && S_ISDIR(st.st_mode)) {
 			if (mkdir_p(a->s.cloud_cfg_dir, 0755, e) < 0)
 				return -1;
-			snprintf(path, sizeof(path), "%s/99-inception-hosts.cfg", a->s.cloud_cfg_dir);
-			if (read_file_max(path, &old, &oldlen, MAX_FILE, NULL) < 0 || oldlen != sizeof(dropin) - 1 ||
-			    memcmp(old, dropin, oldlen) != 0) {
-				if (write_file_atomic_owner(path, dropin, sizeof(dropin) - 1, 0644, -1, -1, e) < 0) {
+			snprintf(path, sizeof(path), "%s/99-inception-hosts.cfg",
+			         a->s.cloud_cfg_dir);
+			if (read_file_max(path, &old, &oldlen, MAX_FILE, NULL) < 0 ||
+			    oldlen != sizeof(dropin) - 1 || memcmp(old, dropin, oldlen) != 0) {
+				if (write_file_atomic_owner(path, dropin, sizeof(dropin) - 1, 0644,
+				                            -1, -1, e) < 0) {
 					free(old);
 					return -1;
 				}
@@ -94,15 +95,16 @@ static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t 
 			free(old);
 			if (strlen(tmpl) + 32 < sizeof(tmpl)) {
 				strcat(tmpl, "/templates/hosts.debian.tmpl");
-				if (hosts_edit_file(tmpl, a->s.domain, "127.0.0.1", 0, &tchanged, e) < 0)
+				if (hosts_edit_file(tmpl, a->s.domain, "127.0.0.1", 0, &tchanged,
+				                    e) < 0)
 					return -1;
 			}
 		}
 	}
 	*oc = (changed || tchanged || dchanged) ? STEP_OK : STEP_CACHED;
 	snprintf(msg, n, "%s -> 127.0.0.1 in %s%s%s", a->s.domain, a->s.hosts_file,
-		 changed ? " (written)" : " (already there)",
-		 dchanged ? "; cloud-init manage_etc_hosts off" : "");
+	         changed ? " (written)" : " (already there)",
+	         dchanged ? "; cloud-init manage_etc_hosts off" : "");
 	return 0;
 }
 
@@ -110,7 +112,7 @@ static int step_hosts(struct agent *a, enum step_outcome *oc, char *msg, size_t 
 
 static int docker_socket_answers(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
 
 	if (fd < 0)
@@ -123,7 +125,7 @@ static int docker_socket_answers(void)
 
 static int compose_v2(char *ver, size_t n)
 {
-	const char *argv[] = { "docker", "compose", "version", "--short", NULL };
+	const char *argv[] = {"docker", "compose", "version", "--short", NULL};
 	char *out = NULL;
 	int ok;
 
@@ -178,7 +180,7 @@ static int dpkg_interrupted(void)
 /* The pid holding an fcntl lock on fd, 0 when none, -1 on error. */
 static long lock_holder(int fd)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 
 	if (fcntl(fd, F_GETLK, &fl) < 0)
 		return -1;
@@ -207,7 +209,7 @@ static int dpkg_lock_wait(struct agent *a, const char *dir, int timeout_s, struc
 		return -1;
 	}
 	for (;;) {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 		const char *busy = NULL;
 
 		if (fcntl(ffd, F_SETLK, &fl) == 0) {
@@ -233,8 +235,8 @@ static int dpkg_lock_wait(struct agent *a, const char *dir, int timeout_s, struc
 		if (!said || ev_now_ms() - said_at >= 30000) {
 			/* a progress event: the CLI shows it, the wait can be long */
 			snprintf(msg, sizeof(msg),
-				 "dpkg is busy (pid %ld holds %s): waiting, %ld s of %d s", holder,
-				 busy, (ev_now_ms() - start) / 1000, timeout_s);
+			         "dpkg is busy (pid %ld holds %s): waiting, %ld s of %d s", holder,
+			         busy, (ev_now_ms() - start) / 1000, timeout_s);
 			ev_log("apt: %s", msg);
 			ev_emit(a->step, "progress", -1, msg, NULL);
 			said = 1;
@@ -245,14 +247,15 @@ static int dpkg_lock_wait(struct agent *a, const char *dir, int timeout_s, struc
 			break;
 		}
 		if (ev_now_ms() - start > timeout_s * 1000L) {
-			failed = err_set(e,
-				"dpkg is still busy after %d s (pid %ld holds %s): let it finish, "
-				"then run up again",
-				timeout_s, holder, busy);
+			failed = err_set(
+			    e,
+			    "dpkg is still busy after %d s (pid %ld holds %s): let it finish, "
+			    "then run up again",
+			    timeout_s, holder, busy);
 			break;
 		}
 		{
-			struct timespec ts = { .tv_sec = 0, .tv_nsec = 250000000L };
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = 250000000L};
 
 			nanosleep(&ts, NULL);
 		}
@@ -271,19 +274,20 @@ static int dpkg_lock_wait(struct agent *a, const char *dir, int timeout_s, struc
  * of its lock, and first finishes a dpkg run that was interrupted. */
 static int apt(struct agent *a, const char *const *args, struct err *e)
 {
-	static const char *const env[] = { "DEBIAN_FRONTEND=noninteractive",
-					   "APT_LISTCHANGES_FRONTEND=none", NULL };
+	static const char *const env[] = {"DEBIAN_FRONTEND=noninteractive",
+	                                  "APT_LISTCHANGES_FRONTEND=none", NULL};
 	const char *argv[32];
 	char proxy[SET_STR + 32];
 	int i = 0, j;
 
 	if (dpkg_interrupted()) {
-		static const char *const fix[] = { "dpkg", "--force-confold", "--configure", "-a",
-						   NULL };
-		static const char *const fixenv[] = { "DEBIAN_FRONTEND=noninteractive",
-						      "APT_LISTCHANGES_FRONTEND=none",
-						      "DPKG_FRONTEND_LOCKED=1", NULL };
-		int ffd = dpkg_lock_wait(a, "/var/lib/dpkg", DPKG_LOCK_WAIT_S, e), rc = ffd < 0 ? -1 : 0;
+		static const char *const fix[] = {"dpkg", "--force-confold", "--configure", "-a",
+		                                  NULL};
+		static const char *const fixenv[] = {"DEBIAN_FRONTEND=noninteractive",
+		                                     "APT_LISTCHANGES_FRONTEND=none",
+		                                     "DPKG_FRONTEND_LOCKED=1", NULL};
+		int ffd = dpkg_lock_wait(a, "/var/lib/dpkg", DPKG_LOCK_WAIT_S, e),
+		    rc = ffd < 0 ? -1 : 0;
 
 		/* The dpkg that held the lock may have finished the job. */
 		if (rc == 0 && dpkg_interrupted()) {
@@ -315,8 +319,8 @@ static int apt(struct agent *a, const char *const *args, struct err *e)
 /* The mirror from the settings, when apt does not already use it. */
 static int apt_mirror_source(struct agent *a, struct err *e)
 {
-	static const char *const lists[] = { "/etc/apt/sources.list",
-					     "/etc/apt/sources.list.d/debian.sources", NULL };
+	static const char *const lists[] = {"/etc/apt/sources.list",
+	                                    "/etc/apt/sources.list.d/debian.sources", NULL};
 	char content[1024];
 	int i, n;
 
@@ -335,12 +339,12 @@ static int apt_mirror_source(struct agent *a, struct err *e)
 			return 0;
 	}
 	n = snprintf(content, sizeof(content),
-		     "# Written by the inception agent (apt.mirror)\n"
-		     "Types: deb\nURIs: %s\nSuites: trixie trixie-updates\nComponents: main\n"
-		     "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
-		     a->s.apt_mirror);
+	             "# Written by the inception agent (apt.mirror)\n"
+	             "Types: deb\nURIs: %s\nSuites: trixie trixie-updates\nComponents: main\n"
+	             "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
+	             a->s.apt_mirror);
 	return write_file_atomic_owner("/etc/apt/sources.list.d/inception-mirror.sources", content,
-				       (size_t)n, 0644, -1, -1, e);
+	                               (size_t)n, 0644, -1, -1, e);
 }
 
 static size_t discard_body(char *p, size_t size, size_t nmemb, void *arg)
@@ -393,7 +397,7 @@ static int docker_repo(struct agent *a, struct err *e)
 		goto done;
 	}
 	if (pgp_pinned_keyring((unsigned char *)m.p, m.len, DOCKER_KEY_FINGERPRINT, &keyring,
-			       &keyring_len, e) < 0) {
+	                       &keyring_len, e) < 0) {
 		err_wrap(e, "%s", key_url);
 		goto done;
 	}
@@ -406,11 +410,11 @@ static int docker_repo(struct agent *a, struct err *e)
 		goto done;
 	}
 	n = snprintf(src, sizeof(src),
-		     "Types: deb\nURIs: https://download.docker.com/linux/debian\n"
-		     "Suites: trixie\nComponents: stable\nSigned-By: %s\n",
-		     key_path);
-	if (write_file_atomic_owner("/etc/apt/sources.list.d/docker.sources", src, (size_t)n, 0644, -1, -1,
-			 e) < 0)
+	             "Types: deb\nURIs: https://download.docker.com/linux/debian\n"
+	             "Suites: trixie\nComponents: stable\nSigned-By: %s\n",
+	             key_path);
+	if (write_file_atomic_owner("/etc/apt/sources.list.d/docker.sources", src, (size_t)n, 0644,
+	                            -1, -1, e) < 0)
 		goto done;
 	ret = 0;
 done:
@@ -419,22 +423,22 @@ done:
 	return ret;
 }
 
-static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
-		       struct err *e)
+static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
-	static const char *const deb_pkgs[] = { "install",     "-y",	       "--no-install-recommends",
-						"docker.io",   "docker-cli",   "docker-buildx",
-						"docker-compose", NULL };
-	static const char *const ce_pkgs[] = { "install",
-					       "-y",
-					       "--no-install-recommends",
-					       "docker-ce",
-					       "docker-ce-cli",
-					       "containerd.io",
-					       "docker-buildx-plugin",
-					       "docker-compose-plugin",
-					       NULL };
-	static const char *const update[] = { "update", NULL };
+	static const char *const deb_pkgs[] = {
+	    "install",        "-y",         "--no-install-recommends",
+	    "docker.io",      "docker-cli", "docker-buildx",
+	    "docker-compose", NULL};
+	static const char *const ce_pkgs[] = {"install",
+	                                      "-y",
+	                                      "--no-install-recommends",
+	                                      "docker-ce",
+	                                      "docker-ce-cli",
+	                                      "containerd.io",
+	                                      "docker-buildx-plugin",
+	                                      "docker-compose-plugin",
+	                                      NULL};
+	static const char *const update[] = {"update", NULL};
 	char ver[64] = "";
 	int i, installed = 0;
 
@@ -455,12 +459,12 @@ static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t
 		installed = 1;
 	}
 	if (access("/usr/bin/systemctl", X_OK) == 0) {
-		const char *argv[] = { "systemctl", "enable", "--now", "docker", NULL };
+		const char *argv[] = {"systemctl", "enable", "--now", "docker", NULL};
 
 		if (run_logged(a, argv, NULL, 300, e) < 0)
 			return err_wrap(e, "starting dockerd");
 	} else if (!docker_socket_answers()) {
-		const char *argv[] = { "service", "docker", "start", NULL };
+		const char *argv[] = {"service", "docker", "start", NULL};
 
 		if (run_logged(a, argv, NULL, 300, e) < 0)
 			return err_wrap(e, "starting dockerd");
@@ -475,7 +479,7 @@ static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t
 	if (!compose_v2(ver, sizeof(ver)))
 		return err_set(e, "`docker compose version` is not v2 (got \"%s\")", ver);
 	if (getpwnam(a->s.login) && !user_in_group(a->s.login, "docker")) {
-		const char *argv[] = { "usermod", "-aG", "docker", a->s.login, NULL };
+		const char *argv[] = {"usermod", "-aG", "docker", a->s.login, NULL};
 
 		if (run_logged(a, argv, NULL, 60, e) < 0)
 			return -1;
@@ -484,16 +488,15 @@ static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t
 		return -1;
 	*oc = STEP_OK;
 	snprintf(msg, n, "%s compose %s (%s)", installed ? "installed," : "present,", ver,
-		 a->s.docker_source);
+	         a->s.docker_source);
 	return 0;
 }
 
 /* ------------------------------------------------------------------- data */
 
-static int step_data(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
-		     struct err *e)
+static int step_data(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
-	static const char *const subs[] = { "", "/wordpress", "/mariadb", NULL };
+	static const char *const subs[] = {"", "/wordpress", "/mariadb", NULL};
 	struct passwd *pw = getpwnam(a->s.login);
 	char path[PATH_MAX];
 	int i, created = 0;
@@ -600,12 +603,11 @@ static const char *first_unhealthy(const char *list, char *buf, size_t n)
 	return NULL;
 }
 
-static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
-		     struct err *e)
+static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
 	char script[PATH_MAX], mirror[SET_STR + 16];
-	const char *env[3] = { NULL, "PULL_TIMEOUT=15", NULL };
-	const char *argv[] = { "sh", script, NULL };
+	const char *env[3] = {NULL, "PULL_TIMEOUT=15", NULL};
+	const char *argv[] = {"sh", script, NULL};
 
 	if (image_present(BASE_IMAGE)) {
 		*oc = STEP_CACHED;
@@ -616,15 +618,15 @@ static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 	if (access(script, R_OK) != 0)
 		return err_set(e, "%s: %s (was the tree pushed?)", script, strerror(errno));
 	if (access("/usr/bin/mmdebstrap", X_OK) != 0) {
-		static const char *const inst[] = { "install", "-y", "--no-install-recommends",
-						    "mmdebstrap", NULL };
-		static const char *const update[] = { "update", NULL };
+		static const char *const inst[] = {"install", "-y", "--no-install-recommends",
+		                                   "mmdebstrap", NULL};
+		static const char *const update[] = {"update", NULL};
 
 		if (apt(a, inst, NULL) < 0 && (apt(a, update, e) < 0 || apt(a, inst, e) < 0))
 			return err_wrap(e, "installing mmdebstrap");
 	}
 	snprintf(mirror, sizeof(mirror), "DEBIAN_MIRROR=%s",
-		 a->s.apt_mirror[0] ? a->s.apt_mirror : "http://deb.debian.org/debian");
+	         a->s.apt_mirror[0] ? a->s.apt_mirror : "http://deb.debian.org/debian");
 	env[0] = mirror;
 	if (run_logged(a, argv, env, 1800, e) < 0)
 		return err_wrap(e, "base-image.sh");
@@ -632,7 +634,7 @@ static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 		return err_set(e, BASE_IMAGE " still missing after base-image.sh");
 	*oc = STEP_OK;
 	snprintf(msg, n, BASE_IMAGE " built from %s",
-		 a->s.apt_mirror[0] ? a->s.apt_mirror : "the Debian mirror");
+	         a->s.apt_mirror[0] ? a->s.apt_mirror : "the Debian mirror");
 	return 0;
 }
 
@@ -660,10 +662,9 @@ void tree_key(const struct settings *s, char *key, size_t n)
 	free(data);
 }
 
-static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
-		     struct err *e)
+static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
-	const char *argv[] = { "make", "-C", a->s.tree, NULL };
+	const char *argv[] = {"make", "-C", a->s.tree, NULL};
 	char key[80];
 
 	char sick[64];
@@ -673,17 +674,17 @@ static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 		/* the same tree, but the stack may have been stopped since */
 		if (first_unhealthy(a->s.stack_containers, sick, sizeof(sick)) == NULL) {
 			*oc = STEP_CACHED;
-			snprintf(msg, n, "tree unchanged since the last make (%.12s), stack healthy",
-				 key);
+			snprintf(msg, n,
+			         "tree unchanged since the last make (%.12s), stack healthy", key);
 			return 0;
 		}
 		ev_log("make: tree unchanged, but container %s is not running healthy: make again",
 		       sick);
 	}
 	if (access("/usr/bin/make", X_OK) != 0) {
-		static const char *const inst[] = { "install", "-y", "--no-install-recommends", "make",
-						    NULL };
-		static const char *const update[] = { "update", NULL };
+		static const char *const inst[] = {"install", "-y", "--no-install-recommends",
+		                                   "make", NULL};
+		static const char *const update[] = {"update", NULL};
 
 		if (apt(a, inst, NULL) < 0 && (apt(a, update, e) < 0 || apt(a, inst, e) < 0))
 			return err_wrap(e, "installing make");
@@ -706,7 +707,7 @@ static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 static int fetch_cert(struct agent *a, const char *dest, struct err *e)
 {
 	char src[SET_STR + 80];
-	const char *argv[] = { "docker", "cp", src, dest, NULL };
+	const char *argv[] = {"docker", "cp", src, dest, NULL};
 
 	snprintf(src, sizeof(src), "%s:%s", a->s.cert_container, a->s.cert_path);
 	if (run_logged(a, argv, NULL, 60, e) < 0)
@@ -714,11 +715,10 @@ static int fetch_cert(struct agent *a, const char *dest, struct err *e)
 	return 0;
 }
 
-static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t n,
-		       struct err *e)
+static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
 	char ca[PATH_MAX], dir[SET_STR], *slash;
-	struct health_result r = { 0 };
+	struct health_result r = {0};
 	int i, have_cert = 0;
 
 	snprintf(dir, sizeof(dir), "%s", a->s.state_file);
@@ -739,7 +739,7 @@ static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t
 		/* The certificate is made at the container's first start: copy it
 		 * fresh on the first try and whenever verification fails. */
 		if (!have_cert) {
-			struct err ce = { .msg = "" };
+			struct err ce = {.msg = ""};
 
 			if (fetch_cert(a, ca, &ce) == 0)
 				have_cert = 1;
@@ -764,20 +764,20 @@ static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t
 		return -1;
 	*oc = STEP_OK;
 	snprintf(msg, n, "https://%s/ HTTP %ld, certificate verified, TLS 1.2+ only (1.1 refused)",
-		 a->s.domain, r.http_code);
+	         a->s.domain, r.http_code);
 	return 0;
 }
 
 /* ------------------------------------------------------------------ table */
 
 static const struct step table[] = {
-	{ "hosts", "LOGIN.42.fr -> 127.0.0.1 in /etc/hosts", step_hosts },
-	{ "docker", "Docker engine and compose v2", step_docker },
-	{ "data", "volume directories", step_data },
-	{ "base", BASE_IMAGE " base image", step_base },
-	{ "make", "make in the pushed tree (build + up)", step_make },
-	{ "health", "HTTPS health check", step_health },
-	{ NULL, NULL, NULL },
+    {"hosts", "LOGIN.42.fr -> 127.0.0.1 in /etc/hosts", step_hosts},
+    {"docker", "Docker engine and compose v2", step_docker},
+    {"data", "volume directories", step_data},
+    {"base", BASE_IMAGE " base image", step_base},
+    {"make", "make in the pushed tree (build + up)", step_make},
+    {"health", "HTTPS health check", step_health},
+    {NULL, NULL, NULL},
 };
 
 const struct step *steps_table(void)

@@ -36,7 +36,7 @@ struct agent {
 	const char *step; /* the running step (for its log) */
 	char step_log[512];
 	long last_progress_ms;
-	int lock_fd;      /* the run's lock, inherited by the commands it runs */
+	int lock_fd; /* the run's lock, inherited by the commands it runs */
 };
 
 enum step_outcome { STEP_OK, STEP_CACHED };
@@ -45,8 +45,7 @@ struct step {
 	const char *name;
 	const char *what;
 	/* Fills msg; returns 0 (*outcome set) or -1. */
-	int (*run)(struct agent *a, enum step_outcome *outcome, char *msg, size_t n,
-		   struct err *e);
+	int (*run)(struct agent *a, enum step_outcome *outcome, char *msg, size_t n, struct err *e);
 };
 
 /* The steps in order, NULL-terminated by name. */

@@ -19,10 +19,13 @@ int kvm_device_check(const char *path, char *why, size_t n)
 
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT)
-			snprintf(why, n, "no KVM device (%s does not exist: no hardware "
-					 "virtualisation here, or the kvm module is not loaded)", path);
+			snprintf(why, n,
+			         "no KVM device (%s does not exist: no hardware "
+			         "virtualisation here, or the kvm module is not loaded)",
+			         path);
 		else
-			snprintf(why, n, "no access to the KVM device (%s: %s)", path, strerror(errno));
+			snprintf(why, n, "no access to the KVM device (%s: %s)", path,
+			         strerror(errno));
 		return 0;
 	}
 	if (!S_ISCHR(st.st_mode)) {
@@ -30,9 +33,10 @@ int kvm_device_check(const char *path, char *why, size_t n)
 		return 0;
 	}
 	if (access(path, R_OK | W_OK) != 0) {
-		snprintf(why, n, "no access to the KVM device (%s mode %04o: %s; add your user to "
-				 "its group, usually kvm)", path, (unsigned)(st.st_mode & 07777),
-			 strerror(errno));
+		snprintf(why, n,
+		         "no access to the KVM device (%s mode %04o: %s; add your user to "
+		         "its group, usually kvm)",
+		         path, (unsigned)(st.st_mode & 07777), strerror(errno));
 		return 0;
 	}
 	if (why && n)
@@ -40,8 +44,7 @@ int kvm_device_check(const char *path, char *why, size_t n)
 	return 1;
 }
 
-int accel_decide(enum accel want, const struct accel_host *h, struct accel_plan *p,
-		 struct err *e)
+int accel_decide(enum accel want, const struct accel_host *h, struct accel_plan *p, struct err *e)
 {
 	const char *why = NULL;
 
@@ -65,8 +68,10 @@ int accel_decide(enum accel want, const struct accel_host *h, struct accel_plan 
 	if (why != NULL) {
 		snprintf(p->why, sizeof(p->why), "%s", why);
 	} else if (h->hung_before) {
-		snprintf(p->why, sizeof(p->why), "KVM hung or failed on this host before (%s; "
-			 "delete it to probe KVM again)", h->marker ? h->marker : "marker file");
+		snprintf(p->why, sizeof(p->why),
+		         "KVM hung or failed on this host before (%s; "
+		         "delete it to probe KVM again)",
+		         h->marker ? h->marker : "marker file");
 	} else {
 		p->first = "kvm";
 		p->fallback_tcg = 1;
@@ -77,8 +82,8 @@ int accel_decide(enum accel want, const struct accel_host *h, struct accel_plan 
 /* Lines that only a running kernel or userspace writes to the console
  * (firmware and boot loader lines do not count). */
 static const char *const alive_marks[] = {
-	"Linux version", "] Run /init", "systemd[1]", "Welcome to", "cloud-init", " login:",
-	"[    0.", NULL,
+    "Linux version", "] Run /init", "systemd[1]", "Welcome to",
+    "cloud-init",    " login:",     "[    0.",    NULL,
 };
 
 enum boot_verdict boot_verdict(const char *console, long elapsed_ms, long bound_ms)

@@ -21,9 +21,9 @@
 #define ACCEL_WHY_MAX 256
 
 struct accel_plan {
-	const char *first;          /* "kvm" or "qemu" */
-	int fallback_tcg;           /* 1: if the KVM boot hangs or fails, retry under TCG */
-	char why[ACCEL_WHY_MAX];    /* why not KVM ("" when KVM is used or not asked for) */
+	const char *first;       /* "kvm" or "qemu" */
+	int fallback_tcg;        /* 1: if the KVM boot hangs or fails, retry under TCG */
+	char why[ACCEL_WHY_MAX]; /* why not KVM ("" when KVM is used or not asked for) */
 };
 
 /* What the host offers: dev_usable from kvm_device_check (dev_why its
@@ -44,15 +44,14 @@ int kvm_device_check(const char *path, char *why, size_t n);
 
 /* The plan for the configured accel on this host; -1 (with the reason)
  * for accel kvm where KVM cannot be used. */
-int accel_decide(enum accel want, const struct accel_host *h, struct accel_plan *p,
-		 struct err *e);
+int accel_decide(enum accel want, const struct accel_host *h, struct accel_plan *p, struct err *e);
 
 /* Verdict on a boot from what the serial console shows so far. */
 enum boot_verdict {
-	BOOT_WAIT,   /* nothing conclusive yet */
-	BOOT_ALIVE,  /* the kernel is running (it has printed) */
-	BOOT_HUNG,   /* no kernel output within the bound */
-	BOOT_PANIC,  /* "Kernel panic" on the console */
+	BOOT_WAIT,  /* nothing conclusive yet */
+	BOOT_ALIVE, /* the kernel is running (it has printed) */
+	BOOT_HUNG,  /* no kernel output within the bound */
+	BOOT_PANIC, /* "Kernel panic" on the console */
 };
 enum boot_verdict boot_verdict(const char *console, long elapsed_ms, long bound_ms);
 

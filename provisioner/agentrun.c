@@ -131,7 +131,9 @@ static int j_string(struct jr *j, char *out, size_t n)
 
 			c = (unsigned char)*j->p++;
 			switch (c) {
-			case '"': case '\\': case '/': enc[0] = (char)c; break;
+			case '"':
+			case '\\':
+			case '/': enc[0] = (char)c; break;
 			case 'b': enc[0] = '\b'; break;
 			case 'f': enc[0] = '\f'; break;
 			case 'n': enc[0] = '\n'; break;
@@ -154,8 +156,7 @@ static int j_string(struct jr *j, char *out, size_t n)
 				}
 				el = utf8_put(cp, enc);
 				break;
-			default:
-				return -1;
+			default: return -1;
 			}
 		}
 		if (out == NULL || full)
@@ -254,22 +255,13 @@ static int j_value(struct jr *j, int depth)
 	int is_int;
 
 	switch (*j->p) {
-	case '"':
-		return j_string(j, NULL, 0);
-	case '{':
-		j->p++;
-		return j_skip_container(j, '}', depth + 1);
-	case '[':
-		j->p++;
-		return j_skip_container(j, ']', depth + 1);
-	case 't':
-		return strncmp(j->p, "true", 4) == 0 ? (j->p += 4, 0) : -1;
-	case 'f':
-		return strncmp(j->p, "false", 5) == 0 ? (j->p += 5, 0) : -1;
-	case 'n':
-		return strncmp(j->p, "null", 4) == 0 ? (j->p += 4, 0) : -1;
-	default:
-		return j_number(j, &v, &is_int);
+	case '"': return j_string(j, NULL, 0);
+	case '{': j->p++; return j_skip_container(j, '}', depth + 1);
+	case '[': j->p++; return j_skip_container(j, ']', depth + 1);
+	case 't': return strncmp(j->p, "true", 4) == 0 ? (j->p += 4, 0) : -1;
+	case 'f': return strncmp(j->p, "false", 5) == 0 ? (j->p += 5, 0) : -1;
+	case 'n': return strncmp(j->p, "null", 4) == 0 ? (j->p += 4, 0) : -1;
+	default: return j_number(j, &v, &is_int);
 	}
 }
 
@@ -310,7 +302,7 @@ static int j_member(struct jr *j, struct agent_event *ev)
 
 int agent_event_parse(const char *line, struct agent_event *ev)
 {
-	struct jr j = { line };
+	struct jr j = {line};
 
 	memset(ev, 0, sizeof(*ev));
 	ev->ms = -1;
@@ -422,7 +414,7 @@ static void feed(struct runstate *rs, const char *p, size_t n)
 
 			rs->line[rs->n] = '\0';
 			snprintf(cut, sizeof(cut), "[line longer than %zu bytes, cut] %s",
-				 sizeof(rs->line) - 1, rs->line);
+			         sizeof(rs->line) - 1, rs->line);
 			keep_tail(rs, cut);
 			report_debug("guest: %s", cut);
 			rs->overlong = 1;
@@ -434,7 +426,7 @@ static void feed(struct runstate *rs, const char *p, size_t n)
 }
 
 int agent_run(ssh_session s, const char *agent_path, const char *args, int timeout_s,
-	      struct agent_result *r, struct err *e)
+              struct agent_result *r, struct err *e)
 {
 	struct sigaction sa, old_int, old_term;
 	struct runstate rs;
@@ -481,18 +473,20 @@ int agent_run(ssh_session s, const char *agent_path, const char *args, int timeo
 			seen = interrupts;
 			r->interrupted = 1;
 			if (seen == 1) {
-				report_warn("interrupted: stopping the agent in the VM (Ctrl-C again to "
-					    "disconnect at once)");
+				report_warn(
+				    "interrupted: stopping the agent in the VM (Ctrl-C again to "
+				    "disconnect at once)");
 				ssh_channel_write(ch, "\x03", 1);
 				ssh_channel_request_send_signal(ch, "INT");
 			} else {
 				err_set(e, "interrupted: disconnected (the agent may still be "
-					   "finishing its step in the VM)");
+				           "finishing its step in the VM)");
 				goto restore;
 			}
 		}
 		if (rc == SSH_ERROR) {
-			err_set(e, "ssh: connection lost while the agent ran: %s", ssh_get_error(s));
+			err_set(e, "ssh: connection lost while the agent ran: %s",
+			        ssh_get_error(s));
 			goto restore;
 		}
 		if (deadline && report_now_ms() > deadline) {
@@ -500,9 +494,9 @@ int agent_run(ssh_session s, const char *agent_path, const char *args, int timeo
 			ssh_channel_write(ch, "\x03", 1);
 			ssh_channel_request_send_signal(ch, "INT");
 			err_setc(e, EXIT_TIMEOUT,
-				 "timed out: the agent's step %s did not finish within %d s "
-				 "(timeouts.agent; raise it with --agent-timeout)",
-				 r->last_step[0] ? r->last_step : "(none started)", timeout_s);
+			         "timed out: the agent's step %s did not finish within %d s "
+			         "(timeouts.agent; raise it with --agent-timeout)",
+			         r->last_step[0] ? r->last_step : "(none started)", timeout_s);
 			goto restore;
 		}
 		n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 0);
@@ -532,14 +526,15 @@ int agent_run(ssh_session s, const char *agent_path, const char *args, int timeo
 		ret = 0;
 	} else if (r->interrupted || r->exit_status == 130) {
 		err_set(e, "interrupted: the agent stopped in the VM%s%s",
-			r->failed_step[0] ? " during step " : "", r->failed_step);
+		        r->failed_step[0] ? " during step " : "", r->failed_step);
 	} else if (r->failed_step[0]) {
 		err_set(e, "step %s failed: %s", r->failed_step, r->failed_msg);
 	} else if (r->exit_status < 0) {
 		/* sshd sent a signal instead of a status: the agent was killed */
-		err_set(e, "the agent in the VM was killed%s%s (no exit status): `inception up` "
-			   "again resumes where it stopped",
-			r->last_step[0] ? " during step " : "", r->last_step);
+		err_set(e,
+		        "the agent in the VM was killed%s%s (no exit status): `inception up` "
+		        "again resumes where it stopped",
+		        r->last_step[0] ? " during step " : "", r->last_step);
 	} else {
 		err_set(e, "the agent exited with status %d", r->exit_status);
 	}
@@ -578,10 +573,10 @@ static void ignore_line(const char *line, void *arg)
 }
 
 int remote_capture(ssh_session s, const char *cmd, int timeout_s, char **out, int *status,
-		   struct err *e)
+                   struct err *e)
 {
 	struct buf c;
-	struct sshc_opts o = { 0 };
+	struct sshc_opts o = {0};
 	int rc;
 
 	buf_init(&c, 2 * (size_t)CAPTURE_MAX); /* sshc_run stops the command first */

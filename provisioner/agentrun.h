@@ -36,7 +36,7 @@
 struct agent_event {
 	char step[32];
 	char state[16];
-	long ms;          /* -1 when absent */
+	long ms; /* -1 when absent */
 	char msg[1024];
 	char log[256];
 };
@@ -48,13 +48,13 @@ struct agent_event {
 int agent_event_parse(const char *line, struct agent_event *ev);
 
 struct agent_result {
-	int exit_status;         /* the agent's exit status (130 = interrupted) */
-	int interrupted;         /* Ctrl-C here */
-	char failed_step[32];    /* "" when none */
+	int exit_status;      /* the agent's exit status (130 = interrupted) */
+	int interrupted;      /* Ctrl-C here */
+	char failed_step[32]; /* "" when none */
 	char failed_msg[1024];
-	char failed_log[256];    /* the step's log in the guest */
-	char last_step[32];      /* the last step that started */
-	int steps_run;           /* ok events (not cached) */
+	char failed_log[256]; /* the step's log in the guest */
+	char last_step[32];   /* the last step that started */
+	int steps_run;        /* ok events (not cached) */
 	int steps_cached;
 };
 
@@ -63,7 +63,7 @@ struct agent_result {
  * run fails with e->code EXIT_TIMEOUT, naming the running step.  Returns 0
  * if the agent exited 0; else -1 with the failed step (or the reason) in e. */
 int agent_run(ssh_session s, const char *agent_path, const char *args, int timeout_s,
-	      struct agent_result *r, struct err *e);
+              struct agent_result *r, struct err *e);
 
 /* Single-quotes s for a POSIX shell into buf. */
 int shell_quote(const char *s, char *buf, size_t n, struct err *e);
@@ -73,6 +73,6 @@ int shell_quote(const char *s, char *buf, size_t n, struct err *e);
  * output, lines of at most 64 KiB, and timeout_s seconds (0 = no limit;
  * EXIT_TIMEOUT): beyond any of them, -1 and nothing in out. */
 int remote_capture(ssh_session s, const char *cmd, int timeout_s, char **out, int *status,
-		   struct err *e);
+                   struct err *e);
 
 #endif

@@ -52,13 +52,13 @@ struct ctr {
 	char name[128];
 	char service[128];
 	char project[128];
-	char status[32];  /* running, exited, restarting... */
-	char health[32];  /* healthy, unhealthy, starting, "" */
+	char status[32]; /* running, exited, restarting... */
+	char health[32]; /* healthy, unhealthy, starting, "" */
 	char image[256];
 	long pid;
 	int restarts;
-	char ports[512];  /* "443/tcp=0.0.0.0:8443, 80/tcp=..." */
-	char nets[512];   /* space-separated network names */
+	char ports[512]; /* "443/tcp=0.0.0.0:8443, 80/tcp=..." */
+	char nets[512];  /* space-separated network names */
 };
 
 struct service_df {
@@ -86,7 +86,7 @@ struct check_ctx {
 	struct compose cf;
 	struct service_df *dfs;
 	size_t ndfs;
-	int git;                 /* DIR is in a git work tree */
+	int git; /* DIR is in a git work tree */
 	char **tracked;
 	size_t ntracked;
 	/* runtime, loaded on first use */
@@ -94,7 +94,7 @@ struct check_ctx {
 	char load_err[512];
 	struct ctr *ctrs;
 	size_t nctrs;
-	int https_port;          /* host port of the published 443, 0 if none */
+	int https_port; /* host port of the published 443, 0 if none */
 	/* database credentials */
 	int db_loaded;
 	char db_err[512];
@@ -113,7 +113,8 @@ static void ev_set(char *ev, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void ev_append(char *ev, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void ev_append(char *ev, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void ev_append(char *ev, size_t n, const char *fmt, ...)
 {
 	size_t l = strlen(ev);
@@ -162,12 +163,12 @@ static int run(char *const argv[], int timeout_s, char **out)
 	return st;
 }
 
-#define RUN(out, t, ...) run((char *const[]){ __VA_ARGS__, NULL }, (t), (out))
+#define RUN(out, t, ...) run((char *const[]){__VA_ARGS__, NULL}, (t), (out))
 
 /* A runtime command (docker, kill, curl): here, or where opts.exec says;
  * env: one "NAME=VALUE" for its environment, or NULL. */
 static int run_rt(struct check_ctx *c, const char *env, char *const argv[], int timeout_s,
-		  char **out)
+                  char **out)
 {
 	int st;
 
@@ -187,9 +188,9 @@ static int run_rt(struct check_ctx *c, const char *env, char *const argv[], int 
 	return st;
 }
 
-#define RT(c, out, t, ...) run_rt((c), NULL, (char *const[]){ __VA_ARGS__, NULL }, (t), (out))
-#define RT_ENV(c, env, out, t, ...) \
-	run_rt((c), (env), (char *const[]){ __VA_ARGS__, NULL }, (t), (out))
+#define RT(c, out, t, ...) run_rt((c), NULL, (char *const[]){__VA_ARGS__, NULL}, (t), (out))
+#define RT_ENV(c, env, out, t, ...)                                                                \
+	run_rt((c), (env), (char *const[]){__VA_ARGS__, NULL}, (t), (out))
 
 static int under_dir(const char *path, const char *dir)
 {
@@ -234,8 +235,8 @@ static struct service_df *service_dockerfile(struct check_ctx *c, const char *se
 /* ------------------------------------------------------------- loading */
 static void load_compose(struct check_ctx *c)
 {
-	static const char *names[] = { "docker-compose.yml", "docker-compose.yaml", "compose.yml",
-					"compose.yaml" };
+	static const char *names[] = {"docker-compose.yml", "docker-compose.yaml", "compose.yml",
+	                              "compose.yaml"};
 	struct err e;
 	char *text = NULL;
 	size_t i;
@@ -356,12 +357,12 @@ static void parse_ctr_line(struct ctr *k, char *line)
 	chomp(k->nets);
 }
 
-#define INSPECT_FMT                                                                             \
-	"{{.Name}}\t{{index .Config.Labels \"com.docker.compose.service\"}}\t"                  \
-	"{{index .Config.Labels \"com.docker.compose.project\"}}\t{{.State.Status}}\t"          \
+#define INSPECT_FMT                                                                                \
+	"{{.Name}}\t{{index .Config.Labels \"com.docker.compose.service\"}}\t"                     \
+	"{{index .Config.Labels \"com.docker.compose.project\"}}\t{{.State.Status}}\t"             \
 	"{{if .State.Health}}{{.State.Health.Status}}{{end}}\t{{.State.Pid}}\t{{.RestartCount}}\t" \
-	"{{.Config.Image}}\t{{range $p, $b := .NetworkSettings.Ports}}{{if $b}}{{$p}}="          \
-	"{{range $b}}{{.HostIp}}:{{.HostPort}},{{end}} {{end}}{{end}}\t"                         \
+	"{{.Config.Image}}\t{{range $p, $b := .NetworkSettings.Ports}}{{if $b}}{{$p}}="            \
+	"{{range $b}}{{.HostIp}}:{{.HostPort}},{{end}} {{end}}{{end}}\t"                           \
 	"{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}"
 
 static int inspect_ctr(struct check_ctx *c, struct ctr *k)
@@ -404,15 +405,16 @@ static int load_runtime(struct check_ctx *c)
 		return c->load_err[0] ? -1 : 0;
 	c->loaded = 1;
 	if (c->o.project)
-		snprintf(filter, sizeof(filter), "label=com.docker.compose.project=%s", c->o.project);
+		snprintf(filter, sizeof(filter), "label=com.docker.compose.project=%s",
+		         c->o.project);
 	else
 		snprintf(filter, sizeof(filter), "label=com.docker.compose.project.working_dir=%s",
-			 c->o.runtime_srcs ? c->o.runtime_srcs : c->srcs);
+		         c->o.runtime_srcs ? c->o.runtime_srcs : c->srcs);
 	st = RT(c, &out, 30, "docker", "ps", "-a", "-q", "--no-trunc", "--filter", filter);
 	if (st != 0) {
 		char l[200];
 		snprintf(c->load_err, sizeof(c->load_err), "docker ps: %s",
-			 first_line(out ? out : "", l, sizeof(l)));
+		         first_line(out ? out : "", l, sizeof(l)));
 		free(out);
 		return -1;
 	}
@@ -431,8 +433,8 @@ static int load_runtime(struct check_ctx *c)
 	free(out);
 	if (c->nctrs == 0) {
 		snprintf(c->load_err, sizeof(c->load_err),
-			 "no container of this project (docker ps -a --filter %s): run make first",
-			 filter);
+		         "no container of this project (docker ps -a --filter %s): run make first",
+		         filter);
 		return -1;
 	}
 	for (i = 0; i < c->nctrs; i++) {
@@ -458,12 +460,12 @@ static struct ctr *ctr_of_role(struct check_ctx *c, const char *role)
 }
 
 /* A runtime point's common start: the containers, or SKIP/FAIL evidence. */
-#define NEED_RUNTIME(c, ev, n)                                        \
-	do {                                                          \
-		if (load_runtime(c) < 0) {                            \
-			ev_set(ev, n, "%s", (c)->load_err);           \
-			return CK_FAIL;                               \
-		}                                                     \
+#define NEED_RUNTIME(c, ev, n)                                                                     \
+	do {                                                                                       \
+		if (load_runtime(c) < 0) {                                                         \
+			ev_set(ev, n, "%s", (c)->load_err);                                        \
+			return CK_FAIL;                                                            \
+		}                                                                                  \
 	} while (0)
 
 static struct ctr *need_role(struct check_ctx *c, const char *role, char *ev, size_t n)
@@ -483,10 +485,10 @@ static int scan_content(const char *path)
 	const char *dot = strrchr(path, '.'), *b = strrchr(path, '/');
 
 	b = b ? b + 1 : path;
-	if (dot && dot > b && (strcmp(dot, ".c") == 0 || strcmp(dot, ".h") == 0 ||
-			       strcmp(dot, ".md") == 0 || strcmp(dot, ".svg") == 0 ||
-			       strcmp(dot, ".png") == 0 || strcmp(dot, ".jpg") == 0 ||
-			       strcmp(dot, ".ico") == 0))
+	if (dot && dot > b &&
+	    (strcmp(dot, ".c") == 0 || strcmp(dot, ".h") == 0 || strcmp(dot, ".md") == 0 ||
+	     strcmp(dot, ".svg") == 0 || strcmp(dot, ".png") == 0 || strcmp(dot, ".jpg") == 0 ||
+	     strcmp(dot, ".ico") == 0))
 		return 0;
 	return 1;
 }
@@ -521,7 +523,7 @@ static void scan_text_creds(const char *path, const char *text, struct ck_findin
 		if (line && !is_dockerfile(path) && cred_line(line, why, sizeof(why)))
 			ck_add(f, path, lineno, "%s", why);
 		else if (line && is_dockerfile(path) && strcasestr(line, "identified by") &&
-			 cred_line(line, why, sizeof(why)))
+		         cred_line(line, why, sizeof(why)))
 			ck_add(f, path, lineno, "%s", why);
 		free(line);
 	}
@@ -555,7 +557,7 @@ static void tracked_creds(struct check_ctx *c, struct ck_findings *f)
 
 static enum ck_state pt_tracked(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 
 	if (!c->git) {
 		ev_set(ev, n, "%s is not in a git work tree: nothing tracked to read", c->dir);
@@ -563,8 +565,10 @@ static enum ck_state pt_tracked(struct check_ctx *c, char *ev, size_t n)
 	}
 	tracked_creds(c, &f);
 	if (f.n == 0) {
-		ev_set(ev, n, "git ls-files: %zu tracked files read, no password literal, secret "
-			      "file or private key", c->ntracked);
+		ev_set(ev, n,
+		       "git ls-files: %zu tracked files read, no password literal, secret "
+		       "file or private key",
+		       c->ntracked);
 		if (c->o.exclude)
 			ev_append(ev, n, " (excluded: %s)", c->o.exclude);
 		return CK_PASS;
@@ -580,7 +584,7 @@ static enum ck_state pt_tracked(struct check_ctx *c, char *ev, size_t n)
  * not split. */
 static enum ck_state pt_history(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 }, now = { 0 };
+	struct ck_findings f = {0}, now = {0};
 	char *out = NULL, *line, *save = NULL, commit[16] = "", file[PATH_MAX] = "";
 	int st, newline = 0;
 	size_t ncommits = 0;
@@ -589,8 +593,8 @@ static enum ck_state pt_history(struct check_ctx *c, char *ev, size_t n)
 		ev_set(ev, n, "%s is not in a git work tree", c->dir);
 		return CK_SKIP;
 	}
-	st = RUN(&out, 120, "git", "-C", c->dir, "log", "-p", "--all", "--no-color", "--no-ext-diff",
-		 "--relative", "--format=commit %h", "--unified=0");
+	st = RUN(&out, 120, "git", "-C", c->dir, "log", "-p", "--all", "--no-color",
+	         "--no-ext-diff", "--relative", "--format=commit %h", "--unified=0");
 	if (st != 0) {
 		char l[200];
 		ev_set(ev, n, "git log -p failed: %s", first_line(out ? out : "", l, sizeof(l)));
@@ -606,7 +610,7 @@ static enum ck_state pt_history(struct check_ctx *c, char *ev, size_t n)
 			ncommits++;
 		} else if (strncmp(line, "+++ ", 4) == 0) {
 			snprintf(file, sizeof(file), "%s",
-				 strncmp(line + 4, "b/", 2) == 0 ? line + 6 : line + 4);
+			         strncmp(line + 4, "b/", 2) == 0 ? line + 6 : line + 4);
 		} else if (strncmp(line, "@@ ", 3) == 0) {
 			const char *plus = strchr(line, '+');
 			newline = plus ? atoi(plus + 1) : 0;
@@ -639,8 +643,10 @@ static enum ck_state pt_history(struct check_ctx *c, char *ev, size_t n)
 	free(out);
 	ck_findings_free(&now);
 	if (f.n == 0) {
-		ev_set(ev, n, "git log -p --all: %zu commits read, no credential outside the "
-			      "tracked files", ncommits);
+		ev_set(ev, n,
+		       "git log -p --all: %zu commits read, no credential outside the "
+		       "tracked files",
+		       ncommits);
 		if (c->o.exclude)
 			ev_append(ev, n, " (excluded: %s)", c->o.exclude);
 		return CK_PASS;
@@ -652,7 +658,7 @@ static enum ck_state pt_history(struct check_ctx *c, char *ev, size_t n)
 
 static enum ck_state pt_ignored(struct check_ctx *c, char *ev, size_t n)
 {
-	static char *const paths[] = { "srcs/.env", "secrets/db_password.txt" };
+	static char *const paths[] = {"srcs/.env", "secrets/db_password.txt"};
 	char *out = NULL;
 	int bad = 0;
 	size_t i;
@@ -667,7 +673,7 @@ static enum ck_state pt_ignored(struct check_ctx *c, char *ev, size_t n)
 
 		free(out);
 		ev_append(ev, n, " %s %s;", i == 0 ? "srcs/.env" : "secrets/",
-			  st == 0 ? "ignored" : "NOT ignored");
+		          st == 0 ? "ignored" : "NOT ignored");
 		if (st != 0)
 			bad = 1;
 	}
@@ -689,12 +695,12 @@ static enum ck_state pt_layout(struct check_ctx *c, char *ev, size_t n)
 	return srcs && mk ? CK_PASS : CK_FAIL;
 }
 
-#define NEED_COMPOSE(c, ev, n)                                                  \
-	do {                                                                    \
-		if (!(c)->compose_ok) {                                         \
-			ev_set(ev, n, "%s", (c)->compose_err);                  \
-			return CK_FAIL;                                         \
-		}                                                               \
+#define NEED_COMPOSE(c, ev, n)                                                                     \
+	do {                                                                                       \
+		if (!(c)->compose_ok) {                                                            \
+			ev_set(ev, n, "%s", (c)->compose_err);                                     \
+			return CK_FAIL;                                                            \
+		}                                                                                  \
 	} while (0)
 
 static enum ck_state pt_no_host_net(struct check_ctx *c, char *ev, size_t n)
@@ -711,7 +717,7 @@ static enum ck_state pt_no_host_net(struct check_ctx *c, char *ev, size_t n)
 
 static enum ck_state pt_networks(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	size_t i;
 
 	NEED_COMPOSE(c, ev, n);
@@ -719,11 +725,11 @@ static enum ck_state pt_networks(struct check_ctx *c, char *ev, size_t n)
 		ck_add(&f, c->compose_rel, 0, "no top-level networks:");
 	for (i = 0; i < c->cf.nsvc; i++)
 		if (!c->cf.svc[i].has_networks)
-			ck_add(&f, c->compose_rel, c->cf.svc[i].line, "service %s has no networks:",
-			       c->cf.svc[i].name);
+			ck_add(&f, c->compose_rel, c->cf.svc[i].line,
+			       "service %s has no networks:", c->cf.svc[i].name);
 	if (f.n == 0) {
-		ev_set(ev, n, "%s:%d: networks: declared; all %zu services join one", c->compose_rel,
-		       c->cf.networks_line, c->cf.nsvc);
+		ev_set(ev, n, "%s:%d: networks: declared; all %zu services join one",
+		       c->compose_rel, c->cf.networks_line, c->cf.nsvc);
 		return CK_PASS;
 	}
 	ck_findings_format(&f, ev, n);
@@ -758,7 +764,8 @@ static void scan_link(const char *rel, const char *text, struct ck_findings *f)
 				else if (*t == '#' && !sq && !dq)
 					comment = 1;
 			}
-			if (!sq && !dq && !comment && (q == line || isspace((unsigned char)q[-1])) &&
+			if (!sq && !dq && !comment &&
+			    (q == line || isspace((unsigned char)q[-1])) &&
 			    (q[6] == '\0' || q[6] == '=' || isspace((unsigned char)q[6]))) {
 				ck_add(f, rel, lineno, "docker --link");
 				break;
@@ -770,7 +777,7 @@ static void scan_link(const char *rel, const char *text, struct ck_findings *f)
 
 static enum ck_state pt_no_link(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	size_t i, nfiles = 0;
 	char path[PATH_MAX], *text;
 
@@ -783,7 +790,8 @@ static enum ck_state pt_no_link(struct check_ctx *c, char *ev, size_t n)
 		const char *t = c->tracked[i];
 		size_t l = strlen(t);
 
-		if (!(l > 3 && strcmp(t + l - 3, ".sh") == 0) && !(l > 3 && strcmp(t + l - 3, ".mk") == 0))
+		if (!(l > 3 && strcmp(t + l - 3, ".sh") == 0) &&
+		    !(l > 3 && strcmp(t + l - 3, ".mk") == 0))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", c->dir, t);
 		if (read_text(path, &text) < 0)
@@ -805,7 +813,7 @@ static enum ck_state pt_no_link(struct check_ctx *c, char *ev, size_t n)
  * through COPY/ADD); one loop over the services, kept whole. */
 static enum ck_state pt_pid1(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	size_t i, nscripts = 0;
 
 	NEED_COMPOSE(c, ev, n);
@@ -813,7 +821,7 @@ static enum ck_state pt_pid1(struct check_ctx *c, char *ev, size_t n)
 		struct service_df *d = &c->dfs[i];
 		long ep, cm;
 		struct ck_argv a[2];
-		int have[2] = { 0, 0 }, k;
+		int have[2] = {0, 0}, k;
 
 		if (d->text == NULL)
 			continue;
@@ -843,12 +851,14 @@ static enum ck_state pt_pid1(struct check_ctx *c, char *ev, size_t n)
 				if (src == NULL)
 					src = dockerfile_copy_source(&d->df, d->ctxdir, script);
 			} else {
-				src = script ? dockerfile_copy_source(&d->df, d->ctxdir, script) : NULL;
+				src = script ? dockerfile_copy_source(&d->df, d->ctxdir, script)
+				             : NULL;
 			}
 			if (src == NULL)
 				continue;
 			snprintf(full, sizeof(full), "%s/%s", d->ctxdir, src);
-			snprintf(rel, sizeof(rel), "%s", under_dir(full, c->dir) ? full + strlen(c->dir) + 1 : full);
+			snprintf(rel, sizeof(rel), "%s",
+			         under_dir(full, c->dir) ? full + strlen(c->dir) + 1 : full);
 			if (read_text(full, &text) == 0) {
 				script_scan(rel, 1, text, &f);
 				nscripts++;
@@ -861,8 +871,9 @@ static enum ck_state pt_pid1(struct check_ctx *c, char *ev, size_t n)
 				ck_argv_free(&a[k]);
 	}
 	if (f.n == 0) {
-		ev_set(ev, n, "ENTRYPOINT/CMD of %zu Dockerfiles and %zu entrypoint scripts: no "
-			      "background &, tail -f, sleep infinity, infinite loop or bare shell",
+		ev_set(ev, n,
+		       "ENTRYPOINT/CMD of %zu Dockerfiles and %zu entrypoint scripts: no "
+		       "background &, tail -f, sleep infinity, infinite loop or bare shell",
 		       c->ndfs, nscripts);
 		return CK_PASS;
 	}
@@ -874,7 +885,7 @@ static enum ck_state pt_pid1(struct check_ctx *c, char *ev, size_t n)
 /* --------------------------------------------------------- docker basics */
 static enum ck_state pt_dockerfiles(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	size_t i;
 
 	NEED_COMPOSE(c, ev, n);
@@ -887,7 +898,8 @@ static enum ck_state pt_dockerfiles(struct check_ctx *c, char *ev, size_t n)
 			ck_add(&f, d->path, 0, "empty (service %s)", d->service);
 	}
 	if (f.n == 0) {
-		ev_set(ev, n, "%zu services built from %zu non-empty Dockerfiles", c->ndfs, c->ndfs);
+		ev_set(ev, n, "%zu services built from %zu non-empty Dockerfiles", c->ndfs,
+		       c->ndfs);
 		return CK_PASS;
 	}
 	ck_findings_format(&f, ev, n);
@@ -915,17 +927,18 @@ static void penultimate_note(const char *today, char *buf, size_t n)
 	const struct ck_release *dp = ck_penultimate("debian", today, &dst);
 	const struct ck_release *ap = ck_penultimate("alpine", today, &ast);
 
-	snprintf(buf, n,
-		 "penultimate stable on %s: debian %s %s or alpine %s (stable: debian %s, alpine %s; "
-		 "release table of %s)",
-		 today, dp ? dp->version : "?", dp && dp->codename ? dp->codename : "",
-		 ap ? ap->version : "?", dst ? dst->version : "?", ast ? ast->version : "?",
-		 ck_release_table_date());
+	snprintf(
+	    buf, n,
+	    "penultimate stable on %s: debian %s %s or alpine %s (stable: debian %s, alpine %s; "
+	    "release table of %s)",
+	    today, dp ? dp->version : "?", dp && dp->codename ? dp->codename : "",
+	    ap ? ap->version : "?", dst ? dst->version : "?", ast ? ast->version : "?",
+	    ck_release_table_date());
 }
 
 static enum ck_state pt_from(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	char why[256] = "", note[300];
 	size_t i, k, nfrom = 0;
 
@@ -964,7 +977,7 @@ static enum ck_state pt_from(struct check_ctx *c, char *ev, size_t n)
 
 static enum ck_state pt_latest(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	size_t i, k;
 
 	NEED_COMPOSE(c, ev, n);
@@ -1009,15 +1022,15 @@ static enum ck_state pt_latest(struct check_ctx *c, char *ev, size_t n)
 
 static enum ck_state pt_ready_made(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	size_t i;
 
 	NEED_COMPOSE(c, ev, n);
 	for (i = 0; i < c->cf.nsvc; i++)
 		if (c->cf.svc[i].build_ctx == NULL)
 			ck_add(&f, c->compose_rel, c->cf.svc[i].line,
-			       "service %s has no build: (image %s pulled ready-made)", c->cf.svc[i].name,
-			       c->cf.svc[i].image ? c->cf.svc[i].image : "?");
+			       "service %s has no build: (image %s pulled ready-made)",
+			       c->cf.svc[i].name, c->cf.svc[i].image ? c->cf.svc[i].image : "?");
 	if (f.n == 0) {
 		ev_set(ev, n, "every service of %s has build:", c->compose_rel);
 		return CK_PASS;
@@ -1029,7 +1042,7 @@ static enum ck_state pt_ready_made(struct check_ctx *c, char *ev, size_t n)
 
 static enum ck_state pt_image_names(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	size_t i;
 	char list[512] = "";
 
@@ -1042,13 +1055,14 @@ static enum ck_state pt_image_names(struct check_ctx *c, char *ev, size_t n)
 			continue;
 		if (s->image == NULL) {
 			ck_add(&f, c->compose_rel, s->line,
-			       "service %s has no image: (compose names it PROJECT-%s)", s->name, s->name);
+			       "service %s has no image: (compose names it PROJECT-%s)", s->name,
+			       s->name);
 			continue;
 		}
 		ck_image_name(s->image, name, sizeof(name));
 		if (strcmp(name, s->name) != 0)
-			ck_add(&f, c->compose_rel, s->image_line, "service %s builds image %s", s->name,
-			       s->image);
+			ck_add(&f, c->compose_rel, s->image_line, "service %s builds image %s",
+			       s->name, s->image);
 		else
 			ev_append(list, sizeof(list), "%s%s", list[0] ? ", " : "", s->image);
 	}
@@ -1074,7 +1088,8 @@ static enum ck_state pt_makefile_compose(struct check_ctx *c, char *ev, size_t n
 	ok = strstr(text, "docker compose") || strstr(text, "docker-compose") ||
 	     strstr(text, "COMPOSE");
 	free(text);
-	ev_set(ev, n, ok ? "Makefile runs docker compose" : "Makefile never mentions docker compose");
+	ev_set(ev, n,
+	       ok ? "Makefile runs docker compose" : "Makefile never mentions docker compose");
 	return ok ? CK_PASS : CK_FAIL;
 }
 
@@ -1088,13 +1103,13 @@ static enum ck_state pt_containers(struct check_ctx *c, char *ev, size_t n)
 	for (i = 0; i < c->nctrs; i++) {
 		struct ctr *k = &c->ctrs[i];
 		int ok = k->service[0] && strcmp(k->status, "running") == 0 &&
-			 strcmp(k->health, "unhealthy") != 0;
+		         strcmp(k->health, "unhealthy") != 0;
 
 		if (!ok)
 			bad = 1;
 		ev_append(ev, n, " %s (service %s) %s%s%s, %d restarts;", k->name,
-			  k->service[0] ? k->service : "NO compose label", k->status,
-			  k->health[0] ? "/" : "", k->health, k->restarts);
+		          k->service[0] ? k->service : "NO compose label", k->status,
+		          k->health[0] ? "/" : "", k->health, k->restarts);
 	}
 	if (c->compose_ok)
 		for (i = 0; i < c->cf.nsvc; i++) {
@@ -1105,7 +1120,8 @@ static enum ck_state pt_containers(struct check_ctx *c, char *ev, size_t n)
 					found = 1;
 			if (!found) {
 				bad = 1;
-				ev_append(ev, n, " service %s has no container;", c->cf.svc[i].name);
+				ev_append(ev, n, " service %s has no container;",
+				          c->cf.svc[i].name);
 			}
 		}
 	return bad ? CK_FAIL : CK_PASS;
@@ -1121,7 +1137,8 @@ static enum ck_state pt_network_rt(struct check_ctx *c, char *ev, size_t n)
 	/* the networks every container is on, without the default ones */
 	snprintf(tok, sizeof(tok), "%s", c->ctrs[0].nets);
 	for (char *save = NULL, *w = strtok_r(tok, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		int all = strcmp(w, "bridge") != 0 && strcmp(w, "host") != 0 && strcmp(w, "none") != 0;
+		int all =
+		    strcmp(w, "bridge") != 0 && strcmp(w, "host") != 0 && strcmp(w, "none") != 0;
 
 		for (i = 1; all && i < c->nctrs; i++) {
 			char padded[520];
@@ -1135,7 +1152,8 @@ static enum ck_state pt_network_rt(struct check_ctx *c, char *ev, size_t n)
 			ev_append(common, sizeof(common), "%s%s", common[0] ? ", " : "", w);
 	}
 	if (common[0]) {
-		ev_set(ev, n, "docker inspect: all %zu containers are on the user-defined network %s",
+		ev_set(ev, n,
+		       "docker inspect: all %zu containers are on the user-defined network %s",
 		       c->nctrs, common);
 		return CK_PASS;
 	}
@@ -1150,7 +1168,7 @@ static enum ck_state pt_network_rt(struct check_ctx *c, char *ev, size_t n)
  * containers); a bonus service's ports (FTP...) are listed, not failed. */
 static enum ck_state pt_only_443(struct check_ctx *c, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	size_t i, k;
 	char seen[512] = "", bonus[512] = "";
 
@@ -1161,14 +1179,14 @@ static enum ck_state pt_only_443(struct check_ctx *c, char *ev, size_t n)
 
 		for (k = 0; k < s->nports; k++) {
 			if (r == NULL)
-				ev_append(bonus, sizeof(bonus), "%s%s %s", bonus[0] ? ", " : "", s->name,
-					  s->ports[k].spec);
+				ev_append(bonus, sizeof(bonus), "%s%s %s", bonus[0] ? ", " : "",
+				          s->name, s->ports[k].spec);
 			else if (s->ports[k].target != 443 || strcmp(r, "nginx") != 0)
-				ck_add(&f, c->compose_rel, s->ports[k].line, "service %s publishes %s",
-				       s->name, s->ports[k].spec);
+				ck_add(&f, c->compose_rel, s->ports[k].line,
+				       "service %s publishes %s", s->name, s->ports[k].spec);
 			else
-				ev_append(seen, sizeof(seen), "%s%s %s", seen[0] ? ", " : "", s->name,
-					  s->ports[k].spec);
+				ev_append(seen, sizeof(seen), "%s%s %s", seen[0] ? ", " : "",
+				          s->name, s->ports[k].spec);
 		}
 	}
 	if (!c->o.static_only && load_runtime(c) == 0) {
@@ -1185,10 +1203,12 @@ static enum ck_state pt_only_443(struct check_ctx *c, char *ev, size_t n)
 					w[--wl] = '\0';
 				if (r == NULL) {
 					if (!strstr(bonus, kk->service))
-						ev_append(bonus, sizeof(bonus), "%s%s %s", bonus[0] ? ", " : "",
-							  kk->service, w);
-				} else if (strncmp(w, "443/tcp=", 8) != 0 || strcmp(r, "nginx") != 0) {
-					ck_add(&f, NULL, 0, "container %s publishes %s", kk->name, w);
+						ev_append(bonus, sizeof(bonus), "%s%s %s",
+						          bonus[0] ? ", " : "", kk->service, w);
+				} else if (strncmp(w, "443/tcp=", 8) != 0 ||
+				           strcmp(r, "nginx") != 0) {
+					ck_add(&f, NULL, 0, "container %s publishes %s", kk->name,
+					       w);
 				}
 			}
 		}
@@ -1244,7 +1264,7 @@ static int tcp_connect(int port, int timeout_ms, int *err_out)
 	}
 	fcntl(fd, F_SETFL, fl);
 	{
-		struct timeval tv = { .tv_sec = 10 };
+		struct timeval tv = {.tv_sec = 10};
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
@@ -1255,7 +1275,8 @@ static int tcp_connect(int port, int timeout_ms, int *err_out)
 static enum ck_state port80_remote(struct check_ctx *c, char *ev, size_t n)
 {
 	char *out = NULL, l[200];
-	int st = RT(c, &out, 20, "curl", "-sS", "-m", "5", "-o", "/dev/null", "http://127.0.0.1:80/");
+	int st =
+	    RT(c, &out, 20, "curl", "-sS", "-m", "5", "-o", "/dev/null", "http://127.0.0.1:80/");
 
 	first_line(out ? out : "", l, sizeof(l));
 	free(out);
@@ -1288,12 +1309,13 @@ static enum ck_state pt_port80(struct check_ctx *c, char *ev, size_t n)
 		    strstr(c->ctrs[i].ports, " 80/tcp="))
 			break;
 	if (i < c->nctrs) {
-		ev_set(ev, n, "127.0.0.1:80 %s; container %s publishes 80", fd >= 0 ? "accepts" : strerror(e),
-		       c->ctrs[i].name);
+		ev_set(ev, n, "127.0.0.1:80 %s; container %s publishes 80",
+		       fd >= 0 ? "accepts" : strerror(e), c->ctrs[i].name);
 		return CK_FAIL;
 	}
-	ev_set(ev, n, "127.0.0.1:80 %s, but no container of this project publishes 80: "
-		      "something else on this host; check with the project alone",
+	ev_set(ev, n,
+	       "127.0.0.1:80 %s, but no container of this project publishes 80: "
+	       "something else on this host; check with the project alone",
 	       fd >= 0 ? "accepts connections" : strerror(e));
 	return CK_MANUAL;
 }
@@ -1304,8 +1326,8 @@ enum tls_result { TLS_OK, TLS_REFUSED, TLS_ERROR, TLS_CANNOT_OFFER };
  * refusal is the server's.  info: the protocol, or the error; cert: the
  * certificate's subject and expiry.  One OpenSSL session from setup to
  * cleanup under one label, so not split. */
-static enum tls_result tls_try(struct check_ctx *c, int version, char *info, size_t n,
-			       char *cert, size_t cn)
+static enum tls_result tls_try(struct check_ctx *c, int version, char *info, size_t n, char *cert,
+                               size_t cn)
 {
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
@@ -1348,7 +1370,9 @@ static enum tls_result tls_try(struct check_ctx *c, int version, char *info, siz
 				    (bl = BIO_read(b, exp, sizeof(exp) - 1)) > 0)
 					exp[bl] = '\0';
 				snprintf(cert, cn, "subject %s, expires %s%s", subj, exp,
-					 X509_cmp_current_time(X509_get0_notAfter(x)) < 0 ? " (EXPIRED)" : "");
+				         X509_cmp_current_time(X509_get0_notAfter(x)) < 0
+				             ? " (EXPIRED)"
+				             : "");
 				BIO_free(b);
 				X509_free(x);
 			}
@@ -1363,11 +1387,13 @@ static enum tls_result tls_try(struct check_ctx *c, int version, char *info, siz
 
 		ERR_error_string_n(last, buf, sizeof(buf));
 		if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
-		    reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE || reason == SSL_R_UNSUPPORTED_PROTOCOL)
+		    reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE ||
+		    reason == SSL_R_UNSUPPORTED_PROTOCOL)
 			r = TLS_REFUSED;
 		else if (reason == SSL_R_NO_PROTOCOLS_AVAILABLE)
 			r = TLS_CANNOT_OFFER;
-		snprintf(info, n, "%s", ERR_reason_error_string(last) ? ERR_reason_error_string(last) : buf);
+		snprintf(info, n, "%s",
+		         ERR_reason_error_string(last) ? ERR_reason_error_string(last) : buf);
 	} else {
 		snprintf(info, n, "connection closed during the handshake");
 	}
@@ -1381,7 +1407,7 @@ done:
 }
 
 static enum ck_state tls_point(struct check_ctx *c, char *ev, size_t n, int version,
-			       const char *name, int want_ok)
+                               const char *name, int want_ok)
 {
 	char info[256];
 	enum tls_result r;
@@ -1393,12 +1419,15 @@ static enum ck_state tls_point(struct check_ctx *c, char *ev, size_t n, int vers
 	}
 	r = tls_try(c, version, info, sizeof(info), NULL, 0);
 	if (r == TLS_CANNOT_OFFER) {
-		ev_set(ev, n, "this machine's OpenSSL cannot offer %s (%s): try openssl s_client -%s",
+		ev_set(ev, n,
+		       "this machine's OpenSSL cannot offer %s (%s): try openssl s_client -%s",
 		       name, info, version == TLS1_VERSION ? "tls1" : "tls1_1");
 		return CK_MANUAL;
 	}
 	ev_set(ev, n, "%s handshake with %s via 127.0.0.1:%d: %s", name, c->domain, c->https_port,
-	       r == TLS_OK ? info : r == TLS_REFUSED ? "refused by the server: " : "error: ");
+	       r == TLS_OK        ? info
+	       : r == TLS_REFUSED ? "refused by the server: "
+	                          : "error: ");
 	if (r != TLS_OK)
 		ev_append(ev, n, "%s", info);
 	if (want_ok)
@@ -1468,7 +1497,7 @@ static size_t http_body(char *p, size_t sz, size_t nm, void *arg)
 /* One request to https://DOMAIN/path through 127.0.0.1:PORT; cookies kept
  * in the handle.  post: urlencoded body or NULL. */
 static int http_req(struct check_ctx *c, CURL *cu, const char *path, const char *post,
-		    struct curl_slist *hdrs, struct http *h, char *err, size_t en)
+                    struct curl_slist *hdrs, struct http *h, char *err, size_t en)
 {
 	char url[1024], conn[512];
 	struct curl_slist *ct = NULL;
@@ -1512,7 +1541,7 @@ static int http_req(struct check_ctx *c, CURL *cu, const char *path, const char 
 static enum ck_state pt_site(struct check_ctx *c, char *ev, size_t n)
 {
 	CURL *cu;
-	struct http h = { 0 };
+	struct http h = {0};
 	char err[512];
 	enum ck_state s = CK_FAIL;
 
@@ -1525,11 +1554,11 @@ static enum ck_state pt_site(struct check_ctx *c, char *ev, size_t n)
 	if (http_req(c, cu, "/", NULL, NULL, &h, err, sizeof(err)) < 0) {
 		ev_set(ev, n, "%s", err);
 	} else if (strstr(h.location, "install.php") || strstr(h.body, "wp-admin/install.php")) {
-		ev_set(ev, n, "https://%s/ (via 127.0.0.1:%d): %ld, the WordPress installer", c->domain,
-		       c->https_port, h.code);
+		ev_set(ev, n, "https://%s/ (via 127.0.0.1:%d): %ld, the WordPress installer",
+		       c->domain, c->https_port, h.code);
 	} else if (h.code != 200) {
-		ev_set(ev, n, "https://%s/ (via 127.0.0.1:%d): HTTP %ld%s%s", c->domain, c->https_port,
-		       h.code, h.location[0] ? " -> " : "", h.location);
+		ev_set(ev, n, "https://%s/ (via 127.0.0.1:%d): HTTP %ld%s%s", c->domain,
+		       c->https_port, h.code, h.location[0] ? " -> " : "", h.location);
 	} else {
 		char title[200] = "";
 		const char *t = strstr(h.body, "<title>");
@@ -1537,10 +1566,11 @@ static enum ck_state pt_site(struct check_ctx *c, char *ev, size_t n)
 			t += 7;
 			snprintf(title, sizeof(title), "%.*s", (int)strcspn(t, "<\n"), t);
 		}
-		ev_set(ev, n, "https://%s/ (via 127.0.0.1:%d): 200, %zu bytes, title \"%s\"%s", c->domain,
-		       c->https_port, h.len, title,
+		ev_set(ev, n, "https://%s/ (via 127.0.0.1:%d): 200, %zu bytes, title \"%s\"%s",
+		       c->domain, c->https_port, h.len, title,
 		       strstr(h.body, "wp-content") ? ", a WordPress site" : "");
-		s = strstr(h.body, "wp-content") || strstr(h.body, "wp-includes") ? CK_PASS : CK_FAIL;
+		s = strstr(h.body, "wp-content") || strstr(h.body, "wp-includes") ? CK_PASS
+		                                                                  : CK_FAIL;
 	}
 	free(h.body);
 	curl_easy_cleanup(cu);
@@ -1549,9 +1579,9 @@ static enum ck_state pt_site(struct check_ctx *c, char *ev, size_t n)
 
 /* Logs in through wp-login.php; 0 when WordPress sends to wp-admin. */
 static int wp_login(struct check_ctx *c, CURL *cu, const char *user, const char *pw, char *err,
-		    size_t en)
+                    size_t en)
 {
-	struct http h = { 0 };
+	struct http h = {0};
 	char *u = curl_easy_escape(cu, user, 0), *p = curl_easy_escape(cu, pw, 0), *post;
 	char to[300];
 	size_t pl;
@@ -1562,7 +1592,8 @@ static int wp_login(struct check_ctx *c, CURL *cu, const char *user, const char 
 	post = malloc(pl);
 	{
 		char *r = curl_easy_escape(cu, to, 0);
-		snprintf(post, pl, "log=%s&pwd=%s&wp-submit=Log+In&redirect_to=%s&testcookie=1", u, p, r);
+		snprintf(post, pl, "log=%s&pwd=%s&wp-submit=Log+In&redirect_to=%s&testcookie=1", u,
+		         p, r);
 		curl_free(r);
 	}
 	if (http_req(c, cu, "/wp-login.php", NULL, NULL, &h, err, en) == 0 &&
@@ -1570,8 +1601,9 @@ static int wp_login(struct check_ctx *c, CURL *cu, const char *user, const char 
 		if (h.code == 302 && strstr(h.location, "/wp-admin"))
 			ret = 0;
 		else
-			snprintf(err, en, "POST /wp-login.php as %s: HTTP %ld%s%s (wrong credentials?)",
-				 user, h.code, h.location[0] ? " -> " : "", h.location);
+			snprintf(err, en,
+			         "POST /wp-login.php as %s: HTTP %ld%s%s (wrong credentials?)",
+			         user, h.code, h.location[0] ? " -> " : "", h.location);
 	}
 	memset(post, 0, strlen(post));
 	free(post);
@@ -1584,7 +1616,7 @@ static int wp_login(struct check_ctx *c, CURL *cu, const char *user, const char 
 /* The id of the first post/page from the REST API (0 if none). */
 static long first_id(struct check_ctx *c, CURL *cu, const char *what, char *link, size_t ln)
 {
-	struct http h = { 0 };
+	struct http h = {0};
 	char err[256], path[128];
 	long id = 0;
 	const char *p;
@@ -1608,14 +1640,15 @@ static long first_id(struct check_ctx *c, CURL *cu, const char *what, char *link
 static enum ck_state pt_wp_comment(struct check_ctx *c, char *ev, size_t n)
 {
 	CURL *cu;
-	struct http h = { 0 };
+	struct http h = {0};
 	char err[512] = "", text[96], post[512], path[1024];
 	long id;
 	enum ck_state s = CK_FAIL;
 
 	if (c->o.wp_user == NULL || c->o.wp_password == NULL) {
-		ev_set(ev, n, "no --wp-user/--wp-password: open https://%s/wp-login.php, log in as the "
-			      "second (non-admin) user, open a post, write a comment, check it shows",
+		ev_set(ev, n,
+		       "no --wp-user/--wp-password: open https://%s/wp-login.php, log in as the "
+		       "second (non-admin) user, open a post, write a comment, check it shows",
 		       c->domain);
 		return CK_MANUAL;
 	}
@@ -1630,7 +1663,8 @@ static enum ck_state pt_wp_comment(struct check_ctx *c, char *ev, size_t n)
 		ev_set(ev, n, "logged in as %s; no post to comment on", c->o.wp_user);
 		goto done;
 	}
-	snprintf(text, sizeof(text), "inception check comment %ld-%d", (long)time(NULL), (int)getpid());
+	snprintf(text, sizeof(text), "inception check comment %ld-%d", (long)time(NULL),
+	         (int)getpid());
 	snprintf(post, sizeof(post), "comment=%s&comment_post_ID=%ld&comment_parent=0", text, id);
 	for (char *q = post; *q; q++)
 		if (*q == ' ')
@@ -1640,8 +1674,8 @@ static enum ck_state pt_wp_comment(struct check_ctx *c, char *ev, size_t n)
 		goto done;
 	}
 	if (h.code != 302 || strstr(h.location, "#comment-") == NULL) {
-		ev_set(ev, n, "logged in as %s; POST /wp-comments-post.php: HTTP %ld %s", c->o.wp_user,
-		       h.code, h.location);
+		ev_set(ev, n, "logged in as %s; POST /wp-comments-post.php: HTTP %ld %s",
+		       c->o.wp_user, h.code, h.location);
 		goto done;
 	}
 	{
@@ -1649,10 +1683,12 @@ static enum ck_state pt_wp_comment(struct check_ctx *c, char *ev, size_t n)
 		snprintf(path, sizeof(path), "%s", rel ? rel + strlen(c->domain) : "/");
 	}
 	if (http_req(c, cu, path, NULL, NULL, &h, err, sizeof(err)) == 0 && strstr(h.body, text)) {
-		ev_set(ev, n, "logged in as %s; comment \"%s\" on post %ld is shown", c->o.wp_user, text, id);
+		ev_set(ev, n, "logged in as %s; comment \"%s\" on post %ld is shown", c->o.wp_user,
+		       text, id);
 		s = CK_PASS;
 	} else {
-		ev_set(ev, n, "logged in as %s; comment posted but not shown at %s", c->o.wp_user, path);
+		ev_set(ev, n, "logged in as %s; comment posted but not shown at %s", c->o.wp_user,
+		       path);
 	}
 done:
 	free(h.body);
@@ -1663,16 +1699,18 @@ done:
 static enum ck_state pt_wp_admin_edit(struct check_ctx *c, char *ev, size_t n)
 {
 	CURL *cu;
-	struct http h = { 0 };
+	struct http h = {0};
 	char err[512] = "", nonce[64] = "", title[96], body[256], path[300], link[1024] = "";
 	struct curl_slist *hd = NULL;
 	long id;
 	enum ck_state s = CK_FAIL;
 
 	if (c->o.wp_admin == NULL || c->o.wp_admin_password == NULL) {
-		ev_set(ev, n, "no --wp-admin/--wp-admin-password: log in at https://%s/wp-admin/ as the "
-			      "administrator, edit a page (Pages > Edit > Update), reload the page and "
-			      "check the change", c->domain);
+		ev_set(ev, n,
+		       "no --wp-admin/--wp-admin-password: log in at https://%s/wp-admin/ as the "
+		       "administrator, edit a page (Pages > Edit > Update), reload the page and "
+		       "check the change",
+		       c->domain);
 		return CK_MANUAL;
 	}
 	NEED_RUNTIME(c, ev, n);
@@ -1687,7 +1725,8 @@ static enum ck_state pt_wp_admin_edit(struct check_ctx *c, char *ev, size_t n)
 		goto done;
 	}
 	if (http_req(c, cu, "/wp-admin/admin-ajax.php?action=rest-nonce", NULL, NULL, &h, err,
-		     sizeof(err)) < 0 || h.code != 200) {
+	             sizeof(err)) < 0 ||
+	    h.code != 200) {
 		ev_set(ev, n, "logged in as %s; no REST nonce (HTTP %ld)", c->o.wp_admin, h.code);
 		goto done;
 	}
@@ -1699,7 +1738,8 @@ static enum ck_state pt_wp_admin_edit(struct check_ctx *c, char *ev, size_t n)
 	snprintf(body, sizeof(body), "{\"title\":\"%s\"}", title);
 	snprintf(path, sizeof(path), "/?rest_route=/wp/v2/pages/%ld", id);
 	if (http_req(c, cu, path, body, hd, &h, err, sizeof(err)) < 0 || h.code != 200) {
-		ev_set(ev, n, "logged in as %s; editing page %ld: HTTP %ld", c->o.wp_admin, id, h.code);
+		ev_set(ev, n, "logged in as %s; editing page %ld: HTTP %ld", c->o.wp_admin, id,
+		       h.code);
 		goto done;
 	}
 	{
@@ -1707,12 +1747,12 @@ static enum ck_state pt_wp_admin_edit(struct check_ctx *c, char *ev, size_t n)
 		snprintf(path, sizeof(path), "%s", rel ? rel + strlen(c->domain) : "/");
 	}
 	if (http_req(c, cu, path, NULL, NULL, &h, err, sizeof(err)) == 0 && strstr(h.body, title)) {
-		ev_set(ev, n, "logged in as %s; page %ld retitled \"%s\", shown at %s", c->o.wp_admin, id,
-		       title, path);
+		ev_set(ev, n, "logged in as %s; page %ld retitled \"%s\", shown at %s",
+		       c->o.wp_admin, id, title, path);
 		s = CK_PASS;
 	} else {
-		ev_set(ev, n, "logged in as %s; page %ld edited but %s does not show it", c->o.wp_admin,
-		       id, path);
+		ev_set(ev, n, "logged in as %s; page %ld edited but %s does not show it",
+		       c->o.wp_admin, id, path);
 	}
 done:
 	curl_slist_free_all(hd);
@@ -1726,7 +1766,7 @@ static enum ck_state no_nginx_in(struct check_ctx *c, const char *role, char *ev
 {
 	const char *svc;
 	struct service_df *d;
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	size_t i;
 
 	NEED_COMPOSE(c, ev, n);
@@ -1793,7 +1833,7 @@ static enum ck_state pt_phpfpm_pid1(struct check_ctx *c, char *ev, size_t n)
 /* The compose side of a service's data: each named volume's device
  * (when the env file resolves it) under the data dir, no bind mount. */
 static void volume_static(struct check_ctx *c, const struct cs_service *s, struct ck_findings *f,
-			  char *ok, size_t okn)
+                          char *ok, size_t okn)
 {
 	size_t i, k;
 
@@ -1808,20 +1848,22 @@ static void volume_static(struct check_ctx *c, const struct cs_service *s, struc
 				v = &c->cf.vol[k];
 		if (v == NULL) {
 			if (src[0] == '/' || src[0] == '.' || src[0] == '~' || src[0] == '$')
-				ck_add(f, c->compose_rel, s->line, "service %s bind-mounts %s (not a named volume)",
-				       s->name, src);
+				ck_add(f, c->compose_rel, s->line,
+				       "service %s bind-mounts %s (not a named volume)", s->name,
+				       src);
 			continue;
 		}
 		if (v->device && !v->device_unknown) {
 			if (!under_dir(v->device, c->data_dir))
-				ck_add(f, c->compose_rel, v->line, "volume %s is at %s, outside %s", v->name,
-				       v->device, c->data_dir);
+				ck_add(f, c->compose_rel, v->line, "volume %s is at %s, outside %s",
+				       v->name, v->device, c->data_dir);
 			else
 				ev_append(ok, okn, "%svolume %s -> %s", ok[0] ? ", " : "", v->name,
-					  v->device);
+				          v->device);
 		} else if (v->device == NULL) {
 			ck_add(f, c->compose_rel, v->line,
-			       "volume %s has no driver_opts.device (it lives in /var/lib/docker, not %s)",
+			       "volume %s has no driver_opts.device (it lives in /var/lib/docker, "
+			       "not %s)",
 			       v->name, c->data_dir);
 		}
 	}
@@ -1829,8 +1871,8 @@ static void volume_static(struct check_ctx *c, const struct cs_service *s, struc
 
 /* The running side: each mount of the role's container is a named volume
  * whose `docker volume inspect` device is under the data dir. */
-static void volume_runtime(struct check_ctx *c, const char *role, struct ck_findings *f,
-			   char *ok, size_t okn)
+static void volume_runtime(struct check_ctx *c, const char *role, struct ck_findings *f, char *ok,
+                           size_t okn)
 {
 	struct ctr *kk;
 	char *out = NULL, *line, *save = NULL;
@@ -1840,8 +1882,9 @@ static void volume_runtime(struct check_ctx *c, const char *role, struct ck_find
 	} else if ((kk = ctr_of_role(c, role)) == NULL) {
 		ck_add(f, NULL, 0, "no %s container", role);
 	} else if (RT(c, &out, 30, "docker", "inspect", "-f",
-		       "{{range .Mounts}}{{.Type}}\t{{.Name}}\t{{.Source}}\t{{.Destination}}\n{{end}}",
-		       kk->id) == 0) {
+	              "{{range "
+	              ".Mounts}}{{.Type}}\t{{.Name}}\t{{.Source}}\t{{.Destination}}\n{{end}}",
+	              kk->id) == 0) {
 		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			char *rest = line, *dev = NULL;
 			/* TYPE NAME SOURCE DEST, tab-separated; NAME is empty for a bind */
@@ -1853,19 +1896,22 @@ static void volume_runtime(struct check_ctx *c, const char *role, struct ck_find
 			if (strncmp(dst, "/run/secrets", 12) == 0)
 				continue;
 			if (strcmp(type, "volume") != 0) {
-				ck_add(f, NULL, 0, "%s mounts %s at %s (a %s mount, not a named volume)",
+				ck_add(f, NULL, 0,
+				       "%s mounts %s at %s (a %s mount, not a named volume)",
 				       kk->name, src, dst, type);
 				continue;
 			}
 			if (RT(c, &dev, 30, "docker", "volume", "inspect", "-f",
-				"{{index .Options \"device\"}}", name) == 0) {
+			       "{{index .Options \"device\"}}", name) == 0) {
 				chomp(dev);
 				if (dev[0] && under_dir(dev, c->data_dir))
 					ev_append(ok, okn, "%sdocker volume inspect %s: %s",
-						  ok[0] ? ", " : "", name, dev);
+					          ok[0] ? ", " : "", name, dev);
 				else
-					ck_add(f, NULL, 0, "docker volume inspect %s: device \"%s\", not under %s",
-					       name, dev, c->data_dir);
+					ck_add(
+					    f, NULL, 0,
+					    "docker volume inspect %s: device \"%s\", not under %s",
+					    name, dev, c->data_dir);
 			}
 			free(dev);
 		}
@@ -1877,7 +1923,7 @@ static void volume_runtime(struct check_ctx *c, const char *role, struct ck_find
  * unless static_only, each mount of its container (docker volume inspect). */
 static enum ck_state volume_point(struct check_ctx *c, const char *role, char *ev, size_t n)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	const struct cs_service *s;
 	const char *svc;
 	char ok[1024] = "";
@@ -1937,8 +1983,8 @@ static const char *env_of(const char *envtext, const char *key, char *buf, size_
 
 /* The value of the first of names (or NAME_FILE, read in the container)
  * in the container's environment. */
-static int cred_from(struct check_ctx *c, struct ctr *k, const char *envtext, const char *const *names, char *buf,
-		     size_t n, char *how, size_t hn)
+static int cred_from(struct check_ctx *c, struct ctr *k, const char *envtext,
+                     const char *const *names, char *buf, size_t n, char *how, size_t hn)
 {
 	size_t i;
 	char key[64], file[512];
@@ -1969,17 +2015,24 @@ static int cred_from(struct check_ctx *c, struct ctr *k, const char *envtext, co
 
 static int load_db(struct check_ctx *c)
 {
-	static const char *const users[] = { "MYSQL_USER", "MARIADB_USER", "DB_USER", "WORDPRESS_DB_USER",
-					      "WP_DB_USER", "DB_USERNAME", "MYSQL_USERNAME", NULL };
-	static const char *const dbs[] = { "MYSQL_DATABASE", "MARIADB_DATABASE", "DB_NAME",
-					   "WORDPRESS_DB_NAME", "WP_DB_NAME", "DB_DATABASE", "MYSQL_DB",
-					   NULL };
-	static const char *const pws[] = { "MYSQL_PASSWORD", "MARIADB_PASSWORD", "DB_PASSWORD",
-					   "WORDPRESS_DB_PASSWORD", "WP_DB_PASSWORD", "DB_PASS",
-					   "MYSQL_PASS", "DB_USER_PASSWORD", NULL };
-	const char *roles[] = { "mariadb", "wordpress" };
-	char pw[256] = "", how[3][600] = { "", "", "" };
-	int have[3] = { 0, 0, 0 };
+	static const char *const users[] = {
+	    "MYSQL_USER", "MARIADB_USER", "DB_USER",        "WORDPRESS_DB_USER",
+	    "WP_DB_USER", "DB_USERNAME",  "MYSQL_USERNAME", NULL};
+	static const char *const dbs[] = {
+	    "MYSQL_DATABASE", "MARIADB_DATABASE", "DB_NAME",  "WORDPRESS_DB_NAME",
+	    "WP_DB_NAME",     "DB_DATABASE",      "MYSQL_DB", NULL};
+	static const char *const pws[] = {"MYSQL_PASSWORD",
+	                                  "MARIADB_PASSWORD",
+	                                  "DB_PASSWORD",
+	                                  "WORDPRESS_DB_PASSWORD",
+	                                  "WP_DB_PASSWORD",
+	                                  "DB_PASS",
+	                                  "MYSQL_PASS",
+	                                  "DB_USER_PASSWORD",
+	                                  NULL};
+	const char *roles[] = {"mariadb", "wordpress"};
+	char pw[256] = "", how[3][600] = {"", "", ""};
+	int have[3] = {0, 0, 0};
 	size_t r;
 
 	if (c->db_loaded)
@@ -1995,27 +2048,30 @@ static int load_db(struct check_ctx *c)
 
 		if (k == NULL)
 			continue;
-		if (RT(c, &env, 30, "docker", "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}",
-			k->id) == 0) {
+		if (RT(c, &env, 30, "docker", "inspect", "-f",
+		       "{{range .Config.Env}}{{println .}}{{end}}", k->id) == 0) {
 			if (!have[0])
-				have[0] = cred_from(c, k, env, users, c->db_user, sizeof(c->db_user), how[0],
-						    sizeof(how[0])) == 0;
+				have[0] =
+				    cred_from(c, k, env, users, c->db_user, sizeof(c->db_user),
+				              how[0], sizeof(how[0])) == 0;
 			if (!have[1])
-				have[1] = cred_from(c, k, env, dbs, c->db_name, sizeof(c->db_name), how[1],
-						    sizeof(how[1])) == 0;
+				have[1] = cred_from(c, k, env, dbs, c->db_name, sizeof(c->db_name),
+				                    how[1], sizeof(how[1])) == 0;
 			if (!have[2])
-				have[2] = cred_from(c, k, env, pws, pw, sizeof(pw), how[2], sizeof(how[2])) == 0;
+				have[2] = cred_from(c, k, env, pws, pw, sizeof(pw), how[2],
+				                    sizeof(how[2])) == 0;
 		}
 		if (env)
 			memset(env, 0, strlen(env));
 		free(env);
 	}
 	if (!have[0] || !have[1] || !have[2] || ctr_of_role(c, "mariadb") == NULL) {
-		snprintf(c->db_err, sizeof(c->db_err),
-			 "the WordPress database credentials are not in the containers' environment "
-			 "(user %s, database %s, password %s)",
-			 have[0] ? "found" : "missing", have[1] ? "found" : "missing",
-			 have[2] ? "found" : "missing");
+		snprintf(
+		    c->db_err, sizeof(c->db_err),
+		    "the WordPress database credentials are not in the containers' environment "
+		    "(user %s, database %s, password %s)",
+		    have[0] ? "found" : "missing", have[1] ? "found" : "missing",
+		    have[2] ? "found" : "missing");
 		return -1;
 	}
 	c->db_password = strdup(pw);
@@ -2036,8 +2092,8 @@ static int db_query(struct check_ctx *c, const char *q, char **out)
 	if (asprintf(&env, "MYSQL_PWD=%s", c->db_password) < 0)
 		return -2;
 	st = RT_ENV(c, env, out, 30, "docker", "exec", "-e", "MYSQL_PWD", k->id, "sh", "-c",
-		    "exec \"$(command -v mariadb || command -v mysql)\" \"$@\"", "sh", user, "-N", "-B",
-		    "-e", (char *)q, c->db_name);
+	            "exec \"$(command -v mariadb || command -v mysql)\" \"$@\"", "sh", user, "-N",
+	            "-B", "-e", (char *)q, c->db_name);
 	memset(env, 0, strlen(env));
 	free(env);
 	return st;
@@ -2053,7 +2109,8 @@ static enum ck_state pt_root_pw(struct check_ctx *c, char *ev, size_t n)
 	if ((k = need_role(c, "mariadb", ev, n)) == NULL)
 		return CK_FAIL;
 	st = RT(c, &out, 30, "docker", "exec", k->id, "sh", "-c",
-		 "exec \"$(command -v mariadb || command -v mysql)\" --no-defaults -uroot -e 'SELECT 1'");
+	        "exec \"$(command -v mariadb || command -v mysql)\" --no-defaults -uroot -e "
+	        "'SELECT 1'");
 	first_line(out ? out : "", l, sizeof(l));
 	if (st == 0) {
 		ev_set(ev, n, "docker exec %s mariadb -uroot (no password): logged in", k->name);
@@ -2075,8 +2132,9 @@ static enum ck_state pt_db_user(struct check_ctx *c, char *ev, size_t n)
 		ev_set(ev, n, "%s", c->db_err);
 		return CK_FAIL;
 	}
-	st = db_query(c, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()",
-		      &out);
+	st = db_query(
+	    c, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()",
+	    &out);
 	first_line(out ? out : "", l, sizeof(l));
 	if (st != 0) {
 		ev_set(ev, n, "mariadb -u%s %s: %s", c->db_user, c->db_name, l);
@@ -2100,8 +2158,10 @@ static enum ck_state pt_admin_name(struct check_ctx *c, char *ev, size_t n)
 		ev_set(ev, n, "%s; check by hand: wp-admin > Users, role Administrator", c->db_err);
 		return CK_MANUAL;
 	}
-	st = db_query(c, "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-			 "DATABASE() AND table_name LIKE '%usermeta' LIMIT 1", &out);
+	st = db_query(c,
+	              "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+	              "DATABASE() AND table_name LIKE '%usermeta' LIMIT 1",
+	              &out);
 	if (st == 0 && out) {
 		chomp(out);
 		if (strlen(out) > 8)
@@ -2117,12 +2177,13 @@ static enum ck_state pt_admin_name(struct check_ctx *c, char *ev, size_t n)
 		return CK_FAIL;
 	}
 	snprintf(q, sizeof(q),
-		 "SELECT u.user_login FROM %susers u JOIN %susermeta m ON m.user_id = u.ID WHERE "
-		 "m.meta_key = '%scapabilities' AND m.meta_value LIKE '%%administrator%%'",
-		 prefix, prefix, prefix);
+	         "SELECT u.user_login FROM %susers u JOIN %susermeta m ON m.user_id = u.ID WHERE "
+	         "m.meta_key = '%scapabilities' AND m.meta_value LIKE '%%administrator%%'",
+	         prefix, prefix, prefix);
 	st = db_query(c, q, &out);
 	if (st != 0 || out == NULL || !*out) {
-		ev_set(ev, n, "no administrator found: %s", first_line(out ? out : "", l, sizeof(l)));
+		ev_set(ev, n, "no administrator found: %s",
+		       first_line(out ? out : "", l, sizeof(l)));
 		free(out);
 		return CK_FAIL;
 	}
@@ -2140,8 +2201,9 @@ static enum ck_state pt_admin_name(struct check_ctx *c, char *ev, size_t n)
 static enum ck_state pt_persistence(struct check_ctx *c, char *ev, size_t n)
 {
 	(void)c;
-	ev_set(ev, n, "reboot the machine (VM), run make, then check the site, the comment and the "
-		      "page edit are still there (inception check --evaluate does it in the VM)");
+	ev_set(ev, n,
+	       "reboot the machine (VM), run make, then check the site, the comment and the "
+	       "page edit are still there (inception check --evaluate does it in the VM)");
 	return CK_MANUAL;
 }
 
@@ -2176,8 +2238,8 @@ static enum ck_state pt_restart(struct check_ctx *c, char *ev, size_t n)
 	int bad = 0;
 
 	NEED_RUNTIME(c, ev, n);
-	ev_set(ev, n, "kill -9 of each container's PID 1 from %s:",
-	       c->o.exec ? "the VM" : "the host");
+	ev_set(ev, n,
+	       "kill -9 of each container's PID 1 from %s:", c->o.exec ? "the VM" : "the host");
 	for (i = 0; i < c->nctrs; i++) {
 		struct ctr *k = &c->ctrs[i];
 		long pid0 = k->pid, t0 = report_now_ms();
@@ -2199,10 +2261,11 @@ static enum ck_state pt_restart(struct check_ctx *c, char *ev, size_t n)
 		}
 		if (back)
 			ev_append(ev, n, " %s back %s in %.1f s;", k->name,
-				  k->health[0] ? "healthy" : "running", (double)(report_now_ms() - t0) / 1000.0);
+			          k->health[0] ? "healthy" : "running",
+			          (double)(report_now_ms() - t0) / 1000.0);
 		else
 			ev_append(ev, n, " %s NOT back after 150 s (%s%s%s);", k->name, k->status,
-				  k->health[0] ? "/" : "", k->health);
+			          k->health[0] ? "/" : "", k->health);
 		bad |= !back;
 	}
 	return bad ? CK_FAIL : CK_PASS;
@@ -2217,17 +2280,20 @@ static enum ck_state pt_bonus(struct check_ctx *c, char *ev, size_t n)
 	if (c->compose_ok)
 		for (i = 0; i < c->cf.nsvc; i++)
 			if (ck_mandatory_role(c->cf.svc[i].name) == NULL)
-				ev_append(list, sizeof(list), "%s%s", list[0] ? ", " : "", c->cf.svc[i].name);
+				ev_append(list, sizeof(list), "%s%s", list[0] ? ", " : "",
+				          c->cf.svc[i].name);
 	if (!c->o.static_only && load_runtime(c) == 0)
 		for (i = 0; i < c->nctrs; i++)
-			if (ck_mandatory_role(c->ctrs[i].service) == NULL && !strstr(list, c->ctrs[i].service))
+			if (ck_mandatory_role(c->ctrs[i].service) == NULL &&
+			    !strstr(list, c->ctrs[i].service))
 				ev_append(list, sizeof(list), "%s%s", list[0] ? ", " : "",
-					  c->ctrs[i].service);
+				          c->ctrs[i].service);
 	if (list[0] == '\0') {
 		ev_set(ev, n, "no service beyond nginx, wordpress and mariadb");
 		return CK_SKIP;
 	}
-	ev_set(ev, n, "services beyond the mandatory three: %s: check each as the sheet's bonus part says",
+	ev_set(ev, n,
+	       "services beyond the mandatory three: %s: check each as the sheet's bonus part says",
 	       list);
 	return CK_MANUAL;
 }
@@ -2264,55 +2330,56 @@ static enum ck_state pt_ex_network(struct check_ctx *c, char *ev, size_t n)
 }
 static enum ck_state pt_ex_db(struct check_ctx *c, char *ev, size_t n)
 {
-	return explain(c, ev, n, "the MariaDB entrypoint (docker exec -it mariadb mariadb -u USER -p)");
+	return explain(c, ev, n,
+	               "the MariaDB entrypoint (docker exec -it mariadb mariadb -u USER -p)");
 }
 
 /* ------------------------------------------------------------- the table */
 static const struct check_point POINTS[] = {
-	{ "preliminaries", "no credentials in tracked files", pt_tracked, 1, CKP_STATIC },
-	{ "preliminaries", "no credentials in git history", pt_history, 1, CKP_STATIC },
-	{ "preliminaries", ".env and secrets/ are git-ignored", pt_ignored, 1, CKP_STATIC },
-	{ "preliminaries", "srcs/ and a Makefile at the root", pt_layout, 1, CKP_STATIC },
-	{ "preliminaries", "compose: no host network, no links", pt_no_host_net, 1, CKP_STATIC },
-	{ "preliminaries", "compose: networks declared and joined", pt_networks, 1, CKP_STATIC },
-	{ "preliminaries", "no --link in the Makefile or scripts", pt_no_link, 1, CKP_STATIC },
-	{ "preliminaries", "entrypoints: no &, tail -f, loop, bare shell", pt_pid1, 1, CKP_STATIC },
-	{ "explain", "how Docker and docker compose work", pt_ex_docker, 0, CKP_STATIC },
-	{ "explain", "an image with or without docker compose", pt_ex_image, 0, CKP_STATIC },
-	{ "explain", "the benefit of Docker compared to VMs", pt_ex_vm, 0, CKP_STATIC },
-	{ "explain", "the directory structure", pt_ex_layout, 0, CKP_STATIC },
-	{ "docker", "one non-empty Dockerfile per service", pt_dockerfiles, 1, CKP_STATIC },
-	{ "docker", "FROM the penultimate stable Debian/Alpine", pt_from, 1, CKP_STATIC },
-	{ "docker", "no latest tag", pt_latest, 1, CKP_STATIC },
-	{ "docker", "no ready-made image for a service", pt_ready_made, 1, CKP_STATIC },
-	{ "docker", "each image named after its service", pt_image_names, 1, CKP_STATIC },
-	{ "docker", "the Makefile runs docker compose", pt_makefile_compose, 1, CKP_STATIC },
-	{ "docker", "containers by compose, none exited", pt_containers, 1, 0 },
-	{ "network", "a user-defined network joins every service", pt_network_rt, 1, 0 },
-	{ "network", "explain docker networks", pt_ex_network, 0, CKP_STATIC },
-	{ "nginx", "443 is the only published port", pt_only_443, 1, CKP_STATIC },
-	{ "nginx", "http on port 80 is refused", pt_port80, 1, 0 },
-	{ "nginx", "TLSv1.2 handshake succeeds", pt_tls12, 1, 0 },
-	{ "nginx", "TLSv1.3 handshake succeeds", pt_tls13, 1, 0 },
-	{ "nginx", "TLSv1.0 is refused by the server", pt_tls10, 1, 0 },
-	{ "nginx", "TLSv1.1 is refused by the server", pt_tls11, 1, 0 },
-	{ "nginx", "a certificate is presented", pt_cert, 1, 0 },
-	{ "nginx", "https://LOGIN.42.fr is the installed site", pt_site, 1, 0 },
-	{ "wordpress", "no nginx in its Dockerfile", pt_wp_no_nginx, 1, CKP_STATIC },
-	{ "wordpress", "php-fpm is PID 1", pt_phpfpm_pid1, 1, 0 },
-	{ "wordpress", "its volume is under the data dir", pt_wp_volume, 1, CKP_STATIC },
-	{ "wordpress", "a user logs in and comments", pt_wp_comment, 1, 0 },
-	{ "wordpress", "the administrator edits a page", pt_wp_admin_edit, 1, 0 },
-	{ "wordpress", "administrator login has no \"admin\"", pt_admin_name, 1, 0 },
-	{ "mariadb", "no nginx in its Dockerfile", pt_db_no_nginx, 1, CKP_STATIC },
-	{ "mariadb", "its volume is under the data dir", pt_db_volume, 1, CKP_STATIC },
-	{ "mariadb", "root without a password is refused", pt_root_pw, 1, 0 },
-	{ "mariadb", "the WordPress user logs in, DB not empty", pt_db_user, 1, 0 },
-	{ "mariadb", "explain how to log in to the database", pt_ex_db, 0, CKP_STATIC },
-	{ "persistence", "reboot, make: everything still there", pt_persistence, 1, CKP_STATIC },
-	{ "restart", "kill -9 of each PID 1: back healthy", pt_restart, 0, CKP_DISRUPTS },
-	{ "bonus", "services beyond the mandatory three", pt_bonus, 0, CKP_STATIC },
-	{ NULL, NULL, NULL, 0, 0 },
+    {"preliminaries", "no credentials in tracked files", pt_tracked, 1, CKP_STATIC},
+    {"preliminaries", "no credentials in git history", pt_history, 1, CKP_STATIC},
+    {"preliminaries", ".env and secrets/ are git-ignored", pt_ignored, 1, CKP_STATIC},
+    {"preliminaries", "srcs/ and a Makefile at the root", pt_layout, 1, CKP_STATIC},
+    {"preliminaries", "compose: no host network, no links", pt_no_host_net, 1, CKP_STATIC},
+    {"preliminaries", "compose: networks declared and joined", pt_networks, 1, CKP_STATIC},
+    {"preliminaries", "no --link in the Makefile or scripts", pt_no_link, 1, CKP_STATIC},
+    {"preliminaries", "entrypoints: no &, tail -f, loop, bare shell", pt_pid1, 1, CKP_STATIC},
+    {"explain", "how Docker and docker compose work", pt_ex_docker, 0, CKP_STATIC},
+    {"explain", "an image with or without docker compose", pt_ex_image, 0, CKP_STATIC},
+    {"explain", "the benefit of Docker compared to VMs", pt_ex_vm, 0, CKP_STATIC},
+    {"explain", "the directory structure", pt_ex_layout, 0, CKP_STATIC},
+    {"docker", "one non-empty Dockerfile per service", pt_dockerfiles, 1, CKP_STATIC},
+    {"docker", "FROM the penultimate stable Debian/Alpine", pt_from, 1, CKP_STATIC},
+    {"docker", "no latest tag", pt_latest, 1, CKP_STATIC},
+    {"docker", "no ready-made image for a service", pt_ready_made, 1, CKP_STATIC},
+    {"docker", "each image named after its service", pt_image_names, 1, CKP_STATIC},
+    {"docker", "the Makefile runs docker compose", pt_makefile_compose, 1, CKP_STATIC},
+    {"docker", "containers by compose, none exited", pt_containers, 1, 0},
+    {"network", "a user-defined network joins every service", pt_network_rt, 1, 0},
+    {"network", "explain docker networks", pt_ex_network, 0, CKP_STATIC},
+    {"nginx", "443 is the only published port", pt_only_443, 1, CKP_STATIC},
+    {"nginx", "http on port 80 is refused", pt_port80, 1, 0},
+    {"nginx", "TLSv1.2 handshake succeeds", pt_tls12, 1, 0},
+    {"nginx", "TLSv1.3 handshake succeeds", pt_tls13, 1, 0},
+    {"nginx", "TLSv1.0 is refused by the server", pt_tls10, 1, 0},
+    {"nginx", "TLSv1.1 is refused by the server", pt_tls11, 1, 0},
+    {"nginx", "a certificate is presented", pt_cert, 1, 0},
+    {"nginx", "https://LOGIN.42.fr is the installed site", pt_site, 1, 0},
+    {"wordpress", "no nginx in its Dockerfile", pt_wp_no_nginx, 1, CKP_STATIC},
+    {"wordpress", "php-fpm is PID 1", pt_phpfpm_pid1, 1, 0},
+    {"wordpress", "its volume is under the data dir", pt_wp_volume, 1, CKP_STATIC},
+    {"wordpress", "a user logs in and comments", pt_wp_comment, 1, 0},
+    {"wordpress", "the administrator edits a page", pt_wp_admin_edit, 1, 0},
+    {"wordpress", "administrator login has no \"admin\"", pt_admin_name, 1, 0},
+    {"mariadb", "no nginx in its Dockerfile", pt_db_no_nginx, 1, CKP_STATIC},
+    {"mariadb", "its volume is under the data dir", pt_db_volume, 1, CKP_STATIC},
+    {"mariadb", "root without a password is refused", pt_root_pw, 1, 0},
+    {"mariadb", "the WordPress user logs in, DB not empty", pt_db_user, 1, 0},
+    {"mariadb", "explain how to log in to the database", pt_ex_db, 0, CKP_STATIC},
+    {"persistence", "reboot, make: everything still there", pt_persistence, 1, CKP_STATIC},
+    {"restart", "kill -9 of each PID 1: back healthy", pt_restart, 0, CKP_DISRUPTS},
+    {"bonus", "services beyond the mandatory three", pt_bonus, 0, CKP_STATIC},
+    {NULL, NULL, NULL, 0, 0},
 };
 
 const struct check_point *check_points(void)
@@ -2358,10 +2425,12 @@ int check_sections_valid(const char *only, struct err *e)
 			if (strlen(POINTS[i].section) == w && strncmp(POINTS[i].section, p, w) == 0)
 				found = 1;
 		if (!found)
-			return err_setc(e, EXIT_USAGE,
-					"check: --only: no section \"%.*s\" (sections: preliminaries, "
-					"explain, docker, network, nginx, wordpress, mariadb, "
-					"persistence, restart, bonus)", (int)w, p);
+			return err_setc(
+			    e, EXIT_USAGE,
+			    "check: --only: no section \"%.*s\" (sections: preliminaries, "
+			    "explain, docker, network, nginx, wordpress, mariadb, "
+			    "persistence, restart, bonus)",
+			    (int)w, p);
 		p += w;
 		if (*p == ',')
 			p++;
@@ -2401,8 +2470,8 @@ static void ctx_names(struct check_ctx *c)
 	if (login == NULL)
 		login = ck_env_get(&c->env, "LOGIN");
 	if (login == NULL && domain && strstr(domain, ".42.fr"))
-		snprintf(c->login, sizeof(c->login), "%.*s", (int)(strstr(domain, ".42.fr") - domain),
-			 domain);
+		snprintf(c->login, sizeof(c->login), "%.*s",
+		         (int)(strstr(domain, ".42.fr") - domain), domain);
 	else
 		snprintf(c->login, sizeof(c->login), "%s", login ? login : "login");
 	if (domain && *domain)
@@ -2412,7 +2481,7 @@ static void ctx_names(struct check_ctx *c)
 	if (c->o.data_dir && c->o.data_dir[0] != '/') { /* relative to where we run */
 		char cwd[PATH_MAX];
 		snprintf(c->data_dir, sizeof(c->data_dir), "%s/%s",
-			 getcwd(cwd, sizeof(cwd)) ? cwd : ".", c->o.data_dir);
+		         getcwd(cwd, sizeof(cwd)) ? cwd : ".", c->o.data_dir);
 	} else if (c->o.data_dir)
 		snprintf(c->data_dir, sizeof(c->data_dir), "%s", c->o.data_dir);
 	else
@@ -2420,7 +2489,7 @@ static void ctx_names(struct check_ctx *c)
 }
 
 int check_run(const struct check_opts *o, void (*row)(const struct check_row *r, void *arg),
-	      void *arg, struct err *e)
+              void *arg, struct err *e)
 {
 	struct check_ctx *c = calloc(1, sizeof(*c));
 	const struct check_point *pt;
@@ -2467,10 +2536,12 @@ int check_run(const struct check_opts *o, void (*row)(const struct check_row *r,
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.pt = pt;
-		if ((pt->flags & CKP_DISRUPTS) && !o->evaluate && !(o->only && in_list(o->only, pt->section))) {
+		if ((pt->flags & CKP_DISRUPTS) && !o->evaluate &&
+		    !(o->only && in_list(o->only, pt->section))) {
 			r.state = CK_SKIP;
 			snprintf(r.evidence, sizeof(r.evidence),
-				 "disturbs the running stack: only with --evaluate or --only %s", pt->section);
+			         "disturbs the running stack: only with --evaluate or --only %s",
+			         pt->section);
 		} else {
 			r.state = pt->fn(c, r.evidence, sizeof(r.evidence));
 		}
@@ -2485,7 +2556,7 @@ int check_run(const struct check_opts *o, void (*row)(const struct check_row *r,
 static void md_add(char **buf, size_t *len, size_t *cap, const char *s, int cell)
 {
 	for (; *s; s++) {
-		char tmp[3] = { 0 };
+		char tmp[3] = {0};
 
 		if (cell && *s == '|') {
 			tmp[0] = '\\';
@@ -2509,7 +2580,7 @@ char *check_markdown(const struct check_opts *o, const struct check_row *rows, s
 {
 	size_t len = 0, cap = 4096, i;
 	char *buf = malloc(cap), head[2048];
-	int count[4] = { 0, 0, 0, 0 };
+	int count[4] = {0, 0, 0, 0};
 	time_t now = time(NULL);
 	struct tm tm;
 	char when[32];
@@ -2522,14 +2593,14 @@ char *check_markdown(const struct check_opts *o, const struct check_row *rows, s
 	for (i = 0; i < n; i++)
 		count[rows[i].state]++;
 	snprintf(head, sizeof(head),
-		 "# Inception evaluation: %s\n\n"
-		 "`inception check --local` on %s%s%s.\n\n"
-		 "%d PASS, %d FAIL, %d MANUAL, %d SKIP.  \"Ends\" marks the points whose failure "
-		 "ends the evaluation on the sheet.\n\n"
-		 "| Section | Point | Result | Ends | Evidence |\n|---|---|---|---|---|\n",
-		 o->dir, when, o->static_only ? " (static points only)" : "",
-		 o->evaluate ? " (--evaluate)" : "", count[CK_PASS], count[CK_FAIL], count[CK_MANUAL],
-		 count[CK_SKIP]);
+	         "# Inception evaluation: %s\n\n"
+	         "`inception check --local` on %s%s%s.\n\n"
+	         "%d PASS, %d FAIL, %d MANUAL, %d SKIP.  \"Ends\" marks the points whose failure "
+	         "ends the evaluation on the sheet.\n\n"
+	         "| Section | Point | Result | Ends | Evidence |\n|---|---|---|---|---|\n",
+	         o->dir, when, o->static_only ? " (static points only)" : "",
+	         o->evaluate ? " (--evaluate)" : "", count[CK_PASS], count[CK_FAIL],
+	         count[CK_MANUAL], count[CK_SKIP]);
 	md_add(&buf, &len, &cap, head, 0);
 	for (i = 0; i < n; i++) {
 		md_add(&buf, &len, &cap, "| ", 0);

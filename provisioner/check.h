@@ -21,21 +21,21 @@
 
 enum ck_state { CK_PASS, CK_FAIL, CK_MANUAL, CK_SKIP };
 
-#define CKP_STATIC   1u /* reads files and git only */
+#define CKP_STATIC 1u   /* reads files and git only */
 #define CKP_DISRUPTS 2u /* disturbs the running stack */
 
 struct check_opts {
-	const char *dir;        /* the project (Makefile + srcs/) */
-	const char *env_file;   /* NULL: DIR/srcs/.env */
-	const char *project;    /* compose project; NULL: by the compose dir label */
-	const char *data_dir;   /* NULL: /home/LOGIN/data */
-	const char *login;      /* NULL: the env file's LOGIN, else DOMAIN_NAME's */
-	const char *wp_user, *wp_password;   /* a WordPress user (comment) */
+	const char *dir;                   /* the project (Makefile + srcs/) */
+	const char *env_file;              /* NULL: DIR/srcs/.env */
+	const char *project;               /* compose project; NULL: by the compose dir label */
+	const char *data_dir;              /* NULL: /home/LOGIN/data */
+	const char *login;                 /* NULL: the env file's LOGIN, else DOMAIN_NAME's */
+	const char *wp_user, *wp_password; /* a WordPress user (comment) */
 	const char *wp_admin, *wp_admin_password; /* the administrator (page edit) */
-	const char *today;      /* YYYY-MM-DD; NULL: today */
-	const char *only;       /* comma-separated sections, NULL: all */
-	const char *exclude;    /* comma-separated path prefixes the credential
-				 * scans skip (said in their evidence) */
+	const char *today;                        /* YYYY-MM-DD; NULL: today */
+	const char *only;                         /* comma-separated sections, NULL: all */
+	const char *exclude;                      /* comma-separated path prefixes the credential
+	                                           * scans skip (said in their evidence) */
 	int static_only;
 	int evaluate;
 	/* Where the engine runs.  NULL: this machine (the `docker` CLI, kill(2),
@@ -45,10 +45,11 @@ struct check_opts {
 	 * not NULL, is one "NAME=VALUE" the command gets in its environment. */
 	int (*exec)(void *arg, const char *env, char *const argv[], int timeout_s, char **out);
 	void *exec_arg;
-	const char *runtime_srcs; /* srcs/ as the engine sees it (its compose label); NULL: DIR/srcs */
-	int https_port;           /* the port on 127.0.0.1 that reaches the project's 443 (a VM's
-				   * forward); 0: the port nginx's container publishes */
-	const char *where;        /* for the evidence: "in the VM" etc.; NULL: "on this host" */
+	const char
+	    *runtime_srcs; /* srcs/ as the engine sees it (its compose label); NULL: DIR/srcs */
+	int https_port;    /* the port on 127.0.0.1 that reaches the project's 443 (a VM's
+	                    * forward); 0: the port nginx's container publishes */
+	const char *where; /* for the evidence: "in the VM" etc.; NULL: "on this host" */
 };
 
 struct check_ctx;
@@ -77,7 +78,7 @@ int check_sections_valid(const char *only, struct err *e);
 /* Runs every selected point in order, calling row() after each.  -1 only
  * when the project cannot be checked at all (no such directory). */
 int check_run(const struct check_opts *o, void (*row)(const struct check_row *r, void *arg),
-	      void *arg, struct err *e);
+              void *arg, struct err *e);
 
 /* A Markdown report of rows (a title, the options, one table row per
  * point, the totals).  Caller frees. */

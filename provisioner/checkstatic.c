@@ -58,8 +58,14 @@ static void sb_addn(struct sbuf *b, const char *s, size_t n)
 	b->s[b->n] = '\0';
 }
 
-static void sb_add(struct sbuf *b, const char *s) { sb_addn(b, s, strlen(s)); }
-static void sb_addc(struct sbuf *b, char c) { sb_addn(b, &c, 1); }
+static void sb_add(struct sbuf *b, const char *s)
+{
+	sb_addn(b, s, strlen(s));
+}
+static void sb_addc(struct sbuf *b, char c)
+{
+	sb_addn(b, &c, 1);
+}
 
 static char *sb_take(struct sbuf *b)
 {
@@ -142,7 +148,8 @@ void ck_findings_format(const struct ck_findings *f, char *buf, size_t n)
 		int w;
 
 		if (x->file && x->line)
-			snprintf(one, sizeof(one), "%s%s:%d: %s", i ? "; " : "", x->file, x->line, x->msg);
+			snprintf(one, sizeof(one), "%s%s:%d: %s", i ? "; " : "", x->file, x->line,
+			         x->msg);
 		else if (x->file)
 			snprintf(one, sizeof(one), "%s%s: %s", i ? "; " : "", x->file, x->msg);
 		else
@@ -238,13 +245,19 @@ void ck_env_parse(struct ck_env *env, const char *text)
 	}
 }
 
-static int is_name_start(int c) { return isalpha(c) || c == '_'; }
-static int is_name_char(int c) { return isalnum(c) || c == '_'; }
+static int is_name_start(int c)
+{
+	return isalpha(c) || c == '_';
+}
+static int is_name_char(int c)
+{
+	return isalnum(c) || c == '_';
+}
 
 /* ${NAME...} at p (p[0] == '$', p[1] == '{') appended to b; returns the
  * character after it. */
 static const char *expand_braced(const char *p, const struct ck_env *env, int dollar_escape,
-				 int *unknown, struct sbuf *b)
+                                 int *unknown, struct sbuf *b)
 {
 	const char *q = p + 2, *close, *op;
 	char *name, *word;
@@ -309,7 +322,7 @@ static const char *expand_braced(const char *p, const struct ck_env *env, int do
 
 char *ck_expand(const char *s, const struct ck_env *env, int dollar_escape, int *unknown)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	const char *p = s;
 
 	while (*p) {
@@ -401,7 +414,7 @@ static char df_escape_char(const char *text)
 int dockerfile_parse(const char *text, struct dockerfile *df)
 {
 	char esc = df_escape_char(text);
-	struct sbuf cur = { 0 };
+	struct sbuf cur = {0};
 	const char *p = text;
 	int lineno = 0, start = 0, cont = 0;
 
@@ -504,7 +517,7 @@ static void df_arg(struct ck_env *env, const char *args)
 
 int dockerfile_froms(const struct dockerfile *df, struct df_from **out, size_t *n)
 {
-	struct ck_env global = { 0 };
+	struct ck_env global = {0};
 	struct df_from *v = NULL;
 	size_t i, cnt = 0;
 	int seen_from = 0;
@@ -568,7 +581,7 @@ void df_froms_free(struct df_from *v, size_t n)
 /* A JSON string at *pp (after the opening quote); NULL on a bad one. */
 static char *json_str(const char **pp)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	const char *p = *pp;
 
 	while (*p && *p != '"') {
@@ -580,7 +593,9 @@ static char *json_str(const char **pp)
 			case 'r': sb_addc(&b, '\r'); break;
 			case 'b': sb_addc(&b, '\b'); break;
 			case 'f': sb_addc(&b, '\f'); break;
-			case '"': case '\\': case '/': sb_addc(&b, *p); break;
+			case '"':
+			case '\\':
+			case '/': sb_addc(&b, *p); break;
 			case 'u': { /* ASCII only; others kept as '?' */
 				unsigned v = 0;
 				int i;
@@ -590,16 +605,17 @@ static char *json_str(const char **pp)
 						free(b.s);
 						return NULL;
 					}
-					v = v * 16 + (unsigned)(isdigit((unsigned char)p[i]) ? p[i] - '0'
-								   : (tolower((unsigned char)p[i]) - 'a' + 10));
+					v = v * 16 +
+					    (unsigned)(isdigit((unsigned char)p[i])
+					                   ? p[i] - '0'
+					                   : (tolower((unsigned char)p[i]) - 'a' +
+					                      10));
 				}
 				sb_addc(&b, v < 0x80 ? (char)v : '?');
 				p += 4;
 				break;
 			}
-			default:
-				free(b.s);
-				return NULL;
+			default: free(b.s); return NULL;
 			}
 			p++;
 			continue;
@@ -693,7 +709,7 @@ void dockerfile_entry(const struct dockerfile *df, long *entrypoint, long *cmd)
 /* Joins dir and rel into a normalised absolute container path. */
 static char *container_path(const char *workdir, const char *p)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 
 	if (p[0] != '/') {
 		sb_add(&b, workdir && *workdir ? workdir : "/");
@@ -793,13 +809,14 @@ char *dockerfile_copy_source(const struct dockerfile *df, const char *ctxdir, co
 				if (is_dir_in(ctxdir, src)) {
 					size_t pl = dl - (d[dl - 1] == '/' ? 1 : 0);
 					if (strncmp(dest, d, pl) == 0 && dest[pl] == '/') {
-						snprintf(cand, sizeof(cand), "%s/%s", src, dest + pl + 1);
+						snprintf(cand, sizeof(cand), "%s/%s", src,
+						         dest + pl + 1);
 						free(found);
 						found = xstrdup(cand);
 					}
 				} else {
-					snprintf(cand, sizeof(cand), "%s%s%s", d, d[dl - 1] == '/' ? "" : "/",
-						 basename_of(src));
+					snprintf(cand, sizeof(cand), "%s%s%s", d,
+					         d[dl - 1] == '/' ? "" : "/", basename_of(src));
 					if (strcmp(cand, dest) == 0) {
 						free(found);
 						found = xstrdup(src);
@@ -838,8 +855,8 @@ static int secret_name(const char *name, size_t n)
 	    !strstr(low, "token"))
 		return 0;
 	return !(strstr(low, "_file") || strstr(low, "_path") || strstr(low, "_dir") ||
-		 strstr(low, "length") || strstr(low, "_len") || strstr(low, "policy") ||
-		 strstr(low, "hash"));
+	         strstr(low, "length") || strstr(low, "_len") || strstr(low, "policy") ||
+	         strstr(low, "hash"));
 }
 
 /* A value that is a literal secret: not empty, not a variable, a path, a
@@ -851,27 +868,27 @@ static int literal_value(const char *v, size_t n)
 		n--;
 	}
 	while (n && (v[n - 1] == '"' || v[n - 1] == '\'' || v[n - 1] == ' ' || v[n - 1] == ';' ||
-		     v[n - 1] == ','))
+	             v[n - 1] == ','))
 		n--;
 	for (size_t i = 0; i < n; i++) /* lists, calls, variables: not one literal */
 		if (isspace((unsigned char)v[i]) || v[i] == '(' || v[i] == '$')
 			return 0;
 	if (n < 4) /* counters, yes/no/on/off */
 		return 0;
-	if (n == 0 || *v == '$' || *v == '/' || *v == '.' || *v == '<' || *v == '{' ||
-	    *v == '(' || *v == '`' || *v == '#' || *v == '[' || *v == '~')
+	if (n == 0 || *v == '$' || *v == '/' || *v == '.' || *v == '<' || *v == '{' || *v == '(' ||
+	    *v == '`' || *v == '#' || *v == '[' || *v == '~')
 		return 0;
 	if (n >= 4 && v[0] == '_' && v[1] == '_' && v[n - 1] == '_' && v[n - 2] == '_')
 		return 0; /* __PLACEHOLDER__ */
-	if ((n == 4 && strncasecmp(v, "null", 4) == 0) || (n == 4 && strncasecmp(v, "true", 4) == 0) ||
+	if ((n == 4 && strncasecmp(v, "null", 4) == 0) ||
+	    (n == 4 && strncasecmp(v, "true", 4) == 0) ||
 	    (n == 4 && strncasecmp(v, "none", 4) == 0) ||
 	    (n == 5 && strncasecmp(v, "false", 5) == 0))
 		return 0;
 	return 1;
 }
 
-void dockerfile_scan_secrets(const struct dockerfile *df, const char *file,
-			     struct ck_findings *f)
+void dockerfile_scan_secrets(const struct dockerfile *df, const char *file, struct ck_findings *f)
 {
 	size_t i;
 
@@ -887,9 +904,10 @@ void dockerfile_scan_secrets(const struct dockerfile *df, const char *file,
 			const char *q = p;
 			while (*q && !isspace((unsigned char)*q))
 				q++;
-			if (secret_name(p, (size_t)(q - p)) && literal_value(skip_ws(q), strlen(skip_ws(q))))
-				ck_add(f, file, in->line, "%s %.*s holds a literal password", in->kw,
-				       (int)(q - p), p);
+			if (secret_name(p, (size_t)(q - p)) &&
+			    literal_value(skip_ws(q), strlen(skip_ws(q))))
+				ck_add(f, file, in->line, "%s %.*s holds a literal password",
+				       in->kw, (int)(q - p), p);
 			continue;
 		}
 		for (;;) {
@@ -920,8 +938,8 @@ void dockerfile_scan_secrets(const struct dockerfile *df, const char *file,
 			eq = memchr(p, '=', (size_t)(q - p));
 			if (eq && secret_name(p, (size_t)(eq - p)) &&
 			    literal_value(eq + 1, (size_t)(q - eq - 1)))
-				ck_add(f, file, in->line, "%s %.*s holds a literal password", in->kw,
-				       (int)(eq - p), p);
+				ck_add(f, file, in->line, "%s %.*s holds a literal password",
+				       in->kw, (int)(eq - p), p);
 			p = q;
 		}
 	}
@@ -1015,7 +1033,7 @@ static int backgrounds(const char *code)
 			continue;
 		if ((i + 1 < n && (code[i + 1] == '&' || code[i + 1] == '>')) ||
 		    (i > 0 && (code[i - 1] == '&' || code[i - 1] == '>' || code[i - 1] == '<' ||
-			       code[i - 1] == '|')))
+		               code[i - 1] == '|')))
 			continue;
 		return 1;
 	}
@@ -1030,8 +1048,8 @@ static size_t split_commands(const char *code, char cmds[][512], size_t max)
 	for (i = 0;; i++) {
 		char c = code[i];
 		int sep = c == '\0' || c == ';' || c == '|' || c == '\n' ||
-			  (c == '&' && !(i > 0 && (code[i - 1] == '>' || code[i - 1] == '<')) &&
-			   code[i + 1] != '>');
+		          (c == '&' && !(i > 0 && (code[i - 1] == '>' || code[i - 1] == '<')) &&
+		           code[i + 1] != '>');
 
 		if (sep) {
 			cmds[n][l] = '\0';
@@ -1051,14 +1069,14 @@ static size_t split_commands(const char *code, char cmds[][512], size_t max)
 /* One simple command of a script line: tail -f, sleep infinity, an
  * infinite while/until/for, a bare shell. */
 static void scan_command(const char *file, int lineno, const char *line, const char *cmd,
-			 struct ck_findings *f)
+                         struct ck_findings *f)
 {
 	char words[8][128];
 	size_t nw = shell_words(cmd, words, 8), w = 0;
 
 	while (w < nw && (strcmp(words[w], "exec") == 0 || strcmp(words[w], "then") == 0 ||
-			  strcmp(words[w], "do") == 0 || strcmp(words[w], "else") == 0 ||
-			  strcmp(words[w], "!") == 0 || strchr(words[w], '=') != NULL))
+	                  strcmp(words[w], "do") == 0 || strcmp(words[w], "else") == 0 ||
+	                  strcmp(words[w], "!") == 0 || strchr(words[w], '=') != NULL))
 		w++;
 	if (w >= nw)
 		return;
@@ -1072,21 +1090,22 @@ static void scan_command(const char *file, int lineno, const char *line, const c
 			ck_add(f, file, lineno, "tail -f keeps the container alive: %s",
 			       skip_ws(line));
 	} else if (strcmp(words[w], "sleep") == 0 && w + 1 < nw &&
-		   strcmp(words[w + 1], "infinity") == 0) {
+	           strcmp(words[w + 1], "infinity") == 0) {
 		ck_add(f, file, lineno, "sleep infinity: %s", skip_ws(line));
 	} else if ((strcmp(words[w], "while") == 0 || strcmp(words[w], "until") == 0) &&
-		   w + 1 < nw) {
+	           w + 1 < nw) {
 		int is_while = words[w][0] == 'w';
 		const char *c1 = words[w + 1];
-		int forever = is_while ? (strcmp(c1, "true") == 0 || strcmp(c1, ":") == 0 ||
-					  (strcmp(c1, "[") == 0 && w + 2 < nw &&
-					   strcmp(words[w + 2], "1") == 0 &&
-					   (w + 3 >= nw || strcmp(words[w + 3], "]") == 0)))
-				       : strcmp(c1, "false") == 0;
+		int forever =
+		    is_while
+		        ? (strcmp(c1, "true") == 0 || strcmp(c1, ":") == 0 ||
+		           (strcmp(c1, "[") == 0 && w + 2 < nw && strcmp(words[w + 2], "1") == 0 &&
+		            (w + 3 >= nw || strcmp(words[w + 3], "]") == 0)))
+		        : strcmp(c1, "false") == 0;
 		if (forever)
 			ck_add(f, file, lineno, "infinite loop: %s", skip_ws(line));
 	} else if (strcmp(words[w], "for") == 0 && w + 1 < nw &&
-		   strncmp(words[w + 1], "((;;))", 6) == 0) {
+	           strncmp(words[w + 1], "((;;))", 6) == 0) {
 		ck_add(f, file, lineno, "infinite loop: %s", skip_ws(line));
 	} else if (is_shell(words[w])) {
 		size_t k = w + 1;
@@ -1116,7 +1135,8 @@ void script_scan(const char *file, int first_line, const char *text, struct ck_f
 		lineno++;
 		code = shell_code(line);
 		if (backgrounds(code))
-			ck_add(f, file, lineno, "runs a program in the background (&): %s", skip_ws(line));
+			ck_add(f, file, lineno, "runs a program in the background (&): %s",
+			       skip_ws(line));
 		nc = split_commands(code, cmds, 16);
 		for (i = 0; i < nc; i++)
 			scan_command(file, lineno, line, cmds[i], f);
@@ -1128,7 +1148,8 @@ void script_scan(const char *file, int first_line, const char *text, struct ck_f
 				if (!isspace((unsigned char)code[b]))
 					squeezed[a++] = code[b];
 			squeezed[a] = '\0';
-			if (strstr(squeezed, "for((;;))") && strncmp(skip_ws(code), "for", 3) == 0 &&
+			if (strstr(squeezed, "for((;;))") &&
+			    strncmp(skip_ws(code), "for", 3) == 0 &&
 			    !strstr(skip_ws(code), "((;;))"))
 				ck_add(f, file, lineno, "infinite loop: %s", skip_ws(line));
 		}
@@ -1169,7 +1190,7 @@ void argv_scan(const char *file, int line, const struct ck_argv *a, struct ck_fi
 		}
 		if (strcmp(a->v[k], "-c") == 0) {
 			if (k + 1 < a->n) {
-				struct ck_findings sub = { 0 };
+				struct ck_findings sub = {0};
 				size_t i;
 
 				script_scan(file, line, a->v[k + 1], &sub);
@@ -1200,31 +1221,27 @@ void argv_scan(const char *file, int line, const struct ck_argv *a, struct ck_fi
  * here (the evidence says so). */
 static const char RELEASE_TABLE_DATE[] = "2026-12-01";
 static const struct ck_release DEBIAN[] = {
-	{ "9", "stretch", "2017-06-17" },
-	{ "10", "buster", "2019-07-06" },
-	{ "11", "bullseye", "2021-08-14" },
-	{ "12", "bookworm", "2023-06-10" },
-	{ "13", "trixie", "2025-08-09" },
-	{ NULL, NULL, NULL },
+    {"9", "stretch", "2017-06-17"},   {"10", "buster", "2019-07-06"},
+    {"11", "bullseye", "2021-08-14"}, {"12", "bookworm", "2023-06-10"},
+    {"13", "trixie", "2025-08-09"},   {NULL, NULL, NULL},
 };
 static const struct ck_release ALPINE[] = {
-	{ "3.17", NULL, "2022-11-22" },
-	{ "3.18", NULL, "2023-05-09" },
-	{ "3.19", NULL, "2023-12-07" },
-	{ "3.20", NULL, "2024-05-22" },
-	{ "3.21", NULL, "2024-12-05" },
-	{ "3.22", NULL, "2025-05-30" },
-	{ "3.23", NULL, "2025-12-03" },
-	{ NULL, NULL, NULL },
+    {"3.17", NULL, "2022-11-22"}, {"3.18", NULL, "2023-05-09"}, {"3.19", NULL, "2023-12-07"},
+    {"3.20", NULL, "2024-05-22"}, {"3.21", NULL, "2024-12-05"}, {"3.22", NULL, "2025-05-30"},
+    {"3.23", NULL, "2025-12-03"}, {NULL, NULL, NULL},
 };
 
-const char *ck_release_table_date(void) { return RELEASE_TABLE_DATE; }
+const char *ck_release_table_date(void)
+{
+	return RELEASE_TABLE_DATE;
+}
 
 const struct ck_release *ck_penultimate(const char *distro, const char *today,
-					const struct ck_release **stable)
+                                        const struct ck_release **stable)
 {
-	const struct ck_release *t = strcmp(distro, "debian") == 0 ? DEBIAN
-				     : strcmp(distro, "alpine") == 0 ? ALPINE : NULL;
+	const struct ck_release *t = strcmp(distro, "debian") == 0   ? DEBIAN
+	                             : strcmp(distro, "alpine") == 0 ? ALPINE
+	                                                             : NULL;
 	const struct ck_release *last = NULL, *prev = NULL;
 
 	if (stable)
@@ -1288,7 +1305,9 @@ int ck_image_is_penultimate(const char *image, const char *today, char *why, siz
 	if (strncmp(repo, "library/", 8) == 0)
 		memmove(repo, repo + 8, strlen(repo + 8) + 1);
 	ck_image_name(image, name, sizeof(name));
-	distro = strcmp(repo, "debian") == 0 ? "debian" : strcmp(repo, "alpine") == 0 ? "alpine" : NULL;
+	distro = strcmp(repo, "debian") == 0   ? "debian"
+	         : strcmp(repo, "alpine") == 0 ? "alpine"
+	                                       : NULL;
 	if (distro == NULL) {
 		snprintf(why, n, "%s is neither debian nor alpine", image);
 		return 0;
@@ -1298,10 +1317,11 @@ int ck_image_is_penultimate(const char *image, const char *today, char *why, siz
 		snprintf(why, n, "no penultimate %s release known on %s", distro, today);
 		return 0;
 	}
-	snprintf(why, n, "penultimate stable %s on %s is %s%s%s (stable %s%s%s; release table of %s)",
-		 distro, today, pen->version, pen->codename ? " " : "",
-		 pen->codename ? pen->codename : "", st->version, st->codename ? " " : "",
-		 st->codename ? st->codename : "", RELEASE_TABLE_DATE);
+	snprintf(why, n,
+	         "penultimate stable %s on %s is %s%s%s (stable %s%s%s; release table of %s)",
+	         distro, today, pen->version, pen->codename ? " " : "",
+	         pen->codename ? pen->codename : "", st->version, st->codename ? " " : "",
+	         st->codename ? st->codename : "", RELEASE_TABLE_DATE);
 	if (tag == NULL)
 		return 0;
 	return tag_is(tag, pen->version) || tag_is(tag, pen->codename);
@@ -1317,7 +1337,8 @@ static yaml_node_t *map_get(yaml_document_t *d, yaml_node_t *map, const char *ke
 	for (pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(d, pr->key);
 
-		if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    strcmp((char *)k->data.scalar.value, key) == 0)
 			return yaml_document_get_node(d, pr->value);
 	}
 	return NULL;
@@ -1328,11 +1349,14 @@ static const char *scalar(yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static int line_of(yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
+static int line_of(yaml_node_t *n)
+{
+	return n ? (int)n->start_mark.line + 1 : 0;
+}
 
 /* network_mode / network: host, links, external_links anywhere. */
 static void walk_forbidden(yaml_document_t *d, yaml_node_t *n, const char *file,
-			   struct ck_findings *f)
+                           struct ck_findings *f)
 {
 	if (n == NULL)
 		return;
@@ -1344,13 +1368,14 @@ static void walk_forbidden(yaml_document_t *d, yaml_node_t *n, const char *file,
 	}
 	if (n->type != YAML_MAPPING_NODE)
 		return;
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+	     pr++) {
 		yaml_node_t *k = yaml_document_get_node(d, pr->key);
 		yaml_node_t *v = yaml_document_get_node(d, pr->value);
 		const char *key = scalar(k), *val = scalar(v);
 
-		if (key && (strcmp(key, "network_mode") == 0 || strcmp(key, "network") == 0) && val &&
-		    strcmp(val, "host") == 0)
+		if (key && (strcmp(key, "network_mode") == 0 || strcmp(key, "network") == 0) &&
+		    val && strcmp(val, "host") == 0)
 			ck_add(f, file, line_of(k), "%s: host", key);
 		else if (key && (strcmp(key, "links") == 0 || strcmp(key, "external_links") == 0))
 			ck_add(f, file, line_of(k), "%s:", key);
@@ -1378,7 +1403,7 @@ static int port_target(const char *spec)
 /* One service: image, build (string or mapping), networks, ports (short
  * and long syntax), volumes (short and long syntax), field by field. */
 static void service_parse(yaml_document_t *d, yaml_node_t *k, yaml_node_t *v,
-			  const struct ck_env *env, struct cs_service *s)
+                          const struct ck_env *env, struct cs_service *s)
 {
 	yaml_node_t *b, *ports, *vols;
 
@@ -1402,7 +1427,8 @@ static void service_parse(yaml_document_t *d, yaml_node_t *k, yaml_node_t *v,
 	ports = map_get(d, v, "ports");
 	if (ports && ports->type == YAML_SEQUENCE_NODE) {
 		yaml_node_item_t *it;
-		for (it = ports->data.sequence.items.start; it < ports->data.sequence.items.top; it++) {
+		for (it = ports->data.sequence.items.start; it < ports->data.sequence.items.top;
+		     it++) {
 			yaml_node_t *p = yaml_document_get_node(d, *it);
 			struct cs_port *cp;
 
@@ -1413,7 +1439,8 @@ static void service_parse(yaml_document_t *d, yaml_node_t *k, yaml_node_t *v,
 				cp->spec = expand_node(p, env, NULL);
 				cp->target = port_target(cp->spec);
 			} else {
-				yaml_node_t *t = map_get(d, p, "target"), *pub = map_get(d, p, "published");
+				yaml_node_t *t = map_get(d, p, "target"),
+				            *pub = map_get(d, p, "published");
 				char *ts = t ? expand_node(t, env, NULL) : xstrdup("?");
 				char *ps = pub ? expand_node(pub, env, NULL) : xstrdup("");
 				char buf[256];
@@ -1429,7 +1456,8 @@ static void service_parse(yaml_document_t *d, yaml_node_t *k, yaml_node_t *v,
 	vols = map_get(d, v, "volumes");
 	if (vols && vols->type == YAML_SEQUENCE_NODE) {
 		yaml_node_item_t *it;
-		for (it = vols->data.sequence.items.start; it < vols->data.sequence.items.top; it++) {
+		for (it = vols->data.sequence.items.start; it < vols->data.sequence.items.top;
+		     it++) {
 			yaml_node_t *p = yaml_document_get_node(d, *it);
 			char *src = NULL;
 
@@ -1442,7 +1470,8 @@ static void service_parse(yaml_document_t *d, yaml_node_t *k, yaml_node_t *v,
 				src = expand_node(map_get(d, p, "source"), env, NULL);
 			}
 			if (src) {
-				s->volumes = xrealloc(s->volumes, (s->nvolumes + 1) * sizeof(char *));
+				s->volumes =
+				    xrealloc(s->volumes, (s->nvolumes + 1) * sizeof(char *));
 				s->volumes[s->nvolumes++] = src;
 			}
 		}
@@ -1451,8 +1480,8 @@ static void service_parse(yaml_document_t *d, yaml_node_t *k, yaml_node_t *v,
 
 /* The document's three top-level mappings in order, one YAML document
  * freed under one label. */
-int compose_parse(const char *file, const char *text, const struct ck_env *env,
-		  struct compose *c, struct err *e)
+int compose_parse(const char *file, const char *text, const struct ck_env *env, struct compose *c,
+                  struct err *e)
 {
 	yaml_parser_t p;
 	yaml_document_t d;
@@ -1464,8 +1493,8 @@ int compose_parse(const char *file, const char *text, const struct ck_env *env,
 		return err_set(e, "%s: out of memory", file);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
 	if (!yaml_parser_load(&p, &d)) {
-		err_set(e, "%s:%zu:%zu: %s", file, p.problem_mark.line + 1, p.problem_mark.column + 1,
-			p.problem ? p.problem : "YAML error");
+		err_set(e, "%s:%zu:%zu: %s", file, p.problem_mark.line + 1,
+		        p.problem_mark.column + 1, p.problem ? p.problem : "YAML error");
 		yaml_parser_delete(&p);
 		return -1;
 	}
@@ -1475,8 +1504,8 @@ int compose_parse(const char *file, const char *text, const struct ck_env *env,
 		err_set(e, "%s:%d: no services: mapping", file, root ? line_of(root) : 1);
 		goto done;
 	}
-	for (yaml_node_pair_t *pr = svcs->data.mapping.pairs.start; pr < svcs->data.mapping.pairs.top;
-	     pr++) {
+	for (yaml_node_pair_t *pr = svcs->data.mapping.pairs.start;
+	     pr < svcs->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(&d, pr->key);
 		yaml_node_t *v = yaml_document_get_node(&d, pr->value);
 
@@ -1590,7 +1619,8 @@ int cred_line(const char *line, char *why, size_t n)
 		const char *end = (*v == '\'' || *v == '"') ? strchr(v + 1, *v) : NULL;
 		size_t ql = end ? (size_t)(end - v - 1) : 0;
 
-		if (end && ql > 0 && memchr(v + 1, '$', ql) == NULL && memchr(v + 1, ' ', ql) == NULL) {
+		if (end && ql > 0 && memchr(v + 1, '$', ql) == NULL &&
+		    memchr(v + 1, ' ', ql) == NULL) {
 			snprintf(why, n, "IDENTIFIED BY with a literal password");
 			return 1;
 		}
@@ -1628,8 +1658,7 @@ int cred_path(const char *path)
 	const char *b = basename_of(path);
 	size_t bl = strlen(b);
 
-	if (strcmp(b, ".env") == 0 ||
-	    (bl > 4 && strcmp(b + bl - 4, ".env") == 0 && b[0] != '.'))
+	if (strcmp(b, ".env") == 0 || (bl > 4 && strcmp(b + bl - 4, ".env") == 0 && b[0] != '.'))
 		return 1;
 	if (strncmp(path, "secrets/", 8) == 0 || strstr(path, "/secrets/"))
 		return 1;

@@ -35,7 +35,7 @@ struct ck_findings {
 	size_t n, cap;
 };
 void ck_add(struct ck_findings *f, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 void ck_findings_free(struct ck_findings *f);
 /* "file:line: msg; file:line: msg (+N more)" in at most n bytes. */
 void ck_findings_format(const struct ck_findings *f, char *buf, size_t n);
@@ -100,8 +100,7 @@ void dockerfile_entry(const struct dockerfile *df, long *entrypoint, long *cmd);
 char *dockerfile_copy_source(const struct dockerfile *df, const char *ctxdir, const char *dest);
 
 /* Password-like ENV/ARG literals (ENV DB_PASSWORD=x, ARG ROOT_PWD=x). */
-void dockerfile_scan_secrets(const struct dockerfile *df, const char *file,
-			     struct ck_findings *f);
+void dockerfile_scan_secrets(const struct dockerfile *df, const char *file, struct ck_findings *f);
 
 /* ------------------------------------------------------- PID-1 scanning */
 /* A shell script (entrypoint): backgrounded programs, tail -f, sleep
@@ -124,7 +123,7 @@ struct ck_release {
  * date today (YYYY-MM-DD): the release before the newest one released on
  * or before today.  NULL when the table has fewer than two by then. */
 const struct ck_release *ck_penultimate(const char *distro, const char *today,
-					const struct ck_release **stable);
+                                        const struct ck_release **stable);
 /* The date the tables were last brought up to date (said in evidence). */
 const char *ck_release_table_date(void);
 /* 1 when image is debian:<penultimate> (version, codename, or either with
@@ -139,16 +138,16 @@ void ck_image_name(const char *image, char *buf, size_t n);
 /* --------------------------------------------------------------- compose */
 struct cs_port {
 	int line;
-	char *spec;  /* as written, expanded */
-	int target;  /* container port, 0 when unknown */
+	char *spec; /* as written, expanded */
+	int target; /* container port, 0 when unknown */
 };
 struct cs_service {
 	char *name;
 	int line;
-	char *image;     /* expanded, or NULL */
+	char *image; /* expanded, or NULL */
 	int image_line;
 	int image_unknown;
-	char *build_ctx; /* relative to the compose file's directory, or NULL */
+	char *build_ctx;  /* relative to the compose file's directory, or NULL */
 	char *dockerfile; /* "Dockerfile" unless build.dockerfile */
 	struct cs_port *ports;
 	size_t nports;
@@ -167,13 +166,13 @@ struct compose {
 	size_t nsvc;
 	struct cs_volume *vol;
 	size_t nvol;
-	int networks_line; /* line of top-level networks:, 0 if none */
+	int networks_line;            /* line of top-level networks:, 0 if none */
 	struct ck_findings forbidden; /* network_mode/network: host, links, external_links */
 };
 /* Parses a compose file; env expands ${VAR}. -1 with file:line:col on a
  * YAML error or a document that is not a mapping with services. */
-int compose_parse(const char *file, const char *text, const struct ck_env *env,
-		  struct compose *c, struct err *e);
+int compose_parse(const char *file, const char *text, const struct ck_env *env, struct compose *c,
+                  struct err *e);
 void compose_free(struct compose *c);
 const struct cs_service *compose_service(const struct compose *c, const char *name);
 /* Which of the mandatory three a service name is: "nginx", "wordpress",

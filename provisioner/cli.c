@@ -50,7 +50,7 @@ const char *cli_config_key(int c)
 }
 
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
-	       const struct option *longopts, struct err *e)
+               const struct option *longopts, struct err *e)
 {
 	int c, idx = -1;
 
@@ -70,12 +70,13 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 	}
 	if (c == '?') {
 		const char *bad = argv[optind - 1];
-		if (optopt && optopt < CLI_CONFIG_OPT && (bad == NULL || bad[0] != '-' || bad[1] != '-'))
+		if (optopt && optopt < CLI_CONFIG_OPT &&
+		    (bad == NULL || bad[0] != '-' || bad[1] != '-'))
 			err_setc(e, EXIT_USAGE, "%s: unknown option -%c (see `inception help %s`)",
-				 argv[0], optopt, argv[0]);
+			         argv[0], optopt, argv[0]);
 		else
 			err_setc(e, EXIT_USAGE, "%s: unknown option %s (see `inception help %s`)",
-				 argv[0], bad ? bad : "?", argv[0]);
+			         argv[0], bad ? bad : "?", argv[0]);
 		last_argv = NULL;
 		return '?';
 	}

@@ -26,8 +26,8 @@ struct cli {
 struct command {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv, struct err *e);
-	const char *usage; /* arguments after the command name */
-	const char *help;  /* one line */
+	const char *usage;   /* arguments after the command name */
+	const char *help;    /* one line */
 	const char *details; /* longer text for `inception help CMD`, may be NULL */
 };
 
@@ -45,7 +45,7 @@ const char *cli_config_key(int c);
  * '?' after setting e for a bad option or value.  Config flags are applied
  * to cli->cfg and not returned. */
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
-	       const struct option *longopts, struct err *e);
+               const struct option *longopts, struct err *e);
 
 /* Handlers, one per command (cmd_*.c). */
 int cmd_up(struct cli *cli, int argc, char **argv, struct err *e);

@@ -45,7 +45,7 @@ struct vm_side {
 static int vm_exec(void *arg, const char *env, char *const argv[], int timeout_s, char **out)
 {
 	struct vm_side *v = arg;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char cmd[8192], q[4096];
 	size_t len;
 	int i, status = -1;
@@ -54,8 +54,7 @@ static int vm_exec(void *arg, const char *env, char *const argv[], int timeout_s
 	for (i = env ? -1 : 0; argv[i < 0 ? 0 : i] != NULL; i++) {
 		const char *w = i < 0 ? env : argv[i];
 
-		if (shell_quote(w, q, sizeof(q), &e) < 0 ||
-		    len + strlen(q) + 2 >= sizeof(cmd)) {
+		if (shell_quote(w, q, sizeof(q), &e) < 0 || len + strlen(q) + 2 >= sizeof(cmd)) {
 			*out = strdup("command too long for the VM");
 			return -2;
 		}
@@ -94,8 +93,8 @@ static int forward_443(const char *forwards)
 /* The VM's side: target, session, the pushed tree, its generated .env and
  * (for our stack) the WordPress users' credentials. */
 static int vm_side_open(struct cli *cli, struct vm_side *v, struct check_opts *o, char *top,
-			size_t topn, char *env, char *srcs, size_t n, char *wp_user, char *wp_pw,
-			char *admin, char *admin_pw, size_t wn, struct err *e)
+                        size_t topn, char *env, char *srcs, size_t n, char *wp_user, char *wp_pw,
+                        char *admin, char *admin_pw, size_t wn, struct err *e)
 {
 	struct vm_state st;
 	struct creds_paths cp;
@@ -149,7 +148,7 @@ static void on_row(const struct check_row *r, void *arg)
 	col->rows[col->n++] = *r;
 	col->count[r->state]++;
 	report_check_row(r->pt->section, r->pt->point, ck_state_name(r->state), r->pt->ends,
-			 r->evidence);
+	                 r->evidence);
 }
 
 /* The first line of a password file (a secret: never printed). */
@@ -165,7 +164,7 @@ static int read_password(const char *path, const char *flag, char *buf, size_t n
 		memset(data, 0, len);
 		free(data);
 		return err_setc(e, EXIT_USAGE, "check: %s %s: %s", flag, path,
-				l == 0 ? "the first line is empty" : "the password is too long");
+		                l == 0 ? "the first line is empty" : "the password is too long");
 	}
 	memcpy(buf, data, l);
 	buf[l] = '\0';
@@ -177,34 +176,50 @@ static int read_password(const char *path, const char *flag, char *buf, size_t n
 /* Flag parsing (a switch of one-liners) and the run; long but flat. */
 int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	enum { O_LOCAL = 300, O_REPORT, O_ONLY, O_STATIC, O_EVALUATE, O_ENVFILE, O_PROJECT,
-	       O_DATADIR, O_WPUSER, O_WPPW, O_WPADMIN, O_WPADMINPW, O_TODAY, O_EXCLUDE, O_WPPWFILE, O_WPADMINPWFILE };
+	enum {
+		O_LOCAL = 300,
+		O_REPORT,
+		O_ONLY,
+		O_STATIC,
+		O_EVALUATE,
+		O_ENVFILE,
+		O_PROJECT,
+		O_DATADIR,
+		O_WPUSER,
+		O_WPPW,
+		O_WPADMIN,
+		O_WPADMINPW,
+		O_TODAY,
+		O_EXCLUDE,
+		O_WPPWFILE,
+		O_WPADMINPWFILE
+	};
 	static const struct option opts[] = {
-		{ "local", no_argument, NULL, O_LOCAL },
-		{ "report", required_argument, NULL, O_REPORT },
-		{ "only", required_argument, NULL, O_ONLY },
-		{ "static", no_argument, NULL, O_STATIC },
-		{ "evaluate", no_argument, NULL, O_EVALUATE },
-		{ "env-file", required_argument, NULL, O_ENVFILE },
-		{ "project", required_argument, NULL, O_PROJECT },
-		{ "data-dir", required_argument, NULL, O_DATADIR },
-		{ "wp-user", required_argument, NULL, O_WPUSER },
-		{ "wp-password", required_argument, NULL, O_WPPW },
-		{ "wp-admin", required_argument, NULL, O_WPADMIN },
-		{ "wp-admin-password", required_argument, NULL, O_WPADMINPW },
-		{ "today", required_argument, NULL, O_TODAY },
-		{ "exclude", required_argument, NULL, O_EXCLUDE },
-		{ "wp-password-file", required_argument, NULL, O_WPPWFILE },
-		{ "wp-admin-password-file", required_argument, NULL, O_WPADMINPWFILE },
-		{ NULL, 0, NULL, 0 },
+	    {"local", no_argument, NULL, O_LOCAL},
+	    {"report", required_argument, NULL, O_REPORT},
+	    {"only", required_argument, NULL, O_ONLY},
+	    {"static", no_argument, NULL, O_STATIC},
+	    {"evaluate", no_argument, NULL, O_EVALUATE},
+	    {"env-file", required_argument, NULL, O_ENVFILE},
+	    {"project", required_argument, NULL, O_PROJECT},
+	    {"data-dir", required_argument, NULL, O_DATADIR},
+	    {"wp-user", required_argument, NULL, O_WPUSER},
+	    {"wp-password", required_argument, NULL, O_WPPW},
+	    {"wp-admin", required_argument, NULL, O_WPADMIN},
+	    {"wp-admin-password", required_argument, NULL, O_WPADMINPW},
+	    {"today", required_argument, NULL, O_TODAY},
+	    {"exclude", required_argument, NULL, O_EXCLUDE},
+	    {"wp-password-file", required_argument, NULL, O_WPPWFILE},
+	    {"wp-admin-password-file", required_argument, NULL, O_WPADMINPWFILE},
+	    {NULL, 0, NULL, 0},
 	};
 	struct check_opts o;
 	struct collect col;
 	struct vm_side vm;
 	const char *report = NULL;
 	char absdir[PATH_MAX], wp_pw[256] = "", admin_pw[256] = "";
-	char top[PATH_MAX], envf[PATH_MAX], srcs[PATH_MAX], vwu[256] = "", vwp[256] = "", vau[256] = "",
-		vap[256] = "";
+	char top[PATH_MAX], envf[PATH_MAX], srcs[PATH_MAX], vwu[256] = "", vwp[256] = "",
+	                                                    vau[256] = "", vap[256] = "";
 	int c, local = 0, ret = -1;
 
 	memset(&vm, 0, sizeof(vm));
@@ -228,13 +243,14 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 		case O_TODAY: o.today = optarg; break;
 		case O_EXCLUDE: o.exclude = optarg; break;
 		case O_WPPWFILE:
-			if (read_password(optarg, "--wp-password-file", wp_pw, sizeof(wp_pw), e) < 0)
+			if (read_password(optarg, "--wp-password-file", wp_pw, sizeof(wp_pw), e) <
+			    0)
 				return -1;
 			o.wp_password = wp_pw;
 			break;
 		case O_WPADMINPWFILE:
-			if (read_password(optarg, "--wp-admin-password-file", admin_pw, sizeof(admin_pw),
-					  e) < 0)
+			if (read_password(optarg, "--wp-admin-password-file", admin_pw,
+			                  sizeof(admin_pw), e) < 0)
 				return -1;
 			o.wp_admin_password = admin_pw;
 			break;
@@ -242,22 +258,24 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 	}
 	if (optind + 1 < argc || (!local && optind < argc))
 		return err_setc(e, EXIT_USAGE, "check: unexpected argument \"%s\"%s",
-				argv[optind + (local ? 1 : 0)],
-				local ? "" : " (a directory goes with --local)");
+		                argv[optind + (local ? 1 : 0)],
+		                local ? "" : " (a directory goes with --local)");
 	o.dir = optind < argc ? argv[optind] : ".";
-	if (o.login == NULL && cli->cfg.login && strcmp(config_origin(&cli->cfg, "login"), "default") != 0)
+	if (o.login == NULL && cli->cfg.login &&
+	    strcmp(config_origin(&cli->cfg, "login"), "default") != 0)
 		o.login = cli->cfg.login;
 	if (o.today && (strlen(o.today) != 10 || o.today[4] != '-' || o.today[7] != '-'))
 		return err_setc(e, EXIT_USAGE, "check: --today %s: use YYYY-MM-DD", o.today);
 	if (!!o.wp_user != !!o.wp_password)
 		return err_setc(e, EXIT_USAGE, "check: --wp-user and --wp-password go together");
 	if (!!o.wp_admin != !!o.wp_admin_password)
-		return err_setc(e, EXIT_USAGE, "check: --wp-admin and --wp-admin-password go together");
+		return err_setc(e, EXIT_USAGE,
+		                "check: --wp-admin and --wp-admin-password go together");
 	if (check_sections_valid(o.only, e) < 0)
 		return -1;
 	if (!local && !o.static_only &&
-	    vm_side_open(cli, &vm, &o, top, sizeof(top), envf, srcs, sizeof(srcs), vwu, vwp, vau, vap,
-			 sizeof(vwu), e) < 0)
+	    vm_side_open(cli, &vm, &o, top, sizeof(top), envf, srcs, sizeof(srcs), vwu, vwp, vau,
+	                 vap, sizeof(vwu), e) < 0)
 		goto done;
 	if (!local && o.static_only && stack_find_top(top, sizeof(top), e) == 0)
 		o.dir = top;
@@ -266,7 +284,7 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 	if (check_run(&o, on_row, &col, e) < 0)
 		goto done;
 	report_check_summary(col.count[CK_PASS], col.count[CK_FAIL], col.count[CK_MANUAL],
-			     col.count[CK_SKIP]);
+	                     col.count[CK_SKIP]);
 	if (report) {
 		char *md = check_markdown(&o, col.rows, col.n);
 		int w = write_file_atomic(report, md, strlen(md), 0644, e);

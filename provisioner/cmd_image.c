@@ -44,9 +44,10 @@ static int image_fetch_cmd(struct cli *cli, int refresh, int no_fallback, struct
 	int r;
 
 	if (cli->cfg.image_url == NULL)
-		return err_setc(e, EXIT_USAGE, "image fetch: image.build is set (%s): there is "
-				"nothing to download; use `inception image build`",
-				cli->cfg.image_build ? cli->cfg.image_build : "?");
+		return err_setc(e, EXIT_USAGE,
+		                "image fetch: image.build is set (%s): there is "
+		                "nothing to download; use `inception image build`",
+		                cli->cfg.image_build ? cli->cfg.image_build : "?");
 	report_step_begin("image", cli->cfg.image_url);
 	if (refresh)
 		r = image_fetch(&cli->cfg, path, sizeof(path), e);
@@ -71,7 +72,7 @@ static int image_build_cmd(struct cli *cli, const char *suite, struct err *e)
 		c.image_build = "trixie";
 	c.image_url = NULL;
 	snprintf(what, sizeof(what), "build Debian %s from %s", c.image_build,
-		 c.apt_mirror ? c.apt_mirror : "the default mirror");
+	         c.apt_mirror ? c.apt_mirror : "the default mirror");
 	report_step_begin("image", what);
 	if (image_build(&c, path, sizeof(path), e) < 0) {
 		report_step_end("image", "fail", report_now_ms() - t0, "");
@@ -126,10 +127,10 @@ static int image_prune_cmd(struct cli *cli, int all, struct err *e)
 
 int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
-					      { "refresh", no_argument, NULL, 'r' },
-					      { "no-build-fallback", no_argument, NULL, 'n' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
+	                                     {"refresh", no_argument, NULL, 'r'},
+	                                     {"no-build-fallback", no_argument, NULL, 'n'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *sub;
 	int ch, all = 0, refresh = 0, no_fallback = 0;
 
@@ -149,8 +150,10 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 	if (all && strcmp(sub, "prune") != 0)
 		return err_setc(e, EXIT_USAGE, "image %s: --all is for prune", sub);
 	if ((refresh || no_fallback) && strcmp(sub, "fetch") != 0)
-		return err_setc(e, EXIT_USAGE, "image %s: --refresh and --no-build-fallback are for "
-				"fetch", sub);
+		return err_setc(e, EXIT_USAGE,
+		                "image %s: --refresh and --no-build-fallback are for "
+		                "fetch",
+		                sub);
 	if (strcmp(sub, "build") == 0) {
 		if (argc - optind > 1)
 			return err_setc(e, EXIT_USAGE, "image build: one suite at most");
@@ -158,13 +161,13 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 	}
 	if (optind < argc)
 		return err_setc(e, EXIT_USAGE, "image %s: unexpected argument \"%s\"", sub,
-				argv[optind]);
+		                argv[optind]);
 	if (strcmp(sub, "fetch") == 0)
 		return image_fetch_cmd(cli, refresh, no_fallback, e);
 	if (strcmp(sub, "list") == 0)
 		return image_list_cmd(e);
 	if (strcmp(sub, "prune") == 0)
 		return image_prune_cmd(cli, all, e);
-	return err_setc(e, EXIT_USAGE, "image: unknown subcommand \"%s\" (fetch, build, list, prune)",
-			sub);
+	return err_setc(e, EXIT_USAGE,
+	                "image: unknown subcommand \"%s\" (fetch, build, list, prune)", sub);
 }

@@ -14,7 +14,7 @@
 
 int cmd_push(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	struct vm_paths p;
 	int ch, lock = -1, rc;
 
@@ -33,14 +33,14 @@ int cmd_push(struct cli *cli, int argc, char **argv, struct err *e)
 
 int cmd_creds(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	static const struct {
 		const char *label, *user_key, *secret;
 	} rows[] = {
-		{ "wordpress admin", "WP_ADMIN_USER", "wp_admin_password" },
-		{ "wordpress user", "WP_USER", "wp_user_password" },
-		{ "database user", "MYSQL_USER", "db_password" },
-		{ "database root", NULL, "db_root_password" },
+	    {"wordpress admin", "WP_ADMIN_USER", "wp_admin_password"},
+	    {"wordpress user", "WP_USER", "wp_user_password"},
+	    {"database user", "MYSQL_USER", "db_password"},
+	    {"database root", NULL, "db_root_password"},
 	};
 	struct vm_paths p;
 	struct creds_paths cp;
@@ -56,8 +56,10 @@ int cmd_creds(struct cli *cli, int argc, char **argv, struct err *e)
 	if (vm_paths(cli->cfg.vm_name, &p, e) < 0 || creds_paths(p.dir, &cp, e) < 0)
 		return -1;
 	if (access(cp.env, R_OK) != 0)
-		return err_setc(e, EXIT_NOVM, "VM %s has no generated credentials yet: run "
-				"`inception up` first", cli->cfg.vm_name);
+		return err_setc(e, EXIT_NOVM,
+		                "VM %s has no generated credentials yet: run "
+		                "`inception up` first",
+		                cli->cfg.vm_name);
 	if (creds_env_get(cp.env, "DOMAIN_NAME", domain, sizeof(domain), e) < 0)
 		return -1;
 	snprintf(url, sizeof(url), "https://%s/", domain);

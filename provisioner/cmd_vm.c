@@ -29,26 +29,27 @@
 /* Parses the command's options: only config flags (and the given ones). */
 static int no_args(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	int c;
 
 	while ((c = cli_getopt(cli, argc, argv, "", none, e)) != -1)
 		if (c == '?')
 			return -1;
 	if (optind < argc)
-		return err_setc(e, EXIT_USAGE, "%s: unexpected argument \"%s\"", argv[0], argv[optind]);
+		return err_setc(e, EXIT_USAGE, "%s: unexpected argument \"%s\"", argv[0],
+		                argv[optind]);
 	return 0;
 }
 
 /* ---- up, rebuild ---------------------------------------------------- */
 
 static int parse_up_opts(struct cli *cli, int argc, char **argv, struct vm_up_opts *o,
-			 struct err *e)
+                         struct err *e)
 {
 	static const struct option opts[] = {
-		{ "no-build-fallback", no_argument, NULL, 'B' },
-		{ "vm-only", no_argument, NULL, 'M' },
-		{ NULL, 0, NULL, 0 },
+	    {"no-build-fallback", no_argument, NULL, 'B'},
+	    {"vm-only", no_argument, NULL, 'M'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -62,7 +63,8 @@ static int parse_up_opts(struct cli *cli, int argc, char **argv, struct vm_up_op
 			o->vm_only = 1;
 	}
 	if (optind < argc)
-		return err_setc(e, EXIT_USAGE, "%s: unexpected argument \"%s\"", argv[0], argv[optind]);
+		return err_setc(e, EXIT_USAGE, "%s: unexpected argument \"%s\"", argv[0],
+		                argv[optind]);
 	return 0;
 }
 
@@ -78,7 +80,7 @@ static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
 	if (vm_up(cli, o, &t, e) < 0)
 		return -1;
 	report_info("VM %s is up: `inception ssh` or `ssh -F %s %s` (%.0fs)", cli->cfg.vm_name,
-		    t.paths.ssh_config, cli->cfg.vm_name, (double)(report_now_ms() - t0) / 1000.0);
+	            t.paths.ssh_config, cli->cfg.vm_name, (double)(report_now_ms() - t0) / 1000.0);
 	if (o->vm_only) {
 		sshc_close(t.live);
 		report_info("--vm-only: the VM is up; no push, no agent");
@@ -135,7 +137,7 @@ int cmd_status(struct cli *cli, int argc, char **argv, struct err *e)
 	struct virt v;
 	struct vm_target t;
 	enum virt_dom_state st = VIRT_DOM_ABSENT;
-	struct ci_status c = { "" };
+	struct ci_status c = {""};
 	char sshcmd[PATH_MAX + 128], sshmsg[ERR_MSG_MAX] = "";
 	int ssh_ok = 0, have_virt, rc = -1;
 
@@ -151,7 +153,7 @@ int cmd_status(struct cli *cli, int argc, char **argv, struct err *e)
 	if (!have_virt)
 		snprintf(sshmsg, sizeof(sshmsg), "%s", e->msg);
 	if (st == VIRT_DOM_RUNNING && s.ssh_host[0] && s.ssh_port) {
-		struct err se = { "", 0 };
+		struct err se = {"", 0};
 
 		vm_target_from(&p, &s, 5, &t);
 		if (vm_cloud_init_status(&t, 0, report_now_ms() + 20000, &c, &rc, &se) == 0)
@@ -192,7 +194,7 @@ int cmd_status(struct cli *cli, int argc, char **argv, struct err *e)
 
 int cmd_ssh(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
 	struct vm_target t;
 	struct vm_state s;
 	ssh_session sess = NULL;
@@ -211,14 +213,15 @@ int cmd_ssh(struct cli *cli, int argc, char **argv, struct err *e)
 	if (sshc_connect(&t.t, &sess, e) < 0)
 		return -1;
 	if (optind >= argc) {
-		char *args[] = { "ssh", "-F", t.paths.ssh_config, cli->cfg.vm_name, NULL };
+		char *args[] = {"ssh", "-F", t.paths.ssh_config, cli->cfg.vm_name, NULL};
 
 		sshc_close(sess);
 		fflush(NULL);
 		execvp(args[0], args);
-		return err_set(e, "cannot run ssh (%s): install openssh-client, or use `inception "
-				  "ssh -- CMD`",
-			       strerror(errno));
+		return err_set(e,
+		               "cannot run ssh (%s): install openssh-client, or use `inception "
+		               "ssh -- CMD`",
+		               strerror(errno));
 	}
 	/* like ssh(1): the words of CMD joined with spaces, run by the login shell */
 	for (i = optind; i < argc; i++)
@@ -254,8 +257,8 @@ static void on_sigint(int sig)
 
 int cmd_console(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	static const struct option opts[] = { { "no-follow", no_argument, NULL, 'n' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"no-follow", no_argument, NULL, 'n'},
+	                                     {NULL, 0, NULL, 0}};
 	struct vm_paths p;
 	struct vm_state s;
 	struct virt v;
@@ -273,7 +276,8 @@ int cmd_console(struct cli *cli, int argc, char **argv, struct err *e)
 		return -1;
 	fd = open(p.console, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_set(e, "open %s: %s (has the VM been started?)", p.console, strerror(errno));
+		return err_set(e, "open %s: %s (has the VM been started?)", p.console,
+		               strerror(errno));
 	have_virt = follow && virt_open(s.uri, &v, e) == 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
@@ -310,8 +314,8 @@ int cmd_console(struct cli *cli, int argc, char **argv, struct err *e)
 
 int cmd_down(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	static const struct option opts[] = { { "timeout", required_argument, NULL, 't' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"timeout", required_argument, NULL, 't'},
+	                                     {NULL, 0, NULL, 0}};
 	int c, timeout = 120;
 
 	while ((c = cli_getopt(cli, argc, argv, "", opts, e)) != -1) {
@@ -321,8 +325,9 @@ int cmd_down(struct cli *cli, int argc, char **argv, struct err *e)
 		if (c == 't') {
 			long n = strtol(optarg, &end, 10);
 			if (*end != '\0' || n < 1 || n > 3600)
-				return err_setc(e, EXIT_USAGE, "down: invalid --timeout %s (1..3600 seconds)",
-						optarg);
+				return err_setc(e, EXIT_USAGE,
+				                "down: invalid --timeout %s (1..3600 seconds)",
+				                optarg);
 			timeout = (int)n;
 		}
 	}
@@ -331,8 +336,7 @@ int cmd_down(struct cli *cli, int argc, char **argv, struct err *e)
 
 int cmd_destroy(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
-					      { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"all", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
 	char root[PATH_MAX];
 	DIR *d;
 	struct dirent *de;

@@ -28,7 +28,7 @@
 
 #include "util.h"
 
-#define DEFAULT_IMAGE_URL \
+#define DEFAULT_IMAGE_URL                                                                          \
 	"https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2"
 #define DEFAULT_IMAGE_SUMS "https://cloud.debian.org/images/cloud/trixie/latest/SHA512SUMS"
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
@@ -38,67 +38,81 @@
 #define GiB (MiB * 1024)
 #define TiB (GiB * 1024)
 
-enum ktype { T_STR, T_LOGIN, T_NAME, T_INT, T_SIZE, T_URL, T_APT_URL, T_SUITE, T_URI, T_ENUM,
-	     T_FWD, T_PATH, T_FILE, T_BOOL };
+enum ktype {
+	T_STR,
+	T_LOGIN,
+	T_NAME,
+	T_INT,
+	T_SIZE,
+	T_URL,
+	T_APT_URL,
+	T_SUITE,
+	T_URI,
+	T_ENUM,
+	T_FWD,
+	T_PATH,
+	T_FILE,
+	T_BOOL
+};
 
 struct key {
-	const char *name;  /* YAML path */
-	const char *flag;  /* long flag without "--" */
+	const char *name; /* YAML path */
+	const char *flag; /* long flag without "--" */
 	enum ktype type;
-	size_t off;        /* offsetof in struct config */
-	long long min, max; /* T_INT, T_SIZE */
+	size_t off;                 /* offsetof in struct config */
+	long long min, max;         /* T_INT, T_SIZE */
 	const char *const *choices; /* T_ENUM, NULL-terminated */
 	const char *doc;
 };
 
-static const char *const net_modes[] = { "user", "nat", NULL };
-static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
-static const char *const docker_sources[] = { "debian", "docker", NULL };
+static const char *const net_modes[] = {"user", "nat", NULL};
+static const char *const accels[] = {"auto", "kvm", "tcg", NULL};
+static const char *const docker_sources[] = {"debian", "docker", NULL};
 
 #define OFF(f) offsetof(struct config, f)
 
 static const struct key KEYS[] = {
-	{ "login", "login", T_LOGIN, OFF(login), 0, 0, NULL,
-	  "42 login: the guest user, LOGIN.42.fr, /home/LOGIN/data" },
-	{ "vm.name", "name", T_NAME, OFF(vm_name), 0, 0, NULL, "libvirt domain name" },
-	{ "vm.cpus", "cpus", T_INT, OFF(cpus), 1, 64, NULL, "virtual CPUs" },
-	{ "vm.memory", "memory", T_SIZE, OFF(memory), (long long)(512 * MiB),
-	  (long long)(256 * GiB), NULL, "memory, e.g. 4G" },
-	{ "vm.disk", "disk", T_SIZE, OFF(disk), (long long)(4 * GiB), (long long)(2 * TiB), NULL,
-	  "disk size (copy-on-write overlay), e.g. 20G" },
-	{ "image.url", "image-url", T_URL, OFF(image_url), 0, 0, NULL,
-	  "cloud image (qcow2) to download" },
-	{ "image.checksums", "image-checksums", T_URL, OFF(image_checksums), 0, 0, NULL,
-	  "SHA512SUMS file the image is verified against" },
-	{ "image.build", "image-build", T_SUITE, OFF(image_build), 0, 0, NULL,
-	  "build the image from the Debian mirror for this suite instead (e.g. trixie)" },
-	{ "libvirt.uri", "uri", T_URI, OFF(libvirt_uri), 0, 0, NULL,
-	  "libvirt connection URI (default qemu:///system if usable, else qemu:///session); "
-	  "transports qemu, qemu+ssh, qemu+libssh, qemu+tls, qemu+unix, test" },
-	{ "network.mode", "network", T_ENUM, OFF(net_mode), 0, 0, net_modes,
-	  "user (127.0.0.1 port forwards) or nat (libvirt network)" },
-	{ "network.forwards", "forward", T_FWD, OFF(forwards), 0, 0, NULL,
-	  "[ADDR:]HOSTPORT:GUESTPORT list (user mode); ADDR defaults to 127.0.0.1" },
-	{ "accel", "accel", T_ENUM, OFF(accel), 0, 0, accels,
-	  "auto (KVM, falling back to TCG), kvm or tcg" },
-	{ "apt.mirror", "apt-mirror", T_APT_URL, OFF(apt_mirror), 0, 0, NULL,
-	  "Debian mirror for the image build and the guest" },
-	{ "apt.proxy", "apt-proxy", T_APT_URL, OFF(apt_proxy), 0, 0, NULL, "HTTP proxy for apt" },
-	{ "docker.source", "docker-source", T_ENUM, OFF(docker_source), 0, 0, docker_sources,
-	  "debian (Debian's packages) or docker (Docker's apt repository)" },
-	{ "push.dir", "push-dir", T_PATH, OFF(remote_dir), 0, 0, NULL,
-	  "where the tree goes in the guest (default /home/LOGIN/inception)" },
-	{ "host.map_domain", "map-domain", T_BOOL, OFF(map_domain), 0, 0, NULL,
-	  "true: map LOGIN.42.fr to the VM in host.hosts_file (needs root; destroy undoes it)" },
-	{ "host.hosts_file", "hosts-file", T_FILE, OFF(hosts_file), 0, 0, NULL,
-	  "the host's hosts file host.map_domain edits (an existing file; a symlink's target is "
-	  "edited)" },
-	{ "timeouts.ssh", "ssh-timeout", T_INT, OFF(ssh_timeout), 10, 7200, NULL,
-	  "seconds to wait for SSH after boot" },
-	{ "timeouts.cloud_init", "cloud-init-timeout", T_INT, OFF(cloud_init_timeout), 10, 7200,
-	  NULL, "seconds to wait for cloud-init to finish" },
-	{ "timeouts.agent", "agent-timeout", T_INT, OFF(agent_timeout), 60, 14400, NULL,
-	  "seconds each guest command may take (agent run, push listing, probe); then exit 4" },
+    {"login", "login", T_LOGIN, OFF(login), 0, 0, NULL,
+     "42 login: the guest user, LOGIN.42.fr, /home/LOGIN/data"},
+    {"vm.name", "name", T_NAME, OFF(vm_name), 0, 0, NULL, "libvirt domain name"},
+    {"vm.cpus", "cpus", T_INT, OFF(cpus), 1, 64, NULL, "virtual CPUs"},
+    {"vm.memory", "memory", T_SIZE, OFF(memory), (long long)(512 * MiB), (long long)(256 * GiB),
+     NULL, "memory, e.g. 4G"},
+    {"vm.disk", "disk", T_SIZE, OFF(disk), (long long)(4 * GiB), (long long)(2 * TiB), NULL,
+     "disk size (copy-on-write overlay), e.g. 20G"},
+    {"image.url", "image-url", T_URL, OFF(image_url), 0, 0, NULL,
+     "cloud image (qcow2) to download"},
+    {"image.checksums", "image-checksums", T_URL, OFF(image_checksums), 0, 0, NULL,
+     "SHA512SUMS file the image is verified against"},
+    {"image.build", "image-build", T_SUITE, OFF(image_build), 0, 0, NULL,
+     "build the image from the Debian mirror for this suite instead (e.g. trixie)"},
+    {"libvirt.uri", "uri", T_URI, OFF(libvirt_uri), 0, 0, NULL,
+     "libvirt connection URI (default qemu:///system if usable, else qemu:///session); "
+     "transports qemu, qemu+ssh, qemu+libssh, qemu+tls, qemu+unix, test"},
+    {"network.mode", "network", T_ENUM, OFF(net_mode), 0, 0, net_modes,
+     "user (127.0.0.1 port forwards) or nat (libvirt network)"},
+    {"network.forwards", "forward", T_FWD, OFF(forwards), 0, 0, NULL,
+     "[ADDR:]HOSTPORT:GUESTPORT list (user mode); ADDR defaults to 127.0.0.1"},
+    {"accel", "accel", T_ENUM, OFF(accel), 0, 0, accels,
+     "auto (KVM, falling back to TCG), kvm or tcg"},
+    {"apt.mirror", "apt-mirror", T_APT_URL, OFF(apt_mirror), 0, 0, NULL,
+     "Debian mirror for the image build and the guest"},
+    {"apt.proxy", "apt-proxy", T_APT_URL, OFF(apt_proxy), 0, 0, NULL, "HTTP proxy for apt"},
+    {"docker.source", "docker-source", T_ENUM, OFF(docker_source), 0, 0, docker_sources,
+     "debian (Debian's packages) or docker (Docker's apt repository)"},
+    {"push.dir", "push-dir", T_PATH, OFF(remote_dir), 0, 0, NULL,
+     "where the tree goes in the guest (default /home/LOGIN/inception)"},
+    {"host.map_domain", "map-domain", T_BOOL, OFF(map_domain), 0, 0, NULL,
+     "true: map LOGIN.42.fr to the VM in host.hosts_file (needs root; destroy undoes it)"},
+    {"host.hosts_file", "hosts-file", T_FILE, OFF(hosts_file), 0, 0, NULL,
+     "the host's hosts file host.map_domain edits (an existing file; a symlink's target is "
+     "edited)"},
+    {"timeouts.ssh", "ssh-timeout", T_INT, OFF(ssh_timeout), 10, 7200, NULL,
+     "seconds to wait for SSH after boot"},
+    {"timeouts.cloud_init", "cloud-init-timeout", T_INT, OFF(cloud_init_timeout), 10, 7200, NULL,
+     "seconds to wait for cloud-init to finish"},
+    {"timeouts.agent", "agent-timeout", T_INT, OFF(agent_timeout), 60, 14400, NULL,
+     "seconds each guest command may take (agent run, push listing, probe); then exit 4"},
 };
 #define NKEYS (sizeof(KEYS) / sizeof(KEYS[0]))
 
@@ -134,9 +148,18 @@ const char *config_key_doc(const char *key)
 	return NULL;
 }
 
-const char *net_mode_name(enum net_mode m) { return net_modes[m]; }
-const char *accel_name(enum accel a) { return accels[a]; }
-const char *docker_source_name(enum docker_source d) { return docker_sources[d]; }
+const char *net_mode_name(enum net_mode m)
+{
+	return net_modes[m];
+}
+const char *accel_name(enum accel a)
+{
+	return accels[a];
+}
+const char *docker_source_name(enum docker_source d)
+{
+	return docker_sources[d];
+}
 
 /* ---- parsers ---------------------------------------------------------- */
 
@@ -183,10 +206,22 @@ int parse_size(const char *s, uint64_t *out, struct err *e)
 		p++;
 	switch (toupper((unsigned char)*p)) {
 	case '\0': mult = 1; break;
-	case 'K': mult = KiB; p++; break;
-	case 'M': mult = MiB; p++; break;
-	case 'G': mult = GiB; p++; break;
-	case 'T': mult = TiB; p++; break;
+	case 'K':
+		mult = KiB;
+		p++;
+		break;
+	case 'M':
+		mult = MiB;
+		p++;
+		break;
+	case 'G':
+		mult = GiB;
+		p++;
+		break;
+	case 'T':
+		mult = TiB;
+		p++;
+		break;
 	default: goto bad;
 	}
 	if (mult > 1) {
@@ -202,8 +237,8 @@ int parse_size(const char *s, uint64_t *out, struct err *e)
 	*out = whole * mult + frac * mult / fdiv;
 	return 0;
 bad:
-	return err_set(e, "invalid size \"%s\" (a number with an optional K, M, G or T suffix, e.g. 2G)",
-		       s);
+	return err_set(
+	    e, "invalid size \"%s\" (a number with an optional K, M, G or T suffix, e.g. 2G)", s);
 }
 
 int parse_login(const char *s, struct err *e)
@@ -220,9 +255,9 @@ int parse_login(const char *s, struct err *e)
 	return 0;
 bad:
 	return err_set(e,
-		       "\"%s\" is not a 42 login (1-32 characters: lowercase letters, digits, '-', "
-		       "starting with a letter)",
-		       s);
+	               "\"%s\" is not a 42 login (1-32 characters: lowercase letters, digits, '-', "
+	               "starting with a letter)",
+	               s);
 }
 
 static bool host_char_ok(char c)
@@ -242,7 +277,8 @@ int parse_url(const char *s, struct err *e)
 	else if (strncmp(s, "file:///", 8) == 0)
 		return s[8] ? 0 : err_set(e, "\"%s\" is not a valid URL (no path)", s);
 	if (rest == NULL)
-		return err_set(e, "\"%s\" is not a valid URL (use http://, https:// or file:///)", s);
+		return err_set(e, "\"%s\" is not a valid URL (use http://, https:// or file:///)",
+		               s);
 	if (*rest == '\0' || *rest == '/' || *rest == ':')
 		return err_set(e, "\"%s\" is not a valid URL (no host)", s);
 	for (p = rest; *p && *p != '/' && *p != '?' && *p != '#'; p++)
@@ -250,7 +286,8 @@ int parse_url(const char *s, struct err *e)
 			return err_set(e, "\"%s\" is not a valid URL (bad character in host)", s);
 	for (; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return err_set(e, "\"%s\" is not a valid URL (space or control character)", s);
+			return err_set(e, "\"%s\" is not a valid URL (space or control character)",
+			               s);
 	return 0;
 }
 
@@ -271,10 +308,11 @@ static int parse_apt_url(const char *s, struct err *e)
 			p += 2;
 			continue;
 		}
-		return err_set(e,
-			       "\"%s\" is not a valid apt URL ('%c' is not allowed: letters, digits, "
-			       "%%XX and -._~:/?#[]@!$&'()*+,= only)",
-			       s, *p);
+		return err_set(
+		    e,
+		    "\"%s\" is not a valid apt URL ('%c' is not allowed: letters, digits, "
+		    "%%XX and -._~:/?#[]@!$&'()*+,= only)",
+		    s, *p);
 	}
 	return 0;
 }
@@ -330,15 +368,16 @@ int parse_forward(const char *s, struct forward *f, struct err *e)
 		unsigned char a[sizeof(struct in6_addr)];
 
 		if (inet_pton(AF_INET, f->addr, a) != 1 && inet_pton(AF_INET6, f->addr, a) != 1)
-			return err_set(e,
-				       "\"%s\" is not a port forward (\"%s\" is not an IPv4 or IPv6 "
-				       "address)",
-				       s, f->addr);
+			return err_set(
+			    e,
+			    "\"%s\" is not a port forward (\"%s\" is not an IPv4 or IPv6 "
+			    "address)",
+			    s, f->addr);
 	}
 	return 0;
 bad:
 	return err_set(e, "\"%s\" is not a port forward ([ADDR:]HOSTPORT:GUESTPORT, ports 1-65535)",
-		       s);
+	               s);
 }
 
 /* ---- key lookup and did-you-mean ---------------------------------------- */
@@ -383,7 +422,10 @@ static size_t edit_distance(const char *a, const char *b)
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			size_t cur = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			size_t cost =
+			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1])
+			        ? 0
+			        : 1;
 			size_t best = prev + cost;
 			if (row[j] + 1 < best)
 				best = row[j] + 1;
@@ -475,12 +517,16 @@ void config_free(struct config *c)
 
 	for (i = 0; i < NKEYS; i++) {
 		switch (KEYS[i].type) {
-		case T_STR: case T_LOGIN: case T_NAME: case T_URL: case T_APT_URL: case T_SUITE:
-		case T_URI: case T_PATH: case T_FILE:
-			set_str(str_field(c, &KEYS[i]), NULL);
-			break;
-		default:
-			break;
+		case T_STR:
+		case T_LOGIN:
+		case T_NAME:
+		case T_URL:
+		case T_APT_URL:
+		case T_SUITE:
+		case T_URI:
+		case T_PATH:
+		case T_FILE: set_str(str_field(c, &KEYS[i]), NULL); break;
+		default: break;
 		}
 	}
 	free(c->config_file);
@@ -531,7 +577,10 @@ static int check_name(const char *s, struct err *e)
 			goto bad;
 	return 0;
 bad:
-	return err_set(e, "\"%s\" is not a valid VM name (1-48 characters: letters, digits, '-', '_', '.', starting with a letter or digit)", s);
+	return err_set(e,
+	               "\"%s\" is not a valid VM name (1-48 characters: letters, digits, '-', '_', "
+	               "'.', starting with a letter or digit)",
+	               s);
 }
 
 static int check_suite(const char *s, struct err *e)
@@ -550,9 +599,8 @@ bad:
 
 /* The libvirt transports we support and test.  Others are refused: with
  * qemu+ext the URI's command= parameter is a program libvirt runs. */
-static const char *const uri_schemes[] = { "qemu",     "qemu+ssh",  "qemu+libssh",
-					   "qemu+tls", "qemu+unix", "test",
-					   NULL };
+static const char *const uri_schemes[] = {"qemu",      "qemu+ssh", "qemu+libssh", "qemu+tls",
+                                          "qemu+unix", "test",     NULL};
 
 static int check_uri(const char *s, struct err *e)
 {
@@ -572,12 +620,12 @@ static int check_uri(const char *s, struct err *e)
 		    strncmp(s, uri_schemes[i], (size_t)(p - s)) == 0)
 			return 0;
 	return err_set(e,
-		       "\"%s\": transport %.*s is not supported (use qemu, qemu+ssh, qemu+libssh, "
-		       "qemu+tls, qemu+unix or test)",
-		       s, (int)(p - s), s);
+	               "\"%s\": transport %.*s is not supported (use qemu, qemu+ssh, qemu+libssh, "
+	               "qemu+tls, qemu+unix or test)",
+	               s, (int)(p - s), s);
 bad:
-	return err_set(e, "\"%s\" is not a libvirt URI (e.g. qemu:///system, qemu+ssh://host/system)",
-		       s);
+	return err_set(
+	    e, "\"%s\" is not a libvirt URI (e.g. qemu:///system, qemu+ssh://host/system)", s);
 }
 
 static int check_path(const char *s, struct err *e)
@@ -588,7 +636,8 @@ static int check_path(const char *s, struct err *e)
 		return err_set(e, "\"%s\" is not an absolute path", s);
 	for (i = 0; s[i]; i++)
 		if ((unsigned char)s[i] < ' ' || s[i] == '\'' || s[i] == '"' || s[i] == '\\')
-			return err_set(e, "\"%.60s\" has a character not allowed in a path here", s);
+			return err_set(e, "\"%.60s\" has a character not allowed in a path here",
+			               s);
 	return 0;
 }
 
@@ -610,7 +659,7 @@ static int check_file(const char *s, struct err *e)
 /* Sets one scalar key.  append: for forwards, add to the list rather than
  * replace it (repeated flags).  Errors carry no location: the caller adds it. */
 static int set_value(struct config *c, const struct key *k, const char *v, bool append,
-		     struct err *e)
+                     struct err *e)
 {
 	uint64_t sz = 0;
 	long long iv = 0;
@@ -649,8 +698,7 @@ static int set_value(struct config *c, const struct key *k, const char *v, bool 
 		if (check_path(v, e) < 0)
 			return -1;
 		break;
-	case T_STR:
-		break;
+	case T_STR: break;
 	case T_INT:
 		if (parse_int(v, &iv) < 0)
 			return err_set(e, "expected an integer, got \"%s\"", v);
@@ -669,8 +717,8 @@ static int set_value(struct config *c, const struct key *k, const char *v, bool 
 		*(uint64_t *)(void *)((char *)c + k->off) = sz;
 		return 0;
 	case T_BOOL: {
-		static const char *const yes[] = { "true", "yes", "on", NULL };
-		static const char *const no[] = { "false", "no", "off", NULL };
+		static const char *const yes[] = {"true", "yes", "on", NULL};
+		static const char *const no[] = {"false", "no", "off", NULL};
 		int i;
 
 		for (i = 0; yes[i]; i++)
@@ -731,20 +779,21 @@ static void set_origin(struct config *c, const struct key *k, int kind, const ch
 	snprintf(o->where, sizeof(o->where), "%s", where);
 	/* keep the image pair's origins consistent with set_value */
 	if (strcmp(k->name, "image.build") == 0 || strcmp(k->name, "image.url") == 0) {
-		const char *other[] = { "image.url", "image.checksums", "image.build" };
+		const char *other[] = {"image.url", "image.checksums", "image.build"};
 		for (size_t i = 0; i < 3; i++) {
 			const struct key *ok = find_key(other[i]);
-			if (ok != k && !(strcmp(k->name, "image.url") == 0 && ok == find_key("image.checksums"))) {
+			if (ok != k && !(strcmp(k->name, "image.url") == 0 &&
+			                 ok == find_key("image.checksums"))) {
 				c->origin[key_index(ok)].kind = kind;
-				snprintf(c->origin[key_index(ok)].where, sizeof(o->where), "%s (cleared by %s)",
-					 where, k->name);
+				snprintf(c->origin[key_index(ok)].where, sizeof(o->where),
+				         "%s (cleared by %s)", where, k->name);
 			}
 		}
 	}
 }
 
 int config_set(struct config *c, const char *key, const char *value, const char *where,
-	       struct err *e)
+               struct err *e)
 {
 	const struct key *k = find_key(key);
 	bool append;
@@ -822,7 +871,7 @@ struct loader {
 };
 
 static int loc_err(struct loader *L, yaml_node_t *n, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int loc_err(struct loader *L, yaml_node_t *n, const char *key, const char *fmt, ...)
 {
@@ -833,7 +882,7 @@ static int loc_err(struct loader *L, yaml_node_t *n, const char *key, const char
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return err_set(L->e, "%s:%zu:%zu: %s: %s", L->file, n->start_mark.line + 1,
-		       n->start_mark.column + 1, key, msg);
+	               n->start_mark.column + 1, key, msg);
 }
 
 static const char *node_kind(yaml_node_t *n)
@@ -845,18 +894,17 @@ static const char *node_kind(yaml_node_t *n)
 	}
 }
 
-static int load_leaf(struct loader *L, const struct key *k, yaml_node_t *keynode,
-		     yaml_node_t *val)
+static int load_leaf(struct loader *L, const struct key *k, yaml_node_t *keynode, yaml_node_t *val)
 {
 	char where[300];
 	size_t idx = key_index(k);
 
 	if (L->seen_line[idx])
 		return loc_err(L, keynode, k->name, "duplicate key (first set at line %d)",
-			       L->seen_line[idx]);
+		               L->seen_line[idx]);
 	L->seen_line[idx] = (int)keynode->start_mark.line + 1;
 	snprintf(where, sizeof(where), "%s:%zu:%zu", L->file, val->start_mark.line + 1,
-		 val->start_mark.column + 1);
+	         val->start_mark.column + 1);
 
 	if (k->type == T_FWD) {
 		yaml_node_item_t *it;
@@ -864,16 +912,17 @@ static int load_leaf(struct loader *L, const struct key *k, yaml_node_t *keynode
 
 		if (val->type != YAML_SEQUENCE_NODE)
 			return loc_err(L, val, k->name,
-				       "expected a list of [ADDR:]HOSTPORT:GUESTPORT, got %s",
-				       node_kind(val));
+			               "expected a list of [ADDR:]HOSTPORT:GUESTPORT, got %s",
+			               node_kind(val));
 		L->c->nforwards = 0;
 		for (it = val->data.sequence.items.start; it < val->data.sequence.items.top; it++) {
 			yaml_node_t *item = yaml_document_get_node(L->doc, *it);
 			if (item == NULL || item->type != YAML_SCALAR_NODE)
 				return loc_err(L, item ? item : val, k->name,
-					       "expected [ADDR:]HOSTPORT:GUESTPORT, got %s",
-					       item ? node_kind(item) : "nothing");
-			if (set_value(L->c, k, (const char *)item->data.scalar.value, !first, L->e) < 0) {
+				               "expected [ADDR:]HOSTPORT:GUESTPORT, got %s",
+				               item ? node_kind(item) : "nothing");
+			if (set_value(L->c, k, (const char *)item->data.scalar.value, !first,
+			              L->e) < 0) {
 				char msg[ERR_MSG_MAX];
 				memcpy(msg, L->e->msg, sizeof(msg));
 				return loc_err(L, item, k->name, "%s", msg);
@@ -898,7 +947,7 @@ static int load_leaf(struct loader *L, const struct key *k, yaml_node_t *keynode
 		L->image_build_set = true;
 	if (L->image_url_set && L->image_build_set)
 		return loc_err(L, keynode, k->name,
-			       "image.url and image.build cannot both be set (choose one)");
+		               "image.url and image.build cannot both be set (choose one)");
 	set_origin(L->c, k, ORIGIN_FILE, where);
 	return 0;
 }
@@ -917,19 +966,19 @@ static int load_mapping(struct loader *L, yaml_node_t *map, const char *prefix)
 			continue;
 		if (kn->type != YAML_SCALAR_NODE)
 			return loc_err(L, kn, prefix[0] ? prefix : "(top level)",
-				       "keys must be plain names, got %s", node_kind(kn));
+			               "keys must be plain names, got %s", node_kind(kn));
 		if (strlen((const char *)kn->data.scalar.value) > 100)
 			return loc_err(L, kn, "(key)", "key name too long");
 		snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "",
-			 (const char *)kn->data.scalar.value);
+		         (const char *)kn->data.scalar.value);
 		/* a key seen twice in one mapping is a duplicate even for sections */
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
 			yaml_node_t *qk = yaml_document_get_node(L->doc, q->key);
 			if (qk && qk->type == YAML_SCALAR_NODE &&
 			    strcmp((const char *)qk->data.scalar.value,
-				   (const char *)kn->data.scalar.value) == 0)
+			           (const char *)kn->data.scalar.value) == 0)
 				return loc_err(L, kn, path, "duplicate key (first set at line %zu)",
-					       qk->start_mark.line + 1);
+				               qk->start_mark.line + 1);
 		}
 		k = find_key(path);
 		if (k != NULL) {
@@ -939,16 +988,17 @@ static int load_mapping(struct loader *L, yaml_node_t *map, const char *prefix)
 		}
 		if (is_section(path)) {
 			if (vn->type != YAML_MAPPING_NODE)
-				return loc_err(L, vn, path, "expected a mapping of %s.* keys, got %s",
-					       path, node_kind(vn));
+				return loc_err(L, vn, path,
+				               "expected a mapping of %s.* keys, got %s", path,
+				               node_kind(vn));
 			if (load_mapping(L, vn, path) < 0)
 				return -1;
 			continue;
 		}
 		{
 			char where[300];
-			snprintf(where, sizeof(where), "%s:%zu:%zu", L->file, kn->start_mark.line + 1,
-				 kn->start_mark.column + 1);
+			snprintf(where, sizeof(where), "%s:%zu:%zu", L->file,
+			         kn->start_mark.line + 1, kn->start_mark.column + 1);
 			return unknown_key(where, path, L->e);
 		}
 	}
@@ -956,7 +1006,7 @@ static int load_mapping(struct loader *L, yaml_node_t *map, const char *prefix)
 }
 
 int config_load_buffer(struct config *c, const char *name, const char *buf, size_t len,
-		       struct err *e)
+                       struct err *e)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc, extra;
@@ -971,9 +1021,9 @@ int config_load_buffer(struct config *c, const char *name, const char *buf, size
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		err_set(e, "%s:%zu:%zu: YAML syntax error: %s%s%s", name,
-			parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-			parser.problem ? parser.problem : "unknown problem",
-			parser.context ? " " : "", parser.context ? parser.context : "");
+		        parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+		        parser.problem ? parser.problem : "unknown problem",
+		        parser.context ? " " : "", parser.context ? parser.context : "");
 		goto done;
 	}
 	have_doc = true;
@@ -982,13 +1032,13 @@ int config_load_buffer(struct config *c, const char *name, const char *buf, size
 		/* a second document in the same file is a mistake, not ignored */
 		if (!yaml_parser_load(&parser, &extra)) {
 			err_set(e, "%s:%zu:%zu: YAML syntax error: %s", name,
-				parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-				parser.problem ? parser.problem : "unknown problem");
+			        parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			        parser.problem ? parser.problem : "unknown problem");
 			goto done;
 		}
 		if (yaml_document_get_root_node(&extra) != NULL) {
 			err_set(e, "%s:%zu:%zu: only one YAML document is allowed", name,
-				extra.start_mark.line + 1, extra.start_mark.column + 1);
+			        extra.start_mark.line + 1, extra.start_mark.column + 1);
 			yaml_document_delete(&extra);
 			goto done;
 		}
@@ -998,9 +1048,9 @@ int config_load_buffer(struct config *c, const char *name, const char *buf, size
 	}
 	if (root != NULL) {
 		if (root->type != YAML_MAPPING_NODE) {
-			err_set(e, "%s:%zu:%zu: (top level): expected a mapping of keys, got %s", name,
-				root->start_mark.line + 1, root->start_mark.column + 1,
-				node_kind(root));
+			err_set(e, "%s:%zu:%zu: (top level): expected a mapping of keys, got %s",
+			        name, root->start_mark.line + 1, root->start_mark.column + 1,
+			        node_kind(root));
 			goto done;
 		}
 		L.c = c;
@@ -1067,7 +1117,7 @@ int config_validate(const struct config *c, struct err *e)
 	if (c->image_url != NULL && c->image_checksums == NULL &&
 	    strncmp(c->image_url, "file://", 7) != 0)
 		return err_set(e, "image.checksums: required with image.url (%s: %s)",
-			       config_origin(c, "image.url"), c->image_url);
+		               config_origin(c, "image.url"), c->image_url);
 	if (c->net_mode == NET_USER) {
 		for (i = 0; i < c->nforwards; i++) {
 			if (c->forwards[i].guest_port == 22)
@@ -1075,13 +1125,17 @@ int config_validate(const struct config *c, struct err *e)
 			for (size_t j = 0; j < i; j++)
 				if (c->forwards[j].host_port == c->forwards[i].host_port &&
 				    strcmp(c->forwards[j].addr, c->forwards[i].addr) == 0)
-					return err_set(e, "network.forwards (%s): host port %u is forwarded twice",
-						       config_origin(c, "network.forwards"),
-						       c->forwards[i].host_port);
+					return err_set(e,
+					               "network.forwards (%s): host port %u is "
+					               "forwarded twice",
+					               config_origin(c, "network.forwards"),
+					               c->forwards[i].host_port);
 		}
 		if (!ssh)
-			return err_set(e, "network.forwards (%s): user mode needs a forward to guest port 22 (e.g. 2222:22)",
-				       config_origin(c, "network.forwards"));
+			return err_set(e,
+			               "network.forwards (%s): user mode needs a forward to guest "
+			               "port 22 (e.g. 2222:22)",
+			               config_origin(c, "network.forwards"));
 	}
 	return 0;
 }
@@ -1109,17 +1163,18 @@ int config_format(const struct config *c, const char *key, char *buf, size_t n)
 		fmt_size(buf, n, *(const uint64_t *)(const void *)((const char *)c + k->off));
 		break;
 	case T_ENUM:
-		snprintf(buf, n, "%s", k->choices[*(const int *)(const void *)((const char *)c + k->off)]);
+		snprintf(buf, n, "%s",
+		         k->choices[*(const int *)(const void *)((const char *)c + k->off)]);
 		break;
 	case T_BOOL:
-		snprintf(buf, n, "%s", *(const int *)(const void *)((const char *)c + k->off) ? "true"
-											    : "false");
+		snprintf(buf, n, "%s",
+		         *(const int *)(const void *)((const char *)c + k->off) ? "true" : "false");
 		break;
 	case T_FWD:
 		for (i = 0; i < c->nforwards && used < n; i++)
 			used += (size_t)snprintf(buf + used, n - used, "%s%s:%u:%u", i ? "," : "",
-						 c->forwards[i].addr, c->forwards[i].host_port,
-						 c->forwards[i].guest_port);
+			                         c->forwards[i].addr, c->forwards[i].host_port,
+			                         c->forwards[i].guest_port);
 		break;
 	default: {
 		const char *s = *(char *const *)(const void *)((const char *)c + k->off);

@@ -30,36 +30,36 @@ struct forward {
 
 /* Where a value came from (for `inception config`). */
 struct origin {
-	int kind; /* ORIGIN_* */
+	int kind;        /* ORIGIN_* */
 	char where[256]; /* "FILE:LINE:COL", "INCEPTION_LOGIN", "--login" */
 };
 enum { ORIGIN_DEFAULT, ORIGIN_FILE, ORIGIN_ENV, ORIGIN_FLAG };
 
 struct config {
-	char *login;           /* login: 42 login, [a-z0-9-]{1,32} */
-	char *vm_name;         /* vm.name */
-	int cpus;              /* vm.cpus, 1..64 */
-	uint64_t memory;       /* vm.memory, bytes ("2G"), 512 MiB..256 GiB */
-	uint64_t disk;         /* vm.disk, bytes, 4 GiB..2 TiB */
-	char *image_url;       /* image.url (qcow2); NULL when image.build is used */
-	char *image_checksums; /* image.checksums: SHA512SUMS url */
-	char *image_build;     /* image.build: Debian suite to build from the mirror */
-	char *libvirt_uri;     /* libvirt.uri; NULL = qemu:///system if usable, else session */
-	enum net_mode net_mode;     /* network.mode */
+	char *login;            /* login: 42 login, [a-z0-9-]{1,32} */
+	char *vm_name;          /* vm.name */
+	int cpus;               /* vm.cpus, 1..64 */
+	uint64_t memory;        /* vm.memory, bytes ("2G"), 512 MiB..256 GiB */
+	uint64_t disk;          /* vm.disk, bytes, 4 GiB..2 TiB */
+	char *image_url;        /* image.url (qcow2); NULL when image.build is used */
+	char *image_checksums;  /* image.checksums: SHA512SUMS url */
+	char *image_build;      /* image.build: Debian suite to build from the mirror */
+	char *libvirt_uri;      /* libvirt.uri; NULL = qemu:///system if usable, else session */
+	enum net_mode net_mode; /* network.mode */
 	struct forward forwards[CONFIG_MAX_FORWARDS]; /* network.forwards */
 	size_t nforwards;
-	enum accel accel;      /* accel */
-	char *apt_mirror;      /* apt.mirror */
-	char *apt_proxy;       /* apt.proxy, NULL = none */
+	enum accel accel;                 /* accel */
+	char *apt_mirror;                 /* apt.mirror */
+	char *apt_proxy;                  /* apt.proxy, NULL = none */
 	enum docker_source docker_source; /* docker.source */
-	char *remote_dir;      /* push.dir: where the tree goes in the guest */
-	int map_domain;        /* host.map_domain: LOGIN.42.fr -> the VM on the host */
-	char *hosts_file;      /* host.hosts_file, default /etc/hosts */
-	int ssh_timeout;       /* timeouts.ssh, seconds */
-	int cloud_init_timeout; /* timeouts.cloud_init, seconds */
-	int agent_timeout;     /* timeouts.agent, seconds */
-	char *config_file;     /* the file that was loaded, NULL if none */
-	struct origin origin[32]; /* per key, indexed like config_keys() */
+	char *remote_dir;                 /* push.dir: where the tree goes in the guest */
+	int map_domain;                   /* host.map_domain: LOGIN.42.fr -> the VM on the host */
+	char *hosts_file;                 /* host.hosts_file, default /etc/hosts */
+	int ssh_timeout;                  /* timeouts.ssh, seconds */
+	int cloud_init_timeout;           /* timeouts.cloud_init, seconds */
+	int agent_timeout;                /* timeouts.agent, seconds */
+	char *config_file;                /* the file that was loaded, NULL if none */
+	struct origin origin[32];         /* per key, indexed like config_keys() */
 };
 
 /* Fills c with the built-in defaults (login from $USER when valid). */
@@ -71,7 +71,7 @@ int config_load_file(struct config *c, const char *path, struct err *e);
 
 /* Loads YAML from a buffer (name is used in messages in place of a file). */
 int config_load_buffer(struct config *c, const char *name, const char *buf, size_t len,
-		       struct err *e);
+                       struct err *e);
 
 /* Applies INCEPTION_* variables from envp (NULL-terminated "K=V" strings). */
 int config_load_env(struct config *c, char *const *envp, struct err *e);
@@ -79,7 +79,7 @@ int config_load_env(struct config *c, char *const *envp, struct err *e);
 /* Sets one key from a flag: key is the YAML key ("vm.memory"), where the flag
  * name used in messages ("--memory"). */
 int config_set(struct config *c, const char *key, const char *value, const char *where,
-	       struct err *e);
+               struct err *e);
 
 /* Checks the combination of values (after every source is applied). */
 int config_validate(const struct config *c, struct err *e);

@@ -63,7 +63,7 @@ char *creds_render_env(const char *example, const char *login)
 static int make_secret(const char *path, struct err *e)
 {
 	static const char alnum[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char rnd[64];
 	char pw[33];
 	size_t i, k = 0;
@@ -80,7 +80,7 @@ static int make_secret(const char *path, struct err *e)
 }
 
 int creds_ensure(const struct config *c, const char *top, const char *state_dir,
-		 struct creds_paths *out, struct err *e)
+                 struct creds_paths *out, struct err *e)
 {
 	static const char *const names[] = CREDS_SECRETS;
 	char path[PATH_MAX], *example = NULL, *env = NULL;
@@ -139,8 +139,7 @@ int creds_env_get(const char *env_path, const char *key, char *buf, size_t n, st
 	return rc;
 }
 
-int creds_secret(const struct creds_paths *p, const char *name, char *buf, size_t n,
-		 struct err *e)
+int creds_secret(const struct creds_paths *p, const char *name, char *buf, size_t n, struct err *e)
 {
 	char path[PATH_MAX], *data = NULL;
 	size_t len;

@@ -21,7 +21,10 @@
 #include "err.h"
 
 /* The secret files the compose file declares (srcs/docker-compose.yml). */
-#define CREDS_SECRETS { "db_password", "db_root_password", "wp_admin_password", "wp_user_password", NULL }
+#define CREDS_SECRETS                                                                              \
+	{                                                                                          \
+		"db_password", "db_root_password", "wp_admin_password", "wp_user_password", NULL   \
+	}
 
 struct creds_paths {
 	char env[PATH_MAX];     /* STATE/stack.env */
@@ -30,7 +33,7 @@ struct creds_paths {
 
 /* Creates what is missing (existing files are kept as they are). */
 int creds_ensure(const struct config *c, const char *top, const char *state_dir,
-		 struct creds_paths *out, struct err *e);
+                 struct creds_paths *out, struct err *e);
 
 /* Paths only, no file access. */
 int creds_paths(const char *state_dir, struct creds_paths *out, struct err *e);
@@ -39,8 +42,7 @@ int creds_paths(const char *state_dir, struct creds_paths *out, struct err *e);
 int creds_env_get(const char *env_path, const char *key, char *buf, size_t n, struct err *e);
 
 /* Reads secret NAME (without newline) into buf. */
-int creds_secret(const struct creds_paths *p, const char *name, char *buf, size_t n,
-		 struct err *e);
+int creds_secret(const struct creds_paths *p, const char *name, char *buf, size_t n, struct err *e);
 
 /* The .env text made from the example: pure, for the unit tests. Caller frees. */
 char *creds_render_env(const char *example, const char *login);

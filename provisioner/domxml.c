@@ -50,7 +50,7 @@ static int text_el(W w, const char *el, const char *text)
 
 /* <el a1='v1' [a2='v2']/> */
 static int empty_el(W w, const char *el, const char *a1, const char *v1, const char *a2,
-		    const char *v2)
+                    const char *v2)
 {
 	if (start(w, el) < 0 || attr(w, a1, v1) < 0)
 		return -1;
@@ -111,14 +111,14 @@ int domxml_hostfwd(const struct forward *f, char *buf, size_t n, struct err *e)
 	if (strpbrk(f->addr, ",:= ") != NULL)
 		return err_set(e, "invalid forward address '%s'", f->addr);
 	r = snprintf(buf, n, "tcp:%s:%u-:%u", f->addr[0] ? f->addr : "127.0.0.1", f->host_port,
-		     f->guest_port);
+	             f->guest_port);
 	if (r < 0 || (size_t)r >= n)
 		return err_set(e, "forward spec too long");
 	return 0;
 }
 
 static int write_disk(W w, const char *device, const char *format, const char *pool,
-		      const char *vol, const char *dev, const char *bus, int readonly)
+                      const char *vol, const char *dev, const char *bus, int readonly)
 {
 	if (start(w, "disk") < 0 || attr(w, "type", "volume") < 0 || attr(w, "device", device) < 0)
 		return -1;
@@ -190,7 +190,8 @@ static int write_qemu_usernet(W w, const struct domspec *s, struct err *e)
 		return -1;
 	/* an explicit slot on q35's root bus: libvirt's own devices use the
 	 * low slots (root ports) and would collide with an automatic one */
-	if (qemu_arg(w, "-device") < 0 || qemu_arg(w, "virtio-net-pci,netdev=inet0,bus=pcie.0,addr=0x10") < 0)
+	if (qemu_arg(w, "-device") < 0 ||
+	    qemu_arg(w, "virtio-net-pci,netdev=inet0,bus=pcie.0,addr=0x10") < 0)
 		return -1;
 	return end(w);
 }
@@ -234,10 +235,11 @@ static int write_domain(W w, const struct domspec *s, struct err *e)
 	if (end(w) < 0)
 		return -1;
 	/* ACPI so that `down` can ask the guest to power off */
-	if (start(w, "features") < 0 || start(w, "acpi") < 0 || end(w) < 0 || start(w, "apic") < 0 ||
-	    end(w) < 0 || end(w) < 0)
+	if (start(w, "features") < 0 || start(w, "acpi") < 0 || end(w) < 0 ||
+	    start(w, "apic") < 0 || end(w) < 0 || end(w) < 0)
 		return -1;
-	if (strcmp(s->domtype, "kvm") == 0 && empty_el(w, "cpu", "mode", "host-passthrough", NULL, NULL) < 0)
+	if (strcmp(s->domtype, "kvm") == 0 &&
+	    empty_el(w, "cpu", "mode", "host-passthrough", NULL, NULL) < 0)
 		return -1;
 	if (text_el(w, "on_poweroff", "destroy") < 0 || text_el(w, "on_reboot", "restart") < 0 ||
 	    text_el(w, "on_crash", "destroy") < 0)
@@ -247,7 +249,8 @@ static int write_domain(W w, const struct domspec *s, struct err *e)
 		return -1;
 	if (write_disk(w, "disk", "qcow2", s->pool, s->disk_vol, "vda", "virtio", 0) < 0)
 		return -1;
-	if (s->seed_vol && write_disk(w, "cdrom", "raw", s->pool, s->seed_vol, "sda", "sata", 1) < 0)
+	if (s->seed_vol &&
+	    write_disk(w, "cdrom", "raw", s->pool, s->seed_vol, "sda", "sata", 1) < 0)
 		return -1;
 	if (s->net == NET_NAT) {
 		if (start(w, "interface") < 0 || attr(w, "type", "network") < 0 ||
@@ -331,8 +334,8 @@ done:
 	return doc_close(&d, r, "pool", xml, e);
 }
 
-int domxml_volume(const char *name, uint64_t capacity, const char *format,
-		  const char *backing, char **xml, struct err *e)
+int domxml_volume(const char *name, uint64_t capacity, const char *format, const char *backing,
+                  char **xml, struct err *e)
 {
 	struct doc d;
 	W w;
@@ -351,15 +354,14 @@ int domxml_volume(const char *name, uint64_t capacity, const char *format,
 	    end(w) < 0)
 		goto done;
 	if (backing && (start(w, "backingStore") < 0 || text_el(w, "path", backing) < 0 ||
-			empty_el(w, "format", "type", "qcow2", NULL, NULL) < 0 || end(w) < 0))
+	                empty_el(w, "format", "type", "qcow2", NULL, NULL) < 0 || end(w) < 0))
 		goto done;
 	r = end(w);
 done:
 	return doc_close(&d, r, "volume", xml, e);
 }
 
-int domxml_network(const char *name, const char *bridge, const char *net, char **xml,
-		   struct err *e)
+int domxml_network(const char *name, const char *bridge, const char *net, char **xml, struct err *e)
 {
 	struct doc d;
 	W w;
@@ -377,9 +379,9 @@ int domxml_network(const char *name, const char *bridge, const char *net, char *
 	    empty_el(w, "forward", "mode", "nat", NULL, NULL) < 0 ||
 	    empty_el(w, "bridge", "name", bridge, "stp", "on") < 0)
 		goto done;
-	if (start(w, "ip") < 0 || attr(w, "address", a) < 0 || attr(w, "netmask", "255.255.255.0") < 0 ||
-	    start(w, "dhcp") < 0 || empty_el(w, "range", "start", lo, "end", hi) < 0 || end(w) < 0 ||
-	    end(w) < 0)
+	if (start(w, "ip") < 0 || attr(w, "address", a) < 0 ||
+	    attr(w, "netmask", "255.255.255.0") < 0 || start(w, "dhcp") < 0 ||
+	    empty_el(w, "range", "start", lo, "end", hi) < 0 || end(w) < 0 || end(w) < 0)
 		goto done;
 	r = end(w);
 done:
@@ -389,5 +391,5 @@ done:
 enum usernet_backend domxml_usernet_for(unsigned long libvirt_version, int have_passt)
 {
 	return libvirt_version >= DOMXML_PASST_MIN_VERSION && have_passt ? USERNET_PASST
-									 : USERNET_QEMU_ARGS;
+	                                                                 : USERNET_QEMU_ARGS;
 }

@@ -25,16 +25,16 @@ enum usernet_backend {
 
 struct domspec {
 	const char *name;
-	const char *uuid;      /* keep the existing domain's UUID on redefinition; may be NULL */
-	const char *domtype;   /* "qemu" (TCG), "kvm", or "test" for the test driver */
-	uint64_t memory;       /* bytes */
+	const char *uuid;    /* keep the existing domain's UUID on redefinition; may be NULL */
+	const char *domtype; /* "qemu" (TCG), "kvm", or "test" for the test driver */
+	uint64_t memory;     /* bytes */
 	int cpus;
-	const char *pool;      /* storage pool holding the volumes */
-	const char *disk_vol;  /* the overlay (qcow2) */
-	const char *seed_vol;  /* the NoCloud ISO (raw), may be NULL */
+	const char *pool;        /* storage pool holding the volumes */
+	const char *disk_vol;    /* the overlay (qcow2) */
+	const char *seed_vol;    /* the NoCloud ISO (raw), may be NULL */
 	const char *console_log; /* serial console log file, may be NULL */
 	enum net_mode net;
-	const char *network;   /* NET_NAT: libvirt network name */
+	const char *network; /* NET_NAT: libvirt network name */
 	enum usernet_backend usernet;
 	const struct forward *forwards; /* NET_USER: host -> guest TCP forwards */
 	size_t nforwards;
@@ -49,13 +49,13 @@ int domxml_pool(const char *name, const char *path, char **xml, struct err *e);
 
 /* A volume: format "qcow2" or "raw"; backing (path of the backing file,
  * qcow2) may be NULL. */
-int domxml_volume(const char *name, uint64_t capacity, const char *format,
-		  const char *backing, char **xml, struct err *e);
+int domxml_volume(const char *name, uint64_t capacity, const char *format, const char *backing,
+                  char **xml, struct err *e);
 
 /* A NAT network with DHCP on a /24: net like "192.168.150" (first three
  * octets), bridge name like "virbr-incep". */
 int domxml_network(const char *name, const char *bridge, const char *net, char **xml,
-		   struct err *e);
+                   struct err *e);
 
 /* One QEMU hostfwd rule, "tcp:127.0.0.1:2222-:22", into buf. */
 int domxml_hostfwd(const struct forward *f, char *buf, size_t n, struct err *e);

@@ -43,7 +43,7 @@
 #define DEFAULT_SUITE "trixie"
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
 #define SUMS_MAX ((size_t)4 << 20)
-#define DOWNLOAD_TRIES 6 /* attempts in a row without progress */
+#define DOWNLOAD_TRIES 6    /* attempts in a row without progress */
 #define DOWNLOAD_RESTARTS 3 /* starts from byte 0 in one download */
 /* what a build needs free at its peak (trixie: a 300 MiB rootfs, its ext4
  * disk and the qcow2 made from it, apt's downloads), with room to spare */
@@ -120,7 +120,7 @@ static int name_matches(const char *listed, size_t len, const char *name)
 
 /* Parses one line: 0 with hex and name set, -1 when it is no checksum line. */
 static int parse_sums_line(const char *l, size_t len, char hex[IMAGE_SHA512_HEX + 1],
-			   const char **name, size_t *name_len)
+                           const char **name, size_t *name_len)
 {
 	const char *sp, *eq;
 
@@ -159,8 +159,8 @@ static int parse_sums_line(const char *l, size_t len, char hex[IMAGE_SHA512_HEX 
 	return 0;
 }
 
-int image_sums_find(const char *text, size_t len, const char *name,
-		    char hex[IMAGE_SHA512_HEX + 1], struct err *e)
+int image_sums_find(const char *text, size_t len, const char *name, char hex[IMAGE_SHA512_HEX + 1],
+                    struct err *e)
 {
 	const char *p = text, *end = text + len;
 	char cur[IMAGE_SHA512_HEX + 1];
@@ -177,8 +177,10 @@ int image_sums_find(const char *text, size_t len, const char *name,
 		if (parse_sums_line(p, l, cur, &lname, &lname_len) == 0 &&
 		    name_matches(lname, lname_len, name)) {
 			if (found && strcmp(cur, hex) != 0)
-				return err_set(e, "checksums: %s is listed twice with different "
-						  "SHA512 digests", name);
+				return err_set(e,
+				               "checksums: %s is listed twice with different "
+				               "SHA512 digests",
+				               name);
 			memcpy(hex, cur, sizeof(cur));
 			found = 1;
 		}
@@ -190,7 +192,7 @@ int image_sums_find(const char *text, size_t len, const char *name,
 }
 
 static int sha_file(const char *path, const EVP_MD *md, const char *progress, char *hex,
-		    struct err *e)
+                    struct err *e)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
@@ -270,7 +272,7 @@ int image_url_basename(const char *url, char *buf, size_t n, struct err *e)
 /* --- .info files: where an image came from --------------------------------- */
 
 static int write_info(const char *image, const char *kind, const char *k1, const char *v1,
-		      const char *k2, const char *v2, struct err *e)
+                      const char *k2, const char *v2, struct err *e)
 {
 	char path[PATH_MAX], text[4096];
 	int r;
@@ -278,7 +280,7 @@ static int write_info(const char *image, const char *kind, const char *k1, const
 	if (path_join(path, sizeof(path), e, "%s.info", image) < 0)
 		return -1;
 	r = snprintf(text, sizeof(text), "kind=%s\n%s=%s\n%s=%s\ncreated=%lld\n", kind, k1,
-		     v1 ? v1 : "", k2, v2 ? v2 : "", (long long)time(NULL));
+	             v1 ? v1 : "", k2, v2 ? v2 : "", (long long)time(NULL));
 	if (r < 0 || (size_t)r >= sizeof(text))
 		return err_set(e, "%s: source too long", path);
 	return write_file_atomic(path, text, (size_t)r, 0644, e);
@@ -373,13 +375,14 @@ static int record_set(const char *image, const char *hex, struct err *e)
 		return err_set(e, "out of memory");
 	}
 	text[0] = '\0';
-	for (line = old ? strtok_r(old, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+	for (line = old ? strtok_r(old, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
 		if (strncmp(line, "sha512=", 7) != 0 && strncmp(line, "size=", 5) != 0 &&
 		    strncmp(line, "mtime=", 6) != 0)
 			len += (size_t)snprintf(text + len, cap - len, "%s\n", line);
 	stat_record(&st, size, sizeof(size), mtime, sizeof(mtime));
 	len += (size_t)snprintf(text + len, cap - len, "sha512=%s\nsize=%s\nmtime=%s\n", hex, size,
-				mtime);
+	                        mtime);
 	ret = write_file_atomic(info, text, len, 0644, e);
 	free(old);
 	free(text);
@@ -423,13 +426,13 @@ static int verify_cached(const char *image, struct err *e)
 	if (!named && have)
 		memcpy(want, rec, sizeof(want));
 	report_info("%s: %s; checking its SHA512 again", base,
-		    have ? "changed on disk since it was verified (size or mtime)" :
-			   "no record of its verification");
+	            have ? "changed on disk since it was verified (size or mtime)"
+	                 : "no record of its verification");
 	if (sha_file(image, EVP_sha512(), "verify SHA512", got, e) < 0)
 		return -1;
 	if ((named || have) && strcmp(got, want) != 0) {
-		err_set(e, "cached image %s was changed on disk: SHA512 %s, expected %s", image, got,
-			want);
+		err_set(e, "cached image %s was changed on disk: SHA512 %s, expected %s", image,
+		        got, want);
 		return 1;
 	}
 	return record_set(image, got, e);
@@ -471,7 +474,7 @@ struct xfer {
 	int64_t cr_start, cr_total; /* Content-Range "bytes S-E/T", -1 if none */
 	int started;                /* the first body byte has been seen */
 	uint64_t limit;             /* file sink: the announced size, or with no
-				     * size announced what fits in dir (0 = none) */
+	                             * size announced what fits in dir (0 = none) */
 	int unsized;                /* no size announced: limit is the free space */
 	int drop;                   /* the server misbehaved: delete the part file */
 	char why[1024];             /* why a callback stopped the transfer */
@@ -493,7 +496,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 		if (sscanf(line + 15, " %lld", &a) == 1 && a >= 0)
 			x->clen = a;
 	} else if (strncasecmp(line, "content-range:", 14) == 0) {
-		if (sscanf(line + 14, " bytes %lld-%lld/%lld", &a, &b, &t) == 3 && a >= 0 && t > 0) {
+		if (sscanf(line + 14, " bytes %lld-%lld/%lld", &a, &b, &t) == 3 && a >= 0 &&
+		    t > 0) {
 			x->cr_start = a;
 			x->cr_total = t;
 		} else if (sscanf(line + 14, " bytes */%lld", &t) == 1 && t >= 0) {
@@ -544,8 +548,10 @@ static int check_announced(struct xfer *x)
 
 	if (x->status == 206) {
 		if (x->cr_start >= 0 && (uint64_t)x->cr_start != x->base) {
-			snprintf(x->why, sizeof(x->why), "the server sent bytes from %lld, not from "
-				 "%llu as asked", (long long)x->cr_start, (unsigned long long)x->base);
+			snprintf(x->why, sizeof(x->why),
+			         "the server sent bytes from %lld, not from "
+			         "%llu as asked",
+			         (long long)x->cr_start, (unsigned long long)x->base);
 			x->drop = 1;
 			return -1;
 		}
@@ -554,10 +560,11 @@ static int check_announced(struct xfer *x)
 		else if (x->clen >= 0)
 			total = x->base + (uint64_t)x->clen;
 		if (x->clen >= 0 && x->base + (uint64_t)x->clen > total) {
-			snprintf(x->why, sizeof(x->why), "the server announces a %llu-byte file but "
-				 "%lld bytes from byte %llu: refused",
-				 (unsigned long long)total, (long long)x->clen,
-				 (unsigned long long)x->base);
+			snprintf(x->why, sizeof(x->why),
+			         "the server announces a %llu-byte file but "
+			         "%lld bytes from byte %llu: refused",
+			         (unsigned long long)total, (long long)x->clen,
+			         (unsigned long long)x->base);
 			x->drop = 1;
 			return -1;
 		}
@@ -594,11 +601,15 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 		/* never more than announced: the part file stays at its size */
 		if (x->limit > 0 && x->base + x->got + len > x->limit) {
 			if (x->unsized)
-				snprintf(x->why, sizeof(x->why), "the server announced no size and "
-					 "sent more than fits in %s: cut off", x->dir);
+				snprintf(x->why, sizeof(x->why),
+				         "the server announced no size and "
+				         "sent more than fits in %s: cut off",
+				         x->dir);
 			else
-				snprintf(x->why, sizeof(x->why), "the server sent more than the "
-					 "announced %llu bytes: cut off", (unsigned long long)x->limit);
+				snprintf(x->why, sizeof(x->why),
+				         "the server sent more than the "
+				         "announced %llu bytes: cut off",
+				         (unsigned long long)x->limit);
 			x->drop = 1;
 			return 0;
 		}
@@ -613,7 +624,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 }
 
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-		       curl_off_t ulnow)
+                       curl_off_t ulnow)
 {
 	struct xfer *x = arg;
 
@@ -621,7 +632,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	(void)ulnow;
 	if (x->what != NULL && dlnow > 0)
 		report_progress(x->what, x->base + (uint64_t)dlnow,
-				dltotal > 0 ? x->base + (uint64_t)dltotal : 0);
+		                dltotal > 0 ? x->base + (uint64_t)dltotal : 0);
 	return 0;
 }
 
@@ -675,8 +686,10 @@ static CURLcode transfer(const char *url, struct xfer *x, long *http, char *errb
 		/* a redirect that image_redirect_protocols refused */
 		if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &to) == CURLE_OK && to != NULL &&
 		    strcmp(to, url) != 0)
-			snprintf(errbuf, CURL_ERROR_SIZE, "redirected to %.160s: refused (an https url "
-				 "may only redirect to https)", to);
+			snprintf(errbuf, CURL_ERROR_SIZE,
+			         "redirected to %.160s: refused (an https url "
+			         "may only redirect to https)",
+			         to);
 	}
 	curl_easy_cleanup(h);
 	return rc;
@@ -702,12 +715,9 @@ static int transient(CURLcode rc, long http)
 	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_GOT_NOTHING:
 	case CURLE_COULDNT_CONNECT:
-	case CURLE_SSL_CONNECT_ERROR:
-		return 1;
-	case CURLE_HTTP_RETURNED_ERROR:
-		return http >= 500 || http == 408 || http == 429;
-	default:
-		return 0;
+	case CURLE_SSL_CONNECT_ERROR: return 1;
+	case CURLE_HTTP_RETURNED_ERROR: return http >= 500 || http == 408 || http == 429;
+	default: return 0;
 	}
 }
 
@@ -717,12 +727,13 @@ static int unreachable_error(CURLcode rc)
 	return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
 	       rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
 	       rc == CURLE_HTTP_RETURNED_ERROR || rc == CURLE_SSL_CONNECT_ERROR ||
-	       rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_FILE_COULDNT_READ_FILE;
+	       rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+	       rc == CURLE_FILE_COULDNT_READ_FILE;
 }
 
 static int fetch_text(const char *url, char **out, size_t *len, int *unreachable, struct err *e)
 {
-	struct xfer x = { 0 };
+	struct xfer x = {0};
 	char errbuf[CURL_ERROR_SIZE];
 	long http;
 	CURLcode rc;
@@ -767,7 +778,7 @@ static int download(const char *url, const char *part, const char *label, struct
 
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - part) : 1, slash ? part : ".");
 	for (;;) {
-		struct xfer x = { .what = label, .dir = dir };
+		struct xfer x = {.what = label, .dir = dir};
 		long http;
 		CURLcode rc;
 		const char *restart = NULL;
@@ -790,27 +801,33 @@ static int download(const char *url, const char *part, const char *label, struct
 				return err_set(e, "download %s: %s", url, x.why);
 			unlink(part);
 			return err_set(e, "download %s: %s (the partial download was deleted)", url,
-				       x.why);
+			               x.why);
 		}
 		if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416 && x.base > 0) {
 			if (x.cr_total >= 0 && (uint64_t)x.cr_total == x.base)
 				return 0; /* nothing left to fetch: the digest decides */
 			if (x.cr_total >= 0)
-				report_warn("%s: the partial download (%llu bytes) is larger than the "
-					    "file on the server (%lld bytes): starting over", label,
-					    (unsigned long long)x.base, (long long)x.cr_total);
+				report_warn(
+				    "%s: the partial download (%llu bytes) is larger than the "
+				    "file on the server (%lld bytes): starting over",
+				    label, (unsigned long long)x.base, (long long)x.cr_total);
 			else
 				report_warn("%s: the server refuses to resume at byte %llu (416): "
-					    "starting over", label, (unsigned long long)x.base);
+				            "starting over",
+				            label, (unsigned long long)x.base);
 			restart = "answers 416 (range not satisfiable) to every resume";
 		} else if (rc == CURLE_RANGE_ERROR) {
-			report_warn("%s: the server cannot resume; downloading from the start", url);
+			report_warn("%s: the server cannot resume; downloading from the start",
+			            url);
 			restart = "ignores Range requests and cut every transfer";
 		}
 		if (restart != NULL) {
 			if (++restarts > DOWNLOAD_RESTARTS)
-				return err_set(e, "download %s: the server %s; gave up after %d starts "
-						  "from the beginning", url, restart, restarts);
+				return err_set(
+				    e,
+				    "download %s: the server %s; gave up after %d starts "
+				    "from the beginning",
+				    url, restart, restarts);
 			if (truncate(part, 0) < 0)
 				return err_set(e, "truncate %s: %s", part, strerror(errno));
 			continue;
@@ -819,18 +836,20 @@ static int download(const char *url, const char *part, const char *label, struct
 			return err_set(e, "download %s: %s", url, curl_msg(rc, errbuf));
 		fails = x.got > 0 ? 1 : fails + 1;
 		if (fails >= DOWNLOAD_TRIES)
-			return err_set(e, "download %s: %s (gave up after %d tries; run the command "
-					  "again to resume)", url, curl_msg(rc, errbuf), fails);
-		report_warn("download cut at %llu bytes (%s): resuming", (unsigned long long)file_size(part),
-			    curl_msg(rc, errbuf));
+			return err_set(e,
+			               "download %s: %s (gave up after %d tries; run the command "
+			               "again to resume)",
+			               url, curl_msg(rc, errbuf), fails);
+		report_warn("download cut at %llu bytes (%s): resuming",
+		            (unsigned long long)file_size(part), curl_msg(rc, errbuf));
 		sleep((unsigned)(fails > 3 ? 8 : 1 << (fails - 1)));
 	}
 }
 
 /* Downloads the image to dir and verifies it; expected NULL (a file:// url
  * without checksums) trusts the file and names it after its digest. */
-static int fetch_verify(const char *dir, const struct config *c, const char *expected,
-			char *path, size_t n, struct err *e)
+static int fetch_verify(const char *dir, const struct config *c, const char *expected, char *path,
+                        size_t n, struct err *e)
 {
 	char part[PATH_MAX], lock[PATH_MAX], label[300], got[IMAGE_SHA512_HEX + 1], base[256];
 	int ret = -1, lockfd = -1;
@@ -881,8 +900,10 @@ static int fetch_verify(const char *dir, const struct config *c, const char *exp
 		goto done;
 	if (expected != NULL && strcmp(got, expected) != 0) {
 		unlink(part);
-		err_set(e, "%s: SHA512 mismatch, nothing cached (the download was deleted): "
-			   "expected %s, got %s", base, expected, got);
+		err_set(e,
+		        "%s: SHA512 mismatch, nothing cached (the download was deleted): "
+		        "expected %s, got %s",
+		        base, expected, got);
 		goto done;
 	}
 	if (path_join(path, n, e, "%s/sha512-%s.qcow2", dir, got) < 0)
@@ -915,9 +936,9 @@ done:
 #define SIGN_SUFFIX ".sign"
 #define SIGN_KEYRING "/usr/share/keyrings/debian-role-keys.gpg"
 static const char *const sign_keys[] = {
-	"DF9B9C49EAA9298432589D76DA87E80D6294BE9B", /* Debian CD signing key (2011) */
-	"10460DAD76165AD81FBC0CE9988021A964E6EA7D", /* Debian CD signing key (2009) */
-	"F41D30342F3546695F65C66942468F4009EA8AC3", /* Debian Testing CDs automatic key */
+    "DF9B9C49EAA9298432589D76DA87E80D6294BE9B", /* Debian CD signing key (2011) */
+    "10460DAD76165AD81FBC0CE9988021A964E6EA7D", /* Debian CD signing key (2009) */
+    "F41D30342F3546695F65C66942468F4009EA8AC3", /* Debian Testing CDs automatic key */
 };
 
 static int in_path(const char *prog)
@@ -960,7 +981,7 @@ static int validsig_pinned(const char *status)
  * signature, or nothing to check it with: one warning line, naming what is
  * missing.  A signature that does not verify with a pinned key: refused. */
 static int check_sums_signature(const char *dir, const char *sums_url, const char *sums,
-				size_t sums_len, struct err *e)
+                                size_t sums_len, struct err *e)
 {
 	char sign_url[4096], sig_path[PATH_MAX], sums_path[PATH_MAX], *sig = NULL, *out = NULL;
 	size_t sig_len = 0;
@@ -968,7 +989,8 @@ static int check_sums_signature(const char *dir, const char *sums_url, const cha
 	int unreachable, ret = -1;
 
 	sig_path[0] = sums_path[0] = '\0';
-	if (snprintf(sign_url, sizeof(sign_url), "%s%s", sums_url, SIGN_SUFFIX) >= (int)sizeof(sign_url))
+	if (snprintf(sign_url, sizeof(sign_url), "%s%s", sums_url, SIGN_SUFFIX) >=
+	    (int)sizeof(sign_url))
 		return err_set(e, "%s: url too long", sums_url);
 	err_clear(&e2);
 	if (fetch_text(sign_url, &sig, &sig_len, &unreachable, &e2) < 0) {
@@ -977,7 +999,7 @@ static int check_sums_signature(const char *dir, const char *sums_url, const cha
 	}
 	if (!is_file(SIGN_KEYRING) || !in_path("gpgv")) {
 		report_warn("cannot check %s: no %s (apt install debian-keyring gpgv)", sign_url,
-			    !is_file(SIGN_KEYRING) ? SIGN_KEYRING : "gpgv");
+		            !is_file(SIGN_KEYRING) ? SIGN_KEYRING : "gpgv");
 		free(sig);
 		return 0;
 	}
@@ -987,13 +1009,15 @@ static int check_sums_signature(const char *dir, const char *sums_url, const cha
 	    write_file_atomic(sums_path, sums, sums_len, 0600, e) < 0)
 		goto done;
 	{
-		char *const argv[] = { "gpgv", "--status-fd", "1", "--keyring", SIGN_KEYRING,
-				       sig_path, sums_path, NULL };
+		char *const argv[] = {"gpgv",       "--status-fd", "1",       "--keyring",
+		                      SIGN_KEYRING, sig_path,      sums_path, NULL};
 
 		err_clear(&e2);
 		if (run_argv_capture(argv, NULL, &out, &e2) < 0 || !validsig_pinned(out)) {
-			err_set(e, "%s: the signature of %s does not verify with the Debian CD "
-				   "signing key (%s): refused", sign_url, sums_url, SIGN_KEYRING);
+			err_set(e,
+			        "%s: the signature of %s does not verify with the Debian CD "
+			        "signing key (%s): refused",
+			        sign_url, sums_url, SIGN_KEYRING);
 			goto done;
 		}
 	}
@@ -1009,8 +1033,7 @@ done:
 	return ret;
 }
 
-static int fetch_impl(const struct config *c, char *path, size_t n, int *unreachable,
-		      struct err *e)
+static int fetch_impl(const struct config *c, char *path, size_t n, int *unreachable, struct err *e)
 {
 	char dir[PATH_MAX], base[256] = "", hex[IMAGE_SHA512_HEX + 1];
 	char *sums = NULL;
@@ -1020,16 +1043,18 @@ static int fetch_impl(const struct config *c, char *path, size_t n, int *unreach
 	*unreachable = 0;
 	if (c->image_url == NULL)
 		return err_set(e, "image.url is not set (image.build is used: `inception image "
-				  "build`)");
+		                  "build`)");
 	if (image_cache_dir(dir, sizeof(dir), e) < 0 ||
 	    image_url_basename(c->image_url, base, sizeof(base), e) < 0)
 		return -1;
 	if (c->image_checksums != NULL && strncasecmp(c->image_checksums, "http://", 7) == 0)
 		report_warn("image.checksums is plain http (%s): the checksums, and so the image, "
-			    "can be changed on the way; use https", c->image_checksums);
+		            "can be changed on the way; use https",
+		            c->image_checksums);
 	else if (strncasecmp(c->image_url, "http://", 7) == 0)
 		report_warn("image.url is plain http (%s): its redirects may lead to http too; use "
-			    "https", c->image_url);
+		            "https",
+		            c->image_url);
 	if (c->image_checksums == NULL)
 		return fetch_verify(dir, c, NULL, path, n, e);
 	if (fetch_text(c->image_checksums, &sums, &sums_len, unreachable, e) < 0)
@@ -1047,7 +1072,10 @@ static int fetch_impl(const struct config *c, char *path, size_t n, int *unreach
 		/* same content already cached (maybe from another url) */
 		if (ret > 0)
 			ret = write_info(path, "url", "url", c->image_url, "checksums",
-					 c->image_checksums, e) < 0 || record_set(path, hex, e) < 0 ? -1 : 0;
+			                 c->image_checksums, e) < 0 ||
+			              record_set(path, hex, e) < 0
+			          ? -1
+			          : 0;
 		goto done;
 	}
 	ret = fetch_verify(dir, c, hex, path, n, e);
@@ -1066,8 +1094,8 @@ int image_fetch(const struct config *c, char *path, size_t n, struct err *e)
 /* --- builds --------------------------------------------------------------- */
 
 /* Runs argv, its output appended to log; "@@ " lines are reported. */
-static int run_build(char *const argv[], const char *log_path, const char *proxy,
-		     char *last, size_t last_n, struct err *e)
+static int run_build(char *const argv[], const char *log_path, const char *proxy, char *last,
+                     size_t last_n, struct err *e)
 {
 	int fds[2], logfd, status;
 	pid_t pid;
@@ -1083,10 +1111,10 @@ static int run_build(char *const argv[], const char *log_path, const char *proxy
 	}
 	{
 		char hp[1100], hsp[1100];
-		const char *env[] = { hp, hsp, NULL };
+		const char *env[] = {hp, hsp, NULL};
 		/* mmdebstrap, mkfs and sfdisk live in sbin */
-		struct spawn_opts so = { fds[1], SPAWN_SAME_AS_OUT, -1, 0, proxy ? env : NULL, NULL,
-					 "/usr/sbin:/sbin" };
+		struct spawn_opts so = {fds[1], SPAWN_SAME_AS_OUT, -1, 0, proxy ? env : NULL,
+		                        NULL,   "/usr/sbin:/sbin"};
 
 		snprintf(hp, sizeof(hp), "http_proxy=%s", proxy ? proxy : "");
 		snprintf(hsp, sizeof(hsp), "https_proxy=%s", proxy ? proxy : "");
@@ -1126,7 +1154,7 @@ static int run_build(char *const argv[], const char *log_path, const char *proxy
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	return err_set(e, "image build failed: %s (log: %s)", last[0] ? last : "no output",
-		       log_path);
+	               log_path);
 }
 
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -1145,8 +1173,8 @@ static int rm_rf(const char *path)
 }
 
 /* The cache name of the build for (suite, mirror, script). */
-static int build_name(const char *suite, const char *mirror, char *name, size_t n,
-		      char *script, size_t script_n, struct err *e)
+static int build_name(const char *suite, const char *mirror, char *name, size_t n, char *script,
+                      size_t script_n, struct err *e)
 {
 	char *text = NULL;
 	size_t len;
@@ -1173,7 +1201,7 @@ static int build_name(const char *suite, const char *mirror, char *name, size_t 
 }
 
 static int build_suite(const struct config *c, const char *suite, char *path, size_t n,
-		       struct err *e)
+                       struct err *e)
 {
 	const char *mirror = c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR;
 	char dir[PATH_MAX], name[256], script[PATH_MAX], lock[PATH_MAX], work[PATH_MAX];
@@ -1187,7 +1215,8 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 	    path_join(lock, sizeof(lock), e, "%s.lock", path) < 0 ||
 	    path_join(work, sizeof(work), e, "%s.work", path) < 0 ||
 	    path_join(logdir, sizeof(logdir), e, "%s/logs", dir) < 0 ||
-	    path_join(log, sizeof(log), e, "%s/%.*s.log", logdir, (int)(strlen(name) - 6), name) < 0)
+	    path_join(log, sizeof(log), e, "%s/%.*s.log", logdir, (int)(strlen(name) - 6), name) <
+	        0)
 		return -1;
 	ret = cached_ok(path, "building it again", e);
 	if (ret != 0)
@@ -1212,9 +1241,11 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 	if (mkdir_p(logdir, 0755, e) < 0)
 		goto done;
 	if (getuid() != 0) {
-		err_set(e, "building an image needs root (mmdebstrap, file ownership in the "
-			   "image): run `sudo inception image build` once (the image is cached "
-			   "in %s), or set image.url", dir);
+		err_set(e,
+		        "building an image needs root (mmdebstrap, file ownership in the "
+		        "image): run `sudo inception image build` once (the image is cached "
+		        "in %s), or set image.url",
+		        dir);
 		goto done;
 	}
 	{
@@ -1231,7 +1262,8 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 	report_info("image build: Debian %s from %s (log: %s)", suite, mirror, log);
 	t0 = report_now_ms();
 	{
-		char *const argv[] = { "sh", script, (char *)suite, (char *)mirror, path, work, NULL };
+		char *const argv[] = {"sh", script, (char *)suite, (char *)mirror,
+		                      path, work,   NULL};
 
 		if (run_build(argv, log, c->apt_proxy, last, sizeof(last), e) < 0) {
 			rm_rf(work);
@@ -1266,8 +1298,7 @@ int image_build(const struct config *c, char *path, size_t n, struct err *e)
 	return build_suite(c, c->image_build ? c->image_build : DEFAULT_SUITE, path, n, e);
 }
 
-int image_ensure(const struct config *c, int no_build_fallback, char *path, size_t n,
-		 struct err *e)
+int image_ensure(const struct config *c, int no_build_fallback, char *path, size_t n, struct err *e)
 {
 	char dir[PATH_MAX];
 	int unreachable = 0;
@@ -1290,7 +1321,7 @@ int image_ensure(const struct config *c, int no_build_fallback, char *path, size
 	if (no_build_fallback)
 		return err_wrap(e, "image (--no-build-fallback: not building one instead)");
 	report_warn("%s; building a Debian %s image from %s instead", e->msg, DEFAULT_SUITE,
-		    c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR);
+	            c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR);
 	err_clear(e);
 	return build_suite(c, DEFAULT_SUITE, path, n, e);
 }
@@ -1371,8 +1402,7 @@ static void prune_one(const char *path, size_t *removed, uint64_t *freed)
 	unlink(info);
 }
 
-int image_prune(const struct config *c, int all, size_t *removed, uint64_t *freed,
-		struct err *e)
+int image_prune(const struct config *c, int all, size_t *removed, uint64_t *freed, struct err *e)
 {
 	char dir[PATH_MAX], keep[PATH_MAX], script[PATH_MAX], name[256];
 	DIR *d;
@@ -1386,8 +1416,8 @@ int image_prune(const struct config *c, int all, size_t *removed, uint64_t *free
 	if (!all) {
 		if (c->image_build != NULL || c->image_url == NULL) {
 			if (build_name(c->image_build ? c->image_build : DEFAULT_SUITE,
-				       c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR, name,
-				       sizeof(name), script, sizeof(script), e) < 0)
+			               c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR, name,
+			               sizeof(name), script, sizeof(script), e) < 0)
 				return -1;
 			if (path_join(keep, sizeof(keep), e, "%s/%s", dir, name) < 0)
 				return -1;
@@ -1410,7 +1440,8 @@ int image_prune(const struct config *c, int all, size_t *removed, uint64_t *free
 		if (strcmp(p, keep) == 0)
 			continue;
 		/* a build in progress holds the lock of its image */
-		snprintf(lock, sizeof(lock), "%.*s.lock", (int)(strlen(p) - (ends_with(p, ".work") ? 5 : 0)), p);
+		snprintf(lock, sizeof(lock), "%.*s.lock",
+		         (int)(strlen(p) - (ends_with(p, ".work") ? 5 : 0)), p);
 		fd = open(lock, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			int busy = flock(fd, LOCK_EX | LOCK_NB) < 0;
@@ -1436,9 +1467,10 @@ int image_prune(const struct config *c, int all, size_t *removed, uint64_t *free
 				char lp[PATH_MAX], img[PATH_MAX];
 				if (!ends_with(de->d_name, ".log"))
 					continue;
-				if (path_join(lp, sizeof(lp), NULL, "%s/%s", logdir, de->d_name) < 0 ||
+				if (path_join(lp, sizeof(lp), NULL, "%s/%s", logdir, de->d_name) <
+				        0 ||
 				    path_join(img, sizeof(img), NULL, "%s/%.*s.qcow2", dir,
-					      (int)(strlen(de->d_name) - 4), de->d_name) < 0)
+				              (int)(strlen(de->d_name) - 4), de->d_name) < 0)
 					continue;
 				if (!is_file(img))
 					prune_one(lp, removed, freed);

@@ -41,7 +41,7 @@
  * nothing is cached, says so in one line and builds a trixie image instead,
  * unless no_build_fallback. */
 int image_ensure(const struct config *c, int no_build_fallback, char *path, size_t n,
-		 struct err *e);
+                 struct err *e);
 
 /* url mode: asks the checksums file for the current digest (network), uses
  * the cached image with that digest or downloads and verifies it. */
@@ -55,10 +55,10 @@ int image_build(const struct config *c, char *path, size_t n, struct err *e);
 int image_cache_dir(char *buf, size_t n, struct err *e);
 
 struct image_entry {
-	char name[256];     /* file name in the cache */
-	char kind[8];       /* "url", "build" or "part" */
-	char source[1024];  /* url, or "suite @ mirror" */
-	uint64_t size;      /* bytes on disk */
+	char name[256];    /* file name in the cache */
+	char kind[8];      /* "url", "build" or "part" */
+	char source[1024]; /* url, or "suite @ mirror" */
+	uint64_t size;     /* bytes on disk */
 	time_t mtime;
 };
 
@@ -67,8 +67,7 @@ int image_list(struct image_entry **out, size_t *count, struct err *e);
 
 /* Removes partial downloads, stale build directories and logs, and every
  * image that c would not use (all: every image too). */
-int image_prune(const struct config *c, int all, size_t *removed, uint64_t *freed,
-		struct err *e);
+int image_prune(const struct config *c, int all, size_t *removed, uint64_t *freed, struct err *e);
 
 /* --- exposed for tests --- */
 
@@ -76,8 +75,8 @@ int image_prune(const struct config *c, int all, size_t *removed, uint64_t *free
  * "HEX  NAME" / "HEX *NAME" or BSD "SHA512 (NAME) = HEX" lines; comments,
  * blank and malformed lines are skipped).  hex gets 128 lowercase digits.
  * Fails if the name is missing or listed twice with different digests. */
-int image_sums_find(const char *text, size_t len, const char *name,
-		    char hex[IMAGE_SHA512_HEX + 1], struct err *e);
+int image_sums_find(const char *text, size_t len, const char *name, char hex[IMAGE_SHA512_HEX + 1],
+                    struct err *e);
 
 /* SHA512 of a file, 128 lowercase hex digits. */
 int image_sha512_file(const char *path, char hex[IMAGE_SHA512_HEX + 1], struct err *e);

@@ -66,7 +66,7 @@ static int exists(const char *path)
 
 /* One key pair: priv and priv.pub in dir. */
 static int ensure_pair(const char *dir, const char *priv_name, const char *pub_name,
-		       const char *comment, struct err *e)
+                       const char *comment, struct err *e)
 {
 	char priv[PATH_MAX], pub[PATH_MAX];
 	ssh_key key = NULL;
@@ -79,12 +79,13 @@ static int ensure_pair(const char *dir, const char *priv_name, const char *pub_n
 		if (chmod(priv, 0600) < 0)
 			return err_set(e, "chmod %s: %s", priv, strerror(errno));
 		if (exists(pub))
-			return chmod(pub, 0600) < 0 ? err_set(e, "chmod %s: %s", pub, strerror(errno))
-						    : 0;
+			return chmod(pub, 0600) < 0
+			           ? err_set(e, "chmod %s: %s", pub, strerror(errno))
+			           : 0;
 		/* Public half lost: derive it, never replace the pair. */
 		if (ssh_pki_import_privkey_file(priv, NULL, NULL, NULL, &key) != SSH_OK) {
 			err_set(e, "%s is not a readable private key (remove it to get a new one)",
-				priv);
+			        priv);
 			goto done;
 		}
 		ret = write_pub(key, pub, comment, e);

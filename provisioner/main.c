@@ -23,57 +23,56 @@ extern char **environ;
 static int cmd_help(struct cli *cli, int argc, char **argv, struct err *e);
 
 static const struct command COMMANDS[] = {
-	{ "up", cmd_up, "[options]", "create or resume the VM and bring the stack up (idempotent)",
-	  "Gets the image, makes the keys and the cloud-init seed, defines and starts the VM,\n"
-	  "waits for SSH (pinned host key) and cloud-init, pushes the tree and runs the agent\n"
-	  "until https://LOGIN.42.fr answers.  Run again: verifies and returns quickly.\n"
-	  "  --no-build-fallback   do not build the image when the download fails\n"
-	  "  --vm-only             stop once the VM answers SSH (no push, no agent)" },
-	{ "status", cmd_status, "[--json]", "show the VM's state, ports, SSH and cloud-init status",
-	  NULL },
-	{ "ssh", cmd_ssh, "[-- CMD...]", "open a shell in the VM, or run CMD there",
-	  "Uses the VM's own key and pinned host key; also writes STATE/ssh_config so\n"
-	  "`ssh -F STATE/ssh_config VMNAME` works." },
-	{ "console", cmd_console, "[--no-follow]", "follow the VM's serial console log", NULL },
-	{ "push", cmd_push, "", "re-sync the tree into the VM, run make and the health check",
-	  NULL },
-	{ "down", cmd_down, "[--timeout SECONDS]", "shut the VM down (ACPI, then forced)", NULL },
-	{ "destroy", cmd_destroy, "[--all]",
-	  "remove the VM, its volumes and state (keeps the image cache)", NULL },
-	{ "rebuild", cmd_rebuild, "[options]", "destroy, then up",
-	  "Destroys the VM (keeps the image cache), then runs `up` with the same options.\n"
-	  "  --no-build-fallback   do not build the image when the download fails\n"
-	  "  --vm-only             stop once the VM answers SSH (no push, no agent)" },
-	{ "image", cmd_image, "fetch [--refresh] [--no-build-fallback] | build [SUITE] | list | prune [--all]",
-	  "manage the cached base images", NULL },
-	{ "config", cmd_config, "[--keys]",
-	  "print the effective configuration and where each value came from",
-	  "  --keys   list every configuration key with its flag and meaning" },
-	{ "check", cmd_check,
-	  "[--local [DIR]] [--static] [--only SECTION,...] [--report FILE.md] [options]",
-	  "walk the 42 evaluation sheet over a project, point by point",
-	  "Prints one row per point of the evaluation sheet, in its order: PASS, FAIL,\n"
-	  "MANUAL or SKIP, whether a FAIL ends the evaluation, and the evidence (the\n"
-	  "command run and what it showed, or file:line).  Exit 0 when nothing FAILs.\n"
-	  "Without --local: the project in the VM (docker in the guest over SSH; TLS and\n"
-	  "the site through the VM's forward of 443; our stack's users from `creds`).\n"
-	  "  --local              the project DIR (default .) on this machine's Docker\n"
-	  "  --static             only the points read from the files and git\n"
-	  "  --only S1,S2         sections: preliminaries explain docker network nginx\n"
-	  "                       wordpress mariadb persistence restart bonus\n"
-	  "  --evaluate           also the points that disturb the stack (restart)\n"
-	  "  --report FILE.md     also write a Markdown report\n"
-	  "  --env-file FILE      the compose variables (default DIR/srcs/.env)\n"
-	  "  --project NAME       the compose project (default: by its srcs/ directory)\n"
-	  "  --data-dir DIR       where the volumes must live (default /home/LOGIN/data)\n"
-	  "  --wp-user U --wp-password P             log in and post a comment\n"
-	  "  --wp-admin A --wp-admin-password P      log in and edit a page\n"
-	  "  --wp-password-file F, --wp-admin-password-file F   the same, read from a file\n"
-	  "  --exclude P1,P2      path prefixes the credential scans skip (e.g. tests/)\n"
-	  "  --today YYYY-MM-DD   the date for the penultimate-stable rule" },
-	{ "creds", cmd_creds, "", "print the generated credentials (passwords) of the stack",
-	  NULL },
-	{ "help", cmd_help, "[COMMAND]", "show help for a command", NULL },
+    {"up", cmd_up, "[options]", "create or resume the VM and bring the stack up (idempotent)",
+     "Gets the image, makes the keys and the cloud-init seed, defines and starts the VM,\n"
+     "waits for SSH (pinned host key) and cloud-init, pushes the tree and runs the agent\n"
+     "until https://LOGIN.42.fr answers.  Run again: verifies and returns quickly.\n"
+     "  --no-build-fallback   do not build the image when the download fails\n"
+     "  --vm-only             stop once the VM answers SSH (no push, no agent)"},
+    {"status", cmd_status, "[--json]", "show the VM's state, ports, SSH and cloud-init status",
+     NULL},
+    {"ssh", cmd_ssh, "[-- CMD...]", "open a shell in the VM, or run CMD there",
+     "Uses the VM's own key and pinned host key; also writes STATE/ssh_config so\n"
+     "`ssh -F STATE/ssh_config VMNAME` works."},
+    {"console", cmd_console, "[--no-follow]", "follow the VM's serial console log", NULL},
+    {"push", cmd_push, "", "re-sync the tree into the VM, run make and the health check", NULL},
+    {"down", cmd_down, "[--timeout SECONDS]", "shut the VM down (ACPI, then forced)", NULL},
+    {"destroy", cmd_destroy, "[--all]",
+     "remove the VM, its volumes and state (keeps the image cache)", NULL},
+    {"rebuild", cmd_rebuild, "[options]", "destroy, then up",
+     "Destroys the VM (keeps the image cache), then runs `up` with the same options.\n"
+     "  --no-build-fallback   do not build the image when the download fails\n"
+     "  --vm-only             stop once the VM answers SSH (no push, no agent)"},
+    {"image", cmd_image,
+     "fetch [--refresh] [--no-build-fallback] | build [SUITE] | list | prune [--all]",
+     "manage the cached base images", NULL},
+    {"config", cmd_config, "[--keys]",
+     "print the effective configuration and where each value came from",
+     "  --keys   list every configuration key with its flag and meaning"},
+    {"check", cmd_check,
+     "[--local [DIR]] [--static] [--only SECTION,...] [--report FILE.md] [options]",
+     "walk the 42 evaluation sheet over a project, point by point",
+     "Prints one row per point of the evaluation sheet, in its order: PASS, FAIL,\n"
+     "MANUAL or SKIP, whether a FAIL ends the evaluation, and the evidence (the\n"
+     "command run and what it showed, or file:line).  Exit 0 when nothing FAILs.\n"
+     "Without --local: the project in the VM (docker in the guest over SSH; TLS and\n"
+     "the site through the VM's forward of 443; our stack's users from `creds`).\n"
+     "  --local              the project DIR (default .) on this machine's Docker\n"
+     "  --static             only the points read from the files and git\n"
+     "  --only S1,S2         sections: preliminaries explain docker network nginx\n"
+     "                       wordpress mariadb persistence restart bonus\n"
+     "  --evaluate           also the points that disturb the stack (restart)\n"
+     "  --report FILE.md     also write a Markdown report\n"
+     "  --env-file FILE      the compose variables (default DIR/srcs/.env)\n"
+     "  --project NAME       the compose project (default: by its srcs/ directory)\n"
+     "  --data-dir DIR       where the volumes must live (default /home/LOGIN/data)\n"
+     "  --wp-user U --wp-password P             log in and post a comment\n"
+     "  --wp-admin A --wp-admin-password P      log in and edit a page\n"
+     "  --wp-password-file F, --wp-admin-password-file F   the same, read from a file\n"
+     "  --exclude P1,P2      path prefixes the credential scans skip (e.g. tests/)\n"
+     "  --today YYYY-MM-DD   the date for the penultimate-stable rule"},
+    {"creds", cmd_creds, "", "print the generated credentials (passwords) of the stack", NULL},
+    {"help", cmd_help, "[COMMAND]", "show help for a command", NULL},
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
@@ -91,33 +90,32 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f,
-		"usage: inception [global options] COMMAND [options]\n"
-		"\n"
-		"Builds a Debian VM with libvirt and runs the 42 Inception stack in it.\n"
-		"\n"
-		"Commands:\n");
+	fprintf(f, "usage: inception [global options] COMMAND [options]\n"
+	           "\n"
+	           "Builds a Debian VM with libvirt and runs the 42 Inception stack in it.\n"
+	           "\n"
+	           "Commands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].help);
 	fprintf(f,
-		"\n"
-		"Global options:\n"
-		"  -c, --config FILE  configuration file (default ./inception.yaml, then\n"
-		"                     $XDG_CONFIG_HOME/inception/config.yaml)\n"
-		"      --json         machine-readable output, one JSON object per line\n"
-		"  -q, --quiet        only errors and results\n"
-		"  -v, --verbose      more detail\n"
-		"  -h, --help         this help;  `inception help COMMAND` for one command\n"
-		"      --version      print the version\n"
-		"\n"
-		"Every configuration key is also a flag (`inception config --keys` lists them),\n"
-		"e.g. --login, --memory 4G, --accel tcg, --forward 127.0.0.1:8443:443.\n"
-		"Precedence: defaults < config file < INCEPTION_* environment < flags.\n"
-		"\n"
-		"Exit codes:\n"
-		"  0 success           1 failure           2 usage or configuration error\n"
-		"  3 SSH host key mismatch                 4 timeout\n"
-		"  5 stack not healthy 6 no such VM\n");
+	        "\n"
+	        "Global options:\n"
+	        "  -c, --config FILE  configuration file (default ./inception.yaml, then\n"
+	        "                     $XDG_CONFIG_HOME/inception/config.yaml)\n"
+	        "      --json         machine-readable output, one JSON object per line\n"
+	        "  -q, --quiet        only errors and results\n"
+	        "  -v, --verbose      more detail\n"
+	        "  -h, --help         this help;  `inception help COMMAND` for one command\n"
+	        "      --version      print the version\n"
+	        "\n"
+	        "Every configuration key is also a flag (`inception config --keys` lists them),\n"
+	        "e.g. --login, --memory 4G, --accel tcg, --forward 127.0.0.1:8443:443.\n"
+	        "Precedence: defaults < config file < INCEPTION_* environment < flags.\n"
+	        "\n"
+	        "Exit codes:\n"
+	        "  0 success           1 failure           2 usage or configuration error\n"
+	        "  3 SSH host key mismatch                 4 timeout\n"
+	        "  5 stack not healthy 6 no such VM\n");
 }
 
 static int cmd_help(struct cli *cli, int argc, char **argv, struct err *e)
@@ -131,8 +129,8 @@ static int cmd_help(struct cli *cli, int argc, char **argv, struct err *e)
 	}
 	c = find_command(argv[1]);
 	if (c == NULL)
-		return err_setc(e, EXIT_USAGE, "help: unknown command \"%s\" (see `inception --help`)",
-				argv[1]);
+		return err_setc(e, EXIT_USAGE,
+		                "help: unknown command \"%s\" (see `inception --help`)", argv[1]);
 	printf("usage: inception %s %s\n\n%s\n", c->name, c->usage, c->help);
 	if (c->details)
 		printf("\n%s\n", c->details);
@@ -142,7 +140,7 @@ static int cmd_help(struct cli *cli, int argc, char **argv, struct err *e)
 
 int cmd_config(struct cli *cli, int argc, char **argv, struct err *e)
 {
-	static const struct option opts[] = { { "keys", no_argument, NULL, 'k' }, { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{"keys", no_argument, NULL, 'k'}, {NULL, 0, NULL, 0}};
 	const char *const *keys = config_keys();
 	int c, list = 0;
 	size_t i;
@@ -166,7 +164,7 @@ int cmd_config(struct cli *cli, int argc, char **argv, struct err *e)
 		return 0;
 	}
 	snprintf(buf, sizeof(buf), "Effective configuration (file: %s):",
-		 cli->cfg.config_file ? cli->cfg.config_file : "none");
+	         cli->cfg.config_file ? cli->cfg.config_file : "none");
 	report_kv_begin(buf);
 	for (i = 0; keys[i]; i++) {
 		config_format(&cli->cfg, keys[i], buf, sizeof(buf));
@@ -199,15 +197,15 @@ int main(int argc, char **argv)
 	int c, ret, show_version = 0, show_help = 0;
 
 	static const struct option base[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		/* hidden: one command name per line, for the bash completion
-		 * generator (provisioner/completion.sh) */
-		{ "complete-commands", no_argument, NULL, 'L' },
+	    {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    /* hidden: one command name per line, for the bash completion
+	     * generator (provisioner/completion.sh) */
+	    {"complete-commands", no_argument, NULL, 'L'},
 	};
 
 	memset(&cli, 0, sizeof(cli));
@@ -229,18 +227,20 @@ int main(int argc, char **argv)
 				printf("%s\n", COMMANDS[i].name);
 			return EXIT_OK;
 		case ':':
-			fprintf(stderr, "inception: error: option %s needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "inception: error: option %s needs a value\n",
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		case '?':
-			fprintf(stderr, "inception: error: unknown option %s (see `inception --help`)\n",
-				argv[optind - 1]);
+			fprintf(stderr,
+			        "inception: error: unknown option %s (see `inception --help`)\n",
+			        argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
 			if (cli_config_key(c) != NULL && npend < 64) {
 				pend[npend].key = cli_config_key(c);
 				pend[npend].value = optarg;
 				snprintf(pend[npend].where, sizeof(pend[npend].where), "--%s",
-					 config_key_flag(pend[npend].key));
+				         config_key_flag(pend[npend].key));
 				npend++;
 			}
 		}
@@ -270,15 +270,16 @@ int main(int argc, char **argv)
 	/* `inception CMD --help` (or -h) is `inception help CMD` */
 	for (i = (size_t)optind + 1; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			char *hv[] = { "help", argv[optind], NULL };
+			char *hv[] = {"help", argv[optind], NULL};
 
-			return cmd_help(&cli, 2, hv, &e) < 0 ? (report_error(e.msg), EXIT_USAGE) : EXIT_OK;
+			return cmd_help(&cli, 2, hv, &e) < 0 ? (report_error(e.msg), EXIT_USAGE)
+			                                     : EXIT_OK;
 		}
 
 	cmd = find_command(argv[optind]);
 	if (cmd == NULL) {
 		snprintf(e.msg, sizeof(e.msg), "unknown command \"%s\" (see `inception --help`)",
-			 argv[optind]);
+		         argv[optind]);
 		report_error(e.msg);
 		return EXIT_USAGE;
 	}

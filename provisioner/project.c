@@ -137,7 +137,7 @@ static int read_rel(const char *dir, const char *rel, char **text, struct err *e
 		return -1;
 	if (read_file_max(path, text, &len, FILE_MAX, e) < 0)
 		return err_setc(e, EXIT_USAGE, "%s: cannot read: %s", rel,
-				errno ? strerror(errno) : "too large");
+		                errno ? strerror(errno) : "too large");
 	return 0;
 }
 
@@ -212,7 +212,7 @@ static int with_log_tail(const char *log_path, struct err *e)
 {
 	char *text = NULL, *end, *start;
 	size_t len;
-	struct err ignore = { .msg = "" };
+	struct err ignore = {.msg = ""};
 
 	if (log_path == NULL || read_file_max(log_path, &text, &len, FILE_MAX, &ignore) < 0)
 		return -1;
@@ -256,7 +256,7 @@ static int git(const char *dir, const char *log_path, char **out, struct err *e,
 /* The commit a revision names in dir, into sha[41]; -1 if none. */
 static int git_commit(const char *dir, const char *rev, char sha[41])
 {
-	struct err ignore = { .msg = "" };
+	struct err ignore = {.msg = ""};
 	char *out = NULL, *spec = xasprintf("%s^{commit}", rev);
 	int ok;
 
@@ -275,10 +275,10 @@ static int git_commit(const char *dir, const char *rev, char sha[41])
 
 static int git_is_bare(const char *dir)
 {
-	struct err ignore = { .msg = "" };
+	struct err ignore = {.msg = ""};
 	char *out = NULL;
 	int bare = git(dir, NULL, &out, &ignore, "rev-parse", "--is-bare-repository", NULL) == 0 &&
-		   strncmp(out, "true", 4) == 0;
+	           strncmp(out, "true", 4) == 0;
 	free(out);
 	return bare;
 }
@@ -296,8 +296,7 @@ static int is_url(const char *s)
 }
 
 /* CLONE_DIR/NAME-HASH: a readable name plus 12 hex digits of SHA-256(url). */
-static int clone_path(const char *clone_dir, const char *url, char *out, size_t n,
-		      struct err *e)
+static int clone_path(const char *clone_dir, const char *url, char *out, size_t n, struct err *e)
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
@@ -325,7 +324,7 @@ static int clone_path(const char *clone_dir, const char *url, char *out, size_t 
 /* Fetches url into the clone dir and checks out ref (or the remote HEAD);
  * the project is the clone's subdirectory prefix ("" = its top). */
 static int clone_project(const struct project_req *r, const char *url, const char *prefix,
-			 struct project *p, struct err *e)
+                         struct project *p, struct err *e)
 {
 	char dest[PATH_MAX], gitdir[PATH_MAX], sha[41];
 	const char *log = r->log_path;
@@ -337,14 +336,14 @@ static int clone_project(const struct project_req *r, const char *url, const cha
 	    path_join(gitdir, sizeof(gitdir), e, "%s/.git", dest) < 0)
 		return -1;
 	if (!is_dir(gitdir)) {
-		char *argv[] = { "git", "init", "-q", dest, NULL };
+		char *argv[] = {"git", "init", "-q", dest, NULL};
 		if (run_argv(argv, log, e) < 0)
 			return err_wrap(e, "cloning %s", url);
 	}
 	if (git(dest, log, NULL, e, "config", "remote.origin.url", url, NULL) < 0)
 		return err_wrap(e, "cloning %s", url);
 	if (git(dest, log, NULL, e, "fetch", "-q", "--force", "--prune", "--tags", "origin",
-		"+refs/heads/*:refs/remotes/origin/*", "+HEAD:refs/inception/head", NULL) < 0) {
+	        "+refs/heads/*:refs/remotes/origin/*", "+HEAD:refs/inception/head", NULL) < 0) {
 		err_wrap(e, "cloning %s", url);
 		return with_log_tail(log, e);
 	}
@@ -352,18 +351,19 @@ static int clone_project(const struct project_req *r, const char *url, const cha
 		char *branch = xasprintf("refs/remotes/origin/%s", r->ref);
 		char *tag = xasprintf("refs/tags/%s", r->ref);
 		int found = branch && tag &&
-			    (git_commit(dest, branch, sha) == 0 || git_commit(dest, tag, sha) == 0 ||
-			     git_commit(dest, r->ref, sha) == 0);
+		            (git_commit(dest, branch, sha) == 0 ||
+		             git_commit(dest, tag, sha) == 0 || git_commit(dest, r->ref, sha) == 0);
 		free(branch);
 		free(tag);
 		if (!found)
-			return err_setc(e, EXIT_USAGE, "--ref %s: no such branch, tag or commit in %s",
-					r->ref, url);
+			return err_setc(e, EXIT_USAGE,
+			                "--ref %s: no such branch, tag or commit in %s", r->ref,
+			                url);
 	} else if (git_commit(dest, "refs/inception/head", sha) < 0) {
 		return err_setc(e, EXIT_USAGE, "%s: the repository has no HEAD commit", url);
 	}
 	if (git(dest, log, NULL, e, "-c", "advice.detachedHead=false", "checkout", "-q", "--force",
-		"--detach", sha, NULL) < 0 ||
+	        "--detach", sha, NULL) < 0 ||
 	    git(dest, log, NULL, e, "clean", "-q", "-ffdx", NULL) < 0)
 		return err_wrap(e, "checking out %s in %s", sha, dest);
 	if (path_join(p->dir, sizeof(p->dir), e, "%s%s%s", dest, prefix[0] ? "/" : "", prefix) < 0)
@@ -377,7 +377,7 @@ static int clone_project(const struct project_req *r, const char *url, const cha
 /* HEAD and dirtiness of a work tree (nothing when dir is not in git). */
 static void work_tree_state(struct project *p)
 {
-	struct err ignore = { .msg = "" };
+	struct err ignore = {.msg = ""};
 	char *out = NULL;
 
 	if (git_commit(p->dir, "HEAD", p->commit) < 0) {
@@ -385,7 +385,7 @@ static void work_tree_state(struct project *p)
 		return;
 	}
 	if (git(p->dir, NULL, &out, &ignore, "status", "--porcelain", "--untracked-files=no", "--",
-		".", NULL) == 0)
+	        ".", NULL) == 0)
 		p->dirty = out[0] != '\0';
 	free(out);
 }
@@ -393,14 +393,17 @@ static void work_tree_state(struct project *p)
 /* --- resolve --------------------------------------------------------------- */
 
 static const char *const compose_names[] = {
-	"srcs/docker-compose.yml", "srcs/docker-compose.yaml",
-	"srcs/compose.yaml", "srcs/compose.yml", NULL,
+    "srcs/docker-compose.yml",
+    "srcs/docker-compose.yaml",
+    "srcs/compose.yaml",
+    "srcs/compose.yml",
+    NULL,
 };
 
 /* project_check, naming the directory label in its messages. */
 static int check_as(const char *dir, const char *label, char *compose, size_t n, struct err *e)
 {
-	static const char *const makefiles[] = { "Makefile", "makefile", "GNUmakefile", NULL };
+	static const char *const makefiles[] = {"Makefile", "makefile", "GNUmakefile", NULL};
 	char path[PATH_MAX];
 	int have_make = 0;
 	const char *found = NULL;
@@ -409,15 +412,15 @@ static int check_as(const char *dir, const char *label, char *compose, size_t n,
 		return err_setc(e, EXIT_USAGE, "%s: no such directory", label);
 	for (size_t i = 0; makefiles[i] && !have_make; i++)
 		have_make = path_join(path, sizeof(path), NULL, "%s/%s", dir, makefiles[i]) == 0 &&
-			    is_file(path);
+		            is_file(path);
 	for (size_t i = 0; compose_names[i] && !found; i++)
 		if (path_join(path, sizeof(path), NULL, "%s/%s", dir, compose_names[i]) == 0 &&
 		    is_file(path))
 			found = compose_names[i];
 	if (!have_make || !found)
 		return err_setc(e, EXIT_USAGE, "%s is not an Inception project: no %s%s%s", label,
-				have_make ? "" : "Makefile", !have_make && !found ? " and no " : "",
-				found ? "" : "srcs/docker-compose.yml (or srcs/compose.yaml)");
+		                have_make ? "" : "Makefile", !have_make && !found ? " and no " : "",
+		                found ? "" : "srcs/docker-compose.yml (or srcs/compose.yaml)");
 	snprintf(compose, n, "%s", found);
 	return 0;
 }
@@ -429,14 +432,14 @@ int project_check(const char *dir, char *compose, size_t n, struct err *e)
 
 /* Clones url, then checks the checkout is a project, named as the user did. */
 static int clone_checked(const struct project_req *r, const char *url, const char *prefix,
-			 const char *spec, struct project *p, struct err *e)
+                         const char *spec, struct project *p, struct err *e)
 {
 	char label[PATH_MAX + 64];
 
 	if (clone_project(r, url, prefix, p, e) < 0)
 		return -1;
 	snprintf(label, sizeof(label), "%s%s%s", spec, r->ref && r->ref[0] ? " at " : "",
-		 r->ref && r->ref[0] ? r->ref : "");
+	         r->ref && r->ref[0] ? r->ref : "");
 	return check_as(p->dir, label, p->compose, sizeof(p->compose), e);
 }
 
@@ -469,8 +472,9 @@ int project_resolve(const struct project_req *r, struct project *p, struct err *
 		snprintf(p->source, sizeof(p->source), "%s", spec);
 	}
 	if (!is_dir(spec))
-		return err_setc(e, EXIT_USAGE, "%s: no such directory (PROJECT is a directory or a git URL)",
-				spec);
+		return err_setc(e, EXIT_USAGE,
+		                "%s: no such directory (PROJECT is a directory or a git URL)",
+		                spec);
 	if (realpath(spec, abs) == NULL)
 		return err_setc(e, EXIT_USAGE, "%s: %s", spec, strerror(errno));
 	/* a bare repository, or a work tree at another revision: clone it (the
@@ -478,7 +482,7 @@ int project_resolve(const struct project_req *r, struct project *p, struct err *
 	if (git_is_bare(abs))
 		return clone_checked(r, abs, "", spec, p, e);
 	if (r->ref && r->ref[0]) {
-		struct err ignore = { .msg = "" };
+		struct err ignore = {.msg = ""};
 		char *top = NULL, *prefix = NULL;
 		int ret;
 
@@ -486,8 +490,8 @@ int project_resolve(const struct project_req *r, struct project *p, struct err *
 		    git(abs, NULL, &prefix, &ignore, "rev-parse", "--show-prefix", NULL) < 0) {
 			free(top);
 			free(prefix);
-			return err_setc(e, EXIT_USAGE, "--ref %s: %s is not in a git repository", r->ref,
-					spec);
+			return err_setc(e, EXIT_USAGE, "--ref %s: %s is not in a git repository",
+			                r->ref, spec);
 		}
 		top[strcspn(top, "\n")] = '\0';
 		prefix[strcspn(prefix, "\n")] = '\0';
@@ -532,7 +536,7 @@ static int walk(const char *top, const char *rel, struct sv *s, struct err *e)
 		    strcmp(de->d_name, ".git") == 0)
 			continue;
 		if (path_join(child, sizeof(child), e, "%s%s%s", rel, rel[0] ? "/" : "",
-			      de->d_name) < 0 ||
+		              de->d_name) < 0 ||
 		    path_join(full, sizeof(full), e, "%s/%s", top, child) < 0) {
 			ret = -1;
 			break;
@@ -560,7 +564,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 /* Regular files of git's tree at rev, as `ls-tree -r -z` lists them. */
 static int tree_files(const char *dir, const char *rev, const char *log, struct sv *s,
-		      struct err *e)
+                      struct err *e)
 {
 	char *out = NULL;
 
@@ -571,7 +575,8 @@ static int tree_files(const char *dir, const char *rev, const char *log, struct 
 		char *tab = strchr(rec, '\t');
 		if (tab == NULL)
 			continue;
-		if ((strncmp(rec, "100644 blob ", 12) == 0 || strncmp(rec, "100755 blob ", 12) == 0) &&
+		if ((strncmp(rec, "100644 blob ", 12) == 0 ||
+		     strncmp(rec, "100755 blob ", 12) == 0) &&
 		    sv_push(s, tab + 1) < 0) {
 			free(out);
 			return oom(e);
@@ -583,14 +588,14 @@ static int tree_files(const char *dir, const char *rev, const char *log, struct 
 
 /* Empties export_dir and extracts the project's tree at p->commit into it. */
 static int export_tree(const struct project *p, const char *export_dir, const char *log,
-		       struct err *e)
+                       struct err *e)
 {
 	char tar[PATH_MAX];
 	size_t dl = strlen(p->dir);
 
 	if (strncmp(export_dir, p->dir, dl) == 0 && (export_dir[dl] == '/' || !export_dir[dl]))
 		return err_set(e, "%s: the export directory must not be inside the project",
-			       export_dir);
+		               export_dir);
 	if (is_dir(export_dir) && nftw(export_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		return err_set(e, "emptying %s: %s", export_dir, strerror(errno));
 	if (mkdir_p(export_dir, 0700, e) < 0 ||
@@ -599,7 +604,7 @@ static int export_tree(const struct project *p, const char *export_dir, const ch
 	if (git(p->dir, log, NULL, e, "archive", "--format=tar", "-o", tar, p->commit, NULL) < 0)
 		return err_wrap(e, "exporting %.12s of %s", p->commit, p->dir);
 	{
-		char *argv[] = { "tar", "-xf", tar, "-C", (char *)export_dir, NULL };
+		char *argv[] = {"tar", "-xf", tar, "-C", (char *)export_dir, NULL};
 		int rc = run_argv(argv, log, e);
 		unlink(tar);
 		if (rc < 0)
@@ -609,9 +614,9 @@ static int export_tree(const struct project *p, const char *export_dir, const ch
 }
 
 int project_files(const struct project *p, int committed, const char *export_dir,
-		  const char *log_path, struct project_files *f, struct err *e)
+                  const char *log_path, struct project_files *f, struct err *e)
 {
-	struct sv s = { 0 };
+	struct sv s = {0};
 
 	memset(f, 0, sizeof(*f));
 	snprintf(f->root, sizeof(f->root), "%s", p->dir);
@@ -620,16 +625,18 @@ int project_files(const struct project *p, int committed, const char *export_dir
 			goto fail;
 	} else {
 		if (p->commit[0] == '\0') {
-			err_setc(e, EXIT_USAGE, "%s is not in a git repository: --committed needs one",
-				 p->dir);
+			err_setc(e, EXIT_USAGE,
+			         "%s is not in a git repository: --committed needs one", p->dir);
 			goto fail;
 		}
 		if (tree_files(p->dir, p->commit, log_path, &s, e) < 0)
 			goto fail;
 		if (p->dirty) {
 			if (export_dir == NULL) {
-				err_set(e, "%s has uncommitted changes and no export directory was given",
-					p->dir);
+				err_set(
+				    e,
+				    "%s has uncommitted changes and no export directory was given",
+				    p->dir);
 				goto fail;
 			}
 			if (export_tree(p, export_dir, log_path, e) < 0)
@@ -771,7 +778,7 @@ static long brace_end(const char *s)
  */
 /* (One loop over the string: the six operators share its cursor and output.) */
 static void interp_to(FILE *out, const char *s, const struct vars *vs, struct sv *names,
-		      int *unresolved)
+                      int *unresolved)
 {
 	while (*s) {
 		size_t n;
@@ -867,7 +874,7 @@ static char *interp(const char *s, const struct vars *vs, struct sv *names, int 
 struct compose {
 	yaml_document_t doc;
 	char *text;
-	char *dir;     /* the compose file's directory, relative ("srcs") */
+	char *dir; /* the compose file's directory, relative ("srcs") */
 	const char *rel;
 };
 
@@ -898,7 +905,8 @@ static int compose_load(const struct project *p, struct compose *c, struct err *
 	ok = yaml_parser_load(&parser, &c->doc);
 	if (!ok)
 		err_setc(e, EXIT_USAGE, "%s:%zu:%zu: %s", p->compose, parser.problem_mark.line + 1,
-			 parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML");
+		         parser.problem_mark.column + 1,
+		         parser.problem ? parser.problem : "bad YAML");
 	yaml_parser_delete(&parser);
 	if (!ok) {
 		free(c->text);
@@ -1077,8 +1085,8 @@ static char *env_file_word(const char *s)
 /* --- inputs ---------------------------------------------------------------- */
 
 static int input_add(struct project_inputs *in, const struct project *p,
-		     enum project_input_kind kind, const char *rel, const char *name,
-		     const char *where, int outside, int optional)
+                     enum project_input_kind kind, const char *rel, const char *name,
+                     const char *where, int outside, int optional)
 {
 	struct project_input *it, *nv;
 	char full[PATH_MAX];
@@ -1105,8 +1113,8 @@ static int input_add(struct project_inputs *in, const struct project *p,
 	it->outside = outside;
 	it->optional = optional;
 	it->missing = path_join(full, sizeof(full), NULL, "%s%s%s", rel[0] == '/' ? "" : p->dir,
-				rel[0] == '/' ? "" : "/", rel) < 0 ||
-		      !is_file(full);
+	                        rel[0] == '/' ? "" : "/", rel) < 0 ||
+	              !is_file(full);
 	in->n++;
 	return 0;
 }
@@ -1151,8 +1159,8 @@ static int makefile_env_files(const struct project *p, struct project_inputs *in
 			if (exp && exp[0])
 				rel = norm_path("", exp, &outside);
 			snprintf(where, sizeof(where), "Makefile:%u", lineno);
-			if (rel && input_add(in, p, PROJECT_DOTENV, rel, "--env-file", where, outside,
-					     0) < 0)
+			if (rel && input_add(in, p, PROJECT_DOTENV, rel, "--env-file", where,
+			                     outside, 0) < 0)
 				ret = oom(e);
 			free(rel);
 			free(exp);
@@ -1182,8 +1190,8 @@ static int uses_vars(const char *text)
 
 /* Adds the path of an env_file or secret file found in the compose file. */
 static int compose_path(const struct project *p, struct compose *c, struct project_inputs *in,
-			const struct vars *vs, enum project_input_kind kind, yaml_node_t *n,
-			const char *value, const char *name, int optional, struct err *e)
+                        const struct vars *vs, enum project_input_kind kind, yaml_node_t *n,
+                        const char *value, const char *name, int optional, struct err *e)
 {
 	int unresolved = 0, outside = 0, ret = 0;
 	char *val = interp(value, vs, NULL, &unresolved), *rel = NULL, where[PATH_MAX + 16];
@@ -1193,7 +1201,7 @@ static int compose_path(const struct project *p, struct compose *c, struct proje
 		return oom(e);
 	if (unresolved || val[0] == '\0')
 		ret = err_setc(e, EXIT_USAGE, "%s: \"%s\" uses a variable that has no value", where,
-			       value);
+		               value);
 	else if ((rel = norm_path(c->dir, val, &outside)) == NULL)
 		ret = oom(e);
 	else if (input_add(in, p, kind, rel, name, where, outside, optional) < 0)
@@ -1204,17 +1212,17 @@ static int compose_path(const struct project *p, struct compose *c, struct proje
 }
 
 /* env_file: a string, or a list of strings or {path, required} mappings. */
-static int service_env_files(const struct project *p, struct compose *c,
-			     struct project_inputs *in, const struct vars *vs, const char *svc,
-			     yaml_node_t *ef, struct err *e)
+static int service_env_files(const struct project *p, struct compose *c, struct project_inputs *in,
+                             const struct vars *vs, const char *svc, yaml_node_t *ef, struct err *e)
 {
 	if (ef == NULL)
 		return 0;
 	if (ef->type == YAML_SCALAR_NODE)
 		return compose_path(p, c, in, vs, PROJECT_ENV_FILE, ef, scalar(ef), svc, 0, e);
 	if (ef->type != YAML_SEQUENCE_NODE)
-		return err_setc(e, EXIT_USAGE, "%s:%u: services.%s.env_file: a path or a list of paths",
-				c->rel, line_of(ef), svc);
+		return err_setc(e, EXIT_USAGE,
+		                "%s:%u: services.%s.env_file: a path or a list of paths", c->rel,
+		                line_of(ef), svc);
 	for (yaml_node_item_t *it = ef->data.sequence.items.start; it < ef->data.sequence.items.top;
 	     it++) {
 		yaml_node_t *item = node(c, *it), *path = map_get(c, item, "path");
@@ -1222,10 +1230,11 @@ static int service_env_files(const struct project *p, struct compose *c,
 		int optional = req && (strcmp(req, "false") == 0 || strcmp(req, "False") == 0);
 		const char *v = scalar(item) ? scalar(item) : scalar(path);
 		if (v == NULL)
-			return err_setc(e, EXIT_USAGE, "%s:%u: services.%s.env_file: an entry without a path",
-					c->rel, line_of(item), svc);
+			return err_setc(e, EXIT_USAGE,
+			                "%s:%u: services.%s.env_file: an entry without a path",
+			                c->rel, line_of(item), svc);
 		if (compose_path(p, c, in, vs, PROJECT_ENV_FILE, scalar(item) ? item : path, v, svc,
-				 optional, e) < 0)
+		                 optional, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -1233,7 +1242,7 @@ static int service_env_files(const struct project *p, struct compose *c,
 
 /* Loads the first dotenv input that exists into vs (compose's .env). */
 static int load_dotenv(const struct project *p, const struct project_inputs *in, struct vars *vs,
-		       struct err *e)
+                       struct err *e)
 {
 	for (size_t i = 0; i < in->n; i++) {
 		char *text = NULL;
@@ -1254,7 +1263,7 @@ static int load_dotenv(const struct project *p, const struct project_inputs *in,
 int project_inputs(const struct project *p, struct project_inputs *in, struct err *e)
 {
 	struct compose c;
-	struct vars vs = { 0 };
+	struct vars vs = {0};
 	yaml_node_t *root, *services, *secrets;
 	int ret = -1;
 
@@ -1281,8 +1290,8 @@ int project_inputs(const struct project *p, struct project_inputs *in, struct er
 		     pr < services->data.mapping.pairs.top; pr++) {
 			const char *svc = scalar(node(&c, pr->key));
 			yaml_node_t *def = node(&c, pr->value);
-			if (svc && service_env_files(p, &c, in, &vs, svc, map_get(&c, def, "env_file"),
-						     e) < 0)
+			if (svc && service_env_files(p, &c, in, &vs, svc,
+			                             map_get(&c, def, "env_file"), e) < 0)
 				goto done;
 		}
 	}
@@ -1293,7 +1302,8 @@ int project_inputs(const struct project *p, struct project_inputs *in, struct er
 			const char *name = scalar(node(&c, pr->key));
 			yaml_node_t *file = map_get(&c, node(&c, pr->value), "file");
 			if (name && scalar(file) &&
-			    compose_path(p, &c, in, &vs, PROJECT_SECRET, file, scalar(file), name, 0, e) < 0)
+			    compose_path(p, &c, in, &vs, PROJECT_SECRET, file, scalar(file), name,
+			                 0, e) < 0)
 				goto done;
 		}
 	}
@@ -1309,14 +1319,14 @@ done:
 void project_input_describe(const struct project_input *in, char *buf, size_t n)
 {
 	const char *what = in->kind == PROJECT_ENV_FILE ? "env_file of "
-			   : in->kind == PROJECT_SECRET ? "secret "
-			   : in->name[0]		   ? ""
-							   : "variables of ";
+	                   : in->kind == PROJECT_SECRET ? "secret "
+	                   : in->name[0]                ? ""
+	                                                : "variables of ";
 
 	snprintf(buf, n, "%s (%s%s%s%s%s%s)", in->path, what,
-		 in->kind == PROJECT_DOTENV ? (in->name[0] ? "--env-file" : "") : in->name,
-		 in->kind == PROJECT_DOTENV && !in->name[0] ? "" : ", ", in->where,
-		 in->optional ? ", optional" : "", in->outside ? ", outside the project" : "");
+	         in->kind == PROJECT_DOTENV ? (in->name[0] ? "--env-file" : "") : in->name,
+	         in->kind == PROJECT_DOTENV && !in->name[0] ? "" : ", ", in->where,
+	         in->optional ? ", optional" : "", in->outside ? ", outside the project" : "");
 }
 
 /* --- base images ------------------------------------------------------------ */
@@ -1327,7 +1337,7 @@ struct blist {
 };
 
 static int base_add(struct blist *b, const char *image, const char *file, unsigned line,
-		    const char *service)
+                    const char *service)
 {
 	struct project_base *nv = realloc(b->v, (b->n + 1) * sizeof(*nv)), *it;
 
@@ -1363,10 +1373,32 @@ void project_bases_free(struct project_base *v, size_t n)
 static int well_known(const char *name)
 {
 	static const char *const known[] = {
-		"PATH", "HOME", "PWD", "OLDPWD", "SHELL", "IFS", "TERM", "LANG", "HOSTNAME",
-		"UID", "EUID", "PPID", "RANDOM", "OPTARG", "OPTIND", "TMPDIR", "DEBIAN_FRONTEND",
-		"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM",
-		"BUILDOS", "BUILDARCH", "BUILDVARIANT", NULL,
+	    "PATH",
+	    "HOME",
+	    "PWD",
+	    "OLDPWD",
+	    "SHELL",
+	    "IFS",
+	    "TERM",
+	    "LANG",
+	    "HOSTNAME",
+	    "UID",
+	    "EUID",
+	    "PPID",
+	    "RANDOM",
+	    "OPTARG",
+	    "OPTIND",
+	    "TMPDIR",
+	    "DEBIAN_FRONTEND",
+	    "TARGETPLATFORM",
+	    "TARGETOS",
+	    "TARGETARCH",
+	    "TARGETVARIANT",
+	    "BUILDPLATFORM",
+	    "BUILDOS",
+	    "BUILDARCH",
+	    "BUILDVARIANT",
+	    NULL,
 	};
 	for (size_t i = 0; known[i]; i++)
 		if (strcmp(known[i], name) == 0)
@@ -1418,7 +1450,7 @@ static char *unquote(const char *s)
 
 /* ARG NAME[=default]...: before the first FROM into globals. */
 static int scan_arg(struct dscan *d, const struct sv *w, int global, struct vars *globals,
-		    struct sv *defined, struct sv *undefined)
+                    struct sv *defined, struct sv *undefined)
 {
 	for (size_t i = 1; i < w->n; i++) {
 		char *eq = strchr(w->v[i], '=');
@@ -1441,7 +1473,7 @@ static int scan_arg(struct dscan *d, const struct sv *w, int global, struct vars
 
 /* FROM [--platform=P] IMAGE [AS NAME] */
 static int scan_from(struct dscan *d, const struct sv *w, unsigned line, const struct vars *globals,
-		     struct sv *stages, struct err *e)
+                     struct sv *stages, struct err *e)
 {
 	size_t i = 1;
 	char *image, *lower;
@@ -1454,10 +1486,11 @@ static int scan_from(struct dscan *d, const struct sv *w, unsigned line, const s
 	if ((image = interp(w->v[i], globals, NULL, &unresolved)) == NULL)
 		return oom(e);
 	if (unresolved || image[0] == '\0') {
-		ret = err_setc(e, EXIT_USAGE,
-			       "%s:%u: FROM %s: a variable has no value (an ARG before FROM needs a "
-			       "default or a build arg)",
-			       d->file, line, w->v[i]);
+		ret =
+		    err_setc(e, EXIT_USAGE,
+		             "%s:%u: FROM %s: a variable has no value (an ARG before FROM needs a "
+		             "default or a build arg)",
+		             d->file, line, w->v[i]);
 		free(image);
 		return ret;
 	}
@@ -1483,7 +1516,7 @@ static int scan_from(struct dscan *d, const struct sv *w, unsigned line, const s
 
 /* COPY/ADD --from=X: X is a base when it is no stage and no stage number. */
 static int scan_copy_from(struct dscan *d, const struct sv *w, unsigned line,
-			  const struct sv *stages, struct err *e)
+                          const struct sv *stages, struct err *e)
 {
 	for (size_t i = 1; i < w->n && strncmp(w->v[i], "--", 2) == 0; i++) {
 		const char *from = w->v[i] + 7;
@@ -1508,7 +1541,7 @@ static int scan_copy_from(struct dscan *d, const struct sv *w, unsigned line,
 /* Names a text refers to as $NAME or ${NAME...}. */
 static void refs(const char *s, struct sv *out)
 {
-	struct vars none = { 0 };
+	struct vars none = {0};
 	int unresolved = 0;
 	char *ignored = interp(s, &none, out, &unresolved);
 	free(ignored);
@@ -1522,8 +1555,8 @@ static void refs(const char *s, struct sv *out)
  */
 static int scan_dockerfile(struct dscan *d, const char *text, struct err *e)
 {
-	struct vars globals = { 0 };
-	struct sv stages = { 0 }, defined = { 0 }, undefined = { 0 }, used = { 0 };
+	struct vars globals = {0};
+	struct sv stages = {0}, defined = {0}, undefined = {0}, used = {0};
 	char *buf = NULL;
 	size_t blen = 0;
 	FILE *cur = NULL;
@@ -1560,7 +1593,7 @@ static int scan_dockerfile(struct dscan *d, const char *text, struct err *e)
 		fclose(cur);
 		cur = NULL;
 		{
-			struct sv w = { 0 };
+			struct sv w = {0};
 			if (words(buf, &w) < 0) {
 				ret = oom(e);
 			} else if (w.n > 0) {
@@ -1569,9 +1602,11 @@ static int scan_dockerfile(struct dscan *d, const char *text, struct err *e)
 					ret = scan_from(d, &w, start, &globals, &stages, e);
 					seen_from = 1;
 				} else if (strcasecmp(ins, "ARG") == 0) {
-					if (scan_arg(d, &w, !seen_from, &globals, &defined, &undefined) < 0)
+					if (scan_arg(d, &w, !seen_from, &globals, &defined,
+					             &undefined) < 0)
 						ret = oom(e);
-				} else if (strcasecmp(ins, "COPY") == 0 || strcasecmp(ins, "ADD") == 0) {
+				} else if (strcasecmp(ins, "COPY") == 0 ||
+				           strcasecmp(ins, "ADD") == 0) {
 					ret = scan_copy_from(d, &w, start, &stages, e);
 					refs(buf + strlen(ins), &used);
 				} else {
@@ -1613,8 +1648,8 @@ static int scan_dockerfile(struct dscan *d, const char *text, struct err *e)
 
 /* build.args: a mapping, or a list of "NAME=value" (a bare NAME takes no
  * value here: it would come from the shell running compose). */
-static int build_args(struct compose *c, yaml_node_t *args, const struct vars *env, struct vars *out,
-		      struct err *e)
+static int build_args(struct compose *c, yaml_node_t *args, const struct vars *env,
+                      struct vars *out, struct err *e)
 {
 	int unresolved = 0;
 
@@ -1627,7 +1662,8 @@ static int build_args(struct compose *c, yaml_node_t *args, const struct vars *e
 			char *val;
 			if (k == NULL || v == NULL)
 				continue;
-			if ((val = interp(v, env, NULL, &unresolved)) == NULL || vars_set(out, k, val) < 0) {
+			if ((val = interp(v, env, NULL, &unresolved)) == NULL ||
+			    vars_set(out, k, val) < 0) {
 				free(val);
 				return oom(e);
 			}
@@ -1657,12 +1693,12 @@ static int build_args(struct compose *c, yaml_node_t *args, const struct vars *e
 /* One service: its image (not built) or its Dockerfile.  (The three forms
  * of build: share one cleanup, hence one function.) */
 static int scan_service(const struct project *p, struct compose *c, const struct vars *env,
-			const char *svc, yaml_node_t *def, struct blist *bases, struct sv *needs,
-			struct err *e)
+                        const char *svc, yaml_node_t *def, struct blist *bases, struct sv *needs,
+                        struct err *e)
 {
 	yaml_node_t *build = map_get(c, def, "build"), *image = map_get(c, def, "image");
 	yaml_node_t *ctxn = NULL, *dfn = NULL, *inl = NULL;
-	struct vars args = { 0 };
+	struct vars args = {0};
 	char *ctx = NULL, *ctx_rel = NULL, *df_rel = NULL, *text = NULL, where[PATH_MAX + 16];
 	int unresolved = 0, outside = 0, ret = -1;
 
@@ -1691,8 +1727,9 @@ static int scan_service(const struct project *p, struct compose *c, const struct
 		goto done;
 	}
 	if (strstr(ctx, "://") || strncmp(ctx, "git@", 4) == 0) {
-		err_setc(e, EXIT_USAGE, "%s: services.%s.build: a remote context (%s) is not supported",
-			 where, svc, ctx);
+		err_setc(e, EXIT_USAGE,
+		         "%s: services.%s.build: a remote context (%s) is not supported", where,
+		         svc, ctx);
 		goto done;
 	}
 	if ((ctx_rel = norm_path(c->dir, ctx, &outside)) == NULL) {
@@ -1702,8 +1739,8 @@ static int scan_service(const struct project *p, struct compose *c, const struct
 	if (scalar(inl)) {
 		/* a block scalar's text starts on the line after its "|" */
 		int block = inl->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
-			    inl->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
-		struct dscan d = { bases, needs, c->rel, svc, &args, line_of(inl) - (block ? 0 : 1) };
+		            inl->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+		struct dscan d = {bases, needs, c->rel, svc, &args, line_of(inl) - (block ? 0 : 1)};
 		ret = scan_dockerfile(&d, scalar(inl), e);
 		goto done;
 	}
@@ -1719,18 +1756,18 @@ static int scan_service(const struct project *p, struct compose *c, const struct
 	{
 		char full[PATH_MAX];
 		if (path_join(full, sizeof(full), e, "%s%s%s", df_rel[0] == '/' ? "" : p->dir,
-			      df_rel[0] == '/' ? "" : "/", df_rel) < 0)
+		              df_rel[0] == '/' ? "" : "/", df_rel) < 0)
 			goto done;
 		if (!is_file(full)) {
-			err_setc(e, EXIT_USAGE, "%s: services.%s.build: no Dockerfile at %s", where, svc,
-				 df_rel);
+			err_setc(e, EXIT_USAGE, "%s: services.%s.build: no Dockerfile at %s", where,
+			         svc, df_rel);
 			goto done;
 		}
 	}
 	if (read_rel(p->dir, df_rel, &text, e) < 0)
 		goto done;
 	{
-		struct dscan d = { bases, needs, df_rel, svc, &args, 0 };
+		struct dscan d = {bases, needs, df_rel, svc, &args, 0};
 		ret = scan_dockerfile(&d, text, e);
 	}
 done:
@@ -1744,11 +1781,11 @@ done:
 
 /* Bases of every service; names the compose file and Dockerfiles need. */
 static int scan_project(const struct project *p, struct blist *bases, struct sv *needs,
-			struct err *e)
+                        struct err *e)
 {
 	struct compose c;
-	struct project_inputs in = { 0 };
-	struct vars env = { 0 };
+	struct project_inputs in = {0};
+	struct vars env = {0};
 	yaml_node_t *services;
 	int ret = -1;
 
@@ -1782,7 +1819,7 @@ done:
 
 int project_bases(const struct project *p, struct project_base **v, size_t *n, struct err *e)
 {
-	struct blist b = { 0 };
+	struct blist b = {0};
 
 	*v = NULL;
 	*n = 0;
@@ -1797,10 +1834,10 @@ int project_bases(const struct project *p, struct project_base **v, size_t *n, s
 
 int project_image_buildable(const char *image)
 {
-	static const char *const repos[] = { "debian:", "docker.io/library/debian:",
-					     "library/debian:", NULL };
-	static const char *const tags[] = { "bookworm", "trixie", "12", "13", "bookworm-slim",
-					    "trixie-slim", NULL };
+	static const char *const repos[] = {
+	    "debian:", "docker.io/library/debian:", "library/debian:", NULL};
+	static const char *const tags[] = {"bookworm",      "trixie",      "12", "13",
+	                                   "bookworm-slim", "trixie-slim", NULL};
 
 	for (size_t i = 0; repos[i]; i++) {
 		size_t rl = strlen(repos[i]);
@@ -1814,7 +1851,7 @@ int project_image_buildable(const char *image)
 }
 
 int project_bases_check(const struct project_base *v, size_t n,
-			int (*have)(const char *image, void *ctx), void *ctx, struct err *e)
+                        int (*have)(const char *image, void *ctx), void *ctx, struct err *e)
 {
 	size_t bad = 0;
 
@@ -1822,13 +1859,15 @@ int project_bases_check(const struct project_base *v, size_t n,
 		if (project_image_buildable(v[i].image) || (have && have(v[i].image, ctx)))
 			continue;
 		if (bad++ == 0) {
-			err_set(e, "%s:%u: %s: no local copy and no registry reachable; only "
-				   "debian:bookworm and debian:trixie can be built from the Debian mirror",
-				v[i].file, v[i].line, v[i].image);
+			err_set(
+			    e,
+			    "%s:%u: %s: no local copy and no registry reachable; only "
+			    "debian:bookworm and debian:trixie can be built from the Debian mirror",
+			    v[i].file, v[i].line, v[i].image);
 		} else {
 			size_t len = strlen(e->msg);
 			snprintf(e->msg + len, sizeof(e->msg) - len, "%s%s:%u (%s)",
-				 bad == 2 ? "; also " : ", ", v[i].file, v[i].line, v[i].image);
+			         bad == 2 ? "; also " : ", ", v[i].file, v[i].line, v[i].image);
 		}
 	}
 	return bad ? -1 : 0;
@@ -1871,16 +1910,16 @@ static int placeholder(const char *v)
 	size_t n = strlen(v);
 
 	return n == 0 || strcasecmp(v, "changeme") == 0 || strcasecmp(v, "change_me") == 0 ||
-	       strcasecmp(v, "xxx") == 0 || strcasecmp(v, "todo") == 0 ||
-	       strcmp(v, "...") == 0 || (v[0] == '<' && v[n - 1] == '>') ||
+	       strcasecmp(v, "xxx") == 0 || strcasecmp(v, "todo") == 0 || strcmp(v, "...") == 0 ||
+	       (v[0] == '<' && v[n - 1] == '>') ||
 	       (n > 4 && strncmp(v, "__", 2) == 0 && strcmp(v + n - 2, "__") == 0);
 }
 
 /* v with the login placeholders replaced by login. */
 static char *fill_login(const char *v, const char *login)
 {
-	static const char *const marks[] = { "<your_login>", "<login>", "__LOGIN__", "{login}",
-					     "your_login", NULL };
+	static const char *const marks[] = {"<your_login>", "<login>",    "__LOGIN__",
+	                                    "{login}",      "your_login", NULL};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
@@ -1904,10 +1943,10 @@ static char *fill_login(const char *v, const char *login)
 }
 
 char *project_env_value(const char *name, const char *example, const struct project_gen *g,
-			unsigned *users)
+                        unsigned *users)
 {
 	char domain[256], pw[25], *filled, *lower;
-	struct err ignore = { .msg = "" };
+	struct err ignore = {.msg = ""};
 
 	snprintf(domain, sizeof(domain), "%s", g->domain ? g->domain : "");
 	if (!g->domain)
@@ -1953,7 +1992,7 @@ char *project_env_value(const char *name, const char *example, const struct proj
  * same names next to it, then at the top and in srcs/. */
 static char *find_example(const struct project *p, const char *rel)
 {
-	char *dir = dir_of(rel), *cands[8] = { 0 }, *found = NULL;
+	char *dir = dir_of(rel), *cands[8] = {0}, *found = NULL;
 	size_t n = 0;
 
 	if (dir == NULL)
@@ -1969,7 +2008,8 @@ static char *find_example(const struct project *p, const char *rel)
 	for (size_t i = 0; i < n; i++) {
 		char full[PATH_MAX];
 		if (found == NULL && cands[i] &&
-		    path_join(full, sizeof(full), NULL, "%s/%s", p->dir, cands[i]) == 0 && is_file(full))
+		    path_join(full, sizeof(full), NULL, "%s/%s", p->dir, cands[i]) == 0 &&
+		    is_file(full))
 			found = strdup(cands[i]);
 		free(cands[i]);
 	}
@@ -1979,7 +2019,8 @@ static char *find_example(const struct project *p, const char *rel)
 
 /* An env file from the example: each NAME=VALUE line gets its value from
  * project_env_value; comments and blank lines are kept. */
-static char *env_from_example(const char *example_rel, const char *text, const struct project_gen *g)
+static char *env_from_example(const char *example_rel, const char *text,
+                              const struct project_gen *g)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -2000,9 +2041,11 @@ static char *env_from_example(const char *example_rel, const char *text, const s
 		eq = memchr(s, '=', (size_t)(end - s));
 		nl = eq ? name_len(s) : 0;
 		if (*s != '#' && eq && nl > 0 && s + nl == eq) {
-			struct vars one = { 0 };
-			char *lt = strndup(s, (size_t)(end - s)), *name = strndup(s, nl), *val = NULL;
-			bad = lt == NULL || name == NULL || dotenv_parse(lt, &one) < 0 || one.k.n != 1 ||
+			struct vars one = {0};
+			char *lt = strndup(s, (size_t)(end - s)), *name = strndup(s, nl),
+			     *val = NULL;
+			bad = lt == NULL || name == NULL || dotenv_parse(lt, &one) < 0 ||
+			      one.k.n != 1 ||
 			      (val = project_env_value(name, one.v.v[0], g, &users)) == NULL;
 			if (!bad)
 				fprintf(out, "%s=%s\n", name, val);
@@ -2054,8 +2097,7 @@ static char *env_from_names(const struct sv *names, const struct project_gen *g)
 }
 
 /* Writes out_dir/rel (0600) with its directories (0700). */
-static int write_generated(const char *out_dir, const char *rel, const char *data,
-			   struct err *e)
+static int write_generated(const char *out_dir, const char *rel, const char *data, struct err *e)
 {
 	char path[PATH_MAX], *dir;
 
@@ -2074,11 +2116,11 @@ static int write_generated(const char *out_dir, const char *rel, const char *dat
 
 /* (One pass over the inputs with one cleanup; each kind is a few lines.) */
 int project_generate_missing(const struct project *p, const struct project_inputs *in,
-			     const struct project_gen *g, const char *out_dir, char ***made,
-			     size_t *n_made, struct err *e)
+                             const struct project_gen *g, const char *out_dir, char ***made,
+                             size_t *n_made, struct err *e)
 {
-	struct sv names = { 0 }, done = { 0 };
-	struct blist bases = { 0 };
+	struct sv names = {0}, done = {0};
+	struct blist bases = {0};
 	char real_out[PATH_MAX];
 	size_t dl = strlen(p->dir);
 	int scanned = 0, ret = -1;
@@ -2092,7 +2134,8 @@ int project_generate_missing(const struct project *p, const struct project_input
 	if (realpath(out_dir, real_out) == NULL)
 		return err_set(e, "%s: %s", out_dir, strerror(errno));
 	if (strncmp(real_out, p->dir, dl) == 0 && (real_out[dl] == '/' || !real_out[dl]))
-		return err_set(e, "%s is inside the project: generated files go elsewhere", out_dir);
+		return err_set(e, "%s is inside the project: generated files go elsewhere",
+		               out_dir);
 	for (size_t i = 0; i < in->n; i++) {
 		const struct project_input *it = &in->v[i];
 		char *data = NULL;
@@ -2102,7 +2145,8 @@ int project_generate_missing(const struct project *p, const struct project_input
 		if (it->outside) {
 			char what[PATH_MAX + 128];
 			project_input_describe(it, what, sizeof(what));
-			err_setc(e, EXIT_USAGE, "cannot generate %s: it is outside the project", what);
+			err_setc(e, EXIT_USAGE, "cannot generate %s: it is outside the project",
+			         what);
 			goto done;
 		}
 		if (it->kind == PROJECT_SECRET) {

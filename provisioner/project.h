@@ -65,7 +65,7 @@ struct project_files {
  * a fresh clone holds); when the work tree is dirty, that tree is exported
  * with `git archive` into export_dir (emptied first) and root points there. */
 int project_files(const struct project *p, int committed, const char *export_dir,
-		  const char *log_path, struct project_files *f, struct err *e);
+                  const char *log_path, struct project_files *f, struct err *e);
 void project_files_free(struct project_files *f);
 
 /* --- inputs: env files and secrets ---------------------------------------- */
@@ -78,12 +78,12 @@ enum project_input_kind {
 
 struct project_input {
 	enum project_input_kind kind;
-	char *path;  /* relative to the project dir, normalised */
-	char *name;  /* the service (env_file), the secret, or "" (dotenv) */
-	char *where; /* "srcs/compose.yaml:12", "Makefile:7" */
-	int missing; /* no such file in the project */
-	int optional;/* env_file with required: false */
-	int outside; /* the path leaves the project (absolute or ../) */
+	char *path;   /* relative to the project dir, normalised */
+	char *name;   /* the service (env_file), the secret, or "" (dotenv) */
+	char *where;  /* "srcs/compose.yaml:12", "Makefile:7" */
+	int missing;  /* no such file in the project */
+	int optional; /* env_file with required: false */
+	int outside;  /* the path leaves the project (absolute or ../) */
 };
 
 struct project_inputs {
@@ -111,14 +111,14 @@ struct project_gen {
  * inside the project.  *made (may be NULL) gets the relative paths written;
  * free with project_strv_free. */
 int project_generate_missing(const struct project *p, const struct project_inputs *in,
-			     const struct project_gen *g, const char *out_dir, char ***made,
-			     size_t *n_made, struct err *e);
+                             const struct project_gen *g, const char *out_dir, char ***made,
+                             size_t *n_made, struct err *e);
 void project_strv_free(char **v, size_t n);
 
 /* The value a generated .env gives NAME when the example has none (or a
  * placeholder): exposed for the unit tests.  Caller frees. */
 char *project_env_value(const char *name, const char *example, const struct project_gen *g,
-			unsigned *users);
+                        unsigned *users);
 
 /* --- base images ---------------------------------------------------------- */
 
@@ -144,6 +144,6 @@ int project_image_buildable(const char *image);
  * not know and that cannot be built from the mirror (the others are named
  * after it).  have may be NULL (nothing is local). */
 int project_bases_check(const struct project_base *v, size_t n,
-			int (*have)(const char *image, void *ctx), void *ctx, struct err *e);
+                        int (*have)(const char *image, void *ctx), void *ctx, struct err *e);
 
 #endif

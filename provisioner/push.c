@@ -32,10 +32,10 @@
 
 struct item {
 	struct push_entry en;
-	char *local;        /* file to read, or NULL when data or link is set */
-	const char *data;   /* in-memory content (agent.conf) */
-	char *link;         /* a symlink's target (en.mode has PUSH_MODE_LINK) */
-	int dir_mode;       /* mode for its parent directory (0700 for secrets) */
+	char *local;      /* file to read, or NULL when data or link is set */
+	const char *data; /* in-memory content (agent.conf) */
+	char *link;       /* a symlink's target (en.mode has PUSH_MODE_LINK) */
+	int dir_mode;     /* mode for its parent directory (0700 for secrets) */
 };
 
 struct items {
@@ -121,7 +121,7 @@ static void items_free(struct items *it)
 
 /* Adds one local regular file as rel; mode 0 = the file's own. */
 static int add_file(struct items *it, const char *local, const char *rel, unsigned mode,
-		    int dir_mode, struct err *e)
+                    int dir_mode, struct err *e)
 {
 	struct stat st;
 	struct item *x;
@@ -144,7 +144,7 @@ static int add_file(struct items *it, const char *local, const char *rel, unsign
 }
 
 static int add_mem(struct items *it, const char *data, const char *rel, unsigned mode,
-		   struct err *e)
+                   struct err *e)
 {
 	struct item *x = items_add(it, rel, e);
 
@@ -237,12 +237,14 @@ static int link_inside(const char *rel, const char *target, const char *root)
 	}
 	joined[0] = '\0';
 	for (i = 0; i < n; i++)
-		o += (size_t)snprintf(joined + o, sizeof(joined) - o, "%s%s", i ? "/" : "", comp[i]);
-	return strncmp(joined, root, rootlen) == 0 && (joined[rootlen] == '/' || joined[rootlen] == '\0');
+		o +=
+		    (size_t)snprintf(joined + o, sizeof(joined) - o, "%s%s", i ? "/" : "", comp[i]);
+	return strncmp(joined, root, rootlen) == 0 &&
+	       (joined[rootlen] == '/' || joined[rootlen] == '\0');
 }
 
 static int add_link(struct items *it, const char *local, const char *rel, const char *root,
-		    struct err *e)
+                    struct err *e)
 {
 	char target[PATH_MAX], shown[PATH_MAX];
 	ssize_t r = readlink(local, target, sizeof(target) - 1);
@@ -253,9 +255,10 @@ static int add_link(struct items *it, const char *local, const char *rel, const 
 	target[r] = '\0';
 	if (!link_inside(rel, target, root)) {
 		show_name(target, shown, sizeof(shown));
-		return err_set(e, "push: %s is a symlink to %s, which is outside %s/: only links "
-			       "inside the tree are sent (replace it with the file itself)",
-			       local, shown, root);
+		return err_set(e,
+		               "push: %s is a symlink to %s, which is outside %s/: only links "
+		               "inside the tree are sent (replace it with the file itself)",
+		               local, shown, root);
 	}
 	x = items_add(it, rel, e);
 	if (x == NULL)
@@ -274,7 +277,7 @@ static int add_link(struct items *it, const char *local, const char *rel, const 
 /* Walks dir (relative rel, under the walk's root) adding regular files and
  * symlinks; skip is a name to leave out at the top level (srcs/.env). */
 static int add_tree(struct items *it, const char *dir, const char *rel, const char *root,
-		    const char *skip, struct err *e)
+                    const char *skip, struct err *e)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -285,7 +288,7 @@ static int add_tree(struct items *it, const char *dir, const char *rel, const ch
 	while ((de = readdir(d)) != NULL) {
 		char lp[PATH_MAX], rp[PATH_MAX];
 		struct stat st;
-		struct err pe = { .msg = "" };
+		struct err pe = {.msg = ""};
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
@@ -299,7 +302,7 @@ static int add_tree(struct items *it, const char *dir, const char *rel, const ch
 
 			show_name(lp, shown, sizeof(shown));
 			err_set(e, "push: refusing %s: %s", shown,
-				strstr(pe.msg, ": ") ? strstr(pe.msg, ": ") + 2 : pe.msg);
+			        strstr(pe.msg, ": ") ? strstr(pe.msg, ": ") + 2 : pe.msg);
 			goto done;
 		}
 		if (lstat(lp, &st) < 0) {
@@ -361,7 +364,8 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 				continue;
 			if (path_join(p, sizeof(p), e, "%s/%s", src->secrets_dir, de->d_name) < 0 ||
 			    path_join(rel, sizeof(rel), e, "secrets/%s", de->d_name) < 0 ||
-			    push_path_check(rel, e) < 0 || add_file(it, p, rel, 0600, 0700, e) < 0) {
+			    push_path_check(rel, e) < 0 ||
+			    add_file(it, p, rel, 0600, 0700, e) < 0) {
 				closedir(d);
 				return -1;
 			}
@@ -473,7 +477,7 @@ long push_manifest_parse(const char *text, struct push_entry **out, struct err *
 		unsigned long mode;
 		int nw = 0;
 		struct push_entry en;
-		struct err pe = { .msg = "" };
+		struct err pe = {.msg = ""};
 
 		lineno++;
 		if (len >= sizeof(line)) {
@@ -486,7 +490,8 @@ long push_manifest_parse(const char *text, struct push_entry **out, struct err *
 		if (len == 0)
 			continue;
 		memset(&en, 0, sizeof(en));
-		for (tok = strtok_r(line, " ", &save); tok && nw < 6; tok = strtok_r(NULL, " ", &save))
+		for (tok = strtok_r(line, " ", &save); tok && nw < 6;
+		     tok = strtok_r(NULL, " ", &save))
 			w[nw++] = tok;
 		if (nw != 5 || strlen(w[0]) != 64 || strspn(w[0], "0123456789abcdef") != 64 ||
 		    strspn(w[1], "0123456789") != strlen(w[1]) ||
@@ -549,7 +554,7 @@ char *push_manifest_format(const struct push_entry *v, size_t n)
 	s[0] = '\0';
 	for (i = 0; i < n; i++) {
 		off += (size_t)snprintf(s + off, cap - off, "%s %llu %lld %04o ", v[i].digest,
-					(unsigned long long)v[i].size, v[i].mtime, v[i].mode);
+		                        (unsigned long long)v[i].size, v[i].mtime, v[i].mode);
 		off += path_encode(v[i].path, s + off);
 		s[off++] = '\n';
 		s[off] = '\0';
@@ -582,17 +587,17 @@ void push_tree_digest(const struct push_entry *v, size_t n, char out[65])
 /* -------------------------------------------------------------------- sftp */
 
 static int sftp_fail(sftp_session sf, ssh_session s, struct err *e, const char *what,
-		     const char *path)
+                     const char *path)
 {
 	return err_set(e, "sftp %s %s: %s (sftp error %d)", what, path, ssh_get_error(s),
-		       sftp_get_error(sf));
+	               sftp_get_error(sf));
 }
 
 /* root with duplicate and trailing slashes dropped; -1 unless it is
  * absolute, with no . or .. component and no control character. */
 static int normalise_root(const char *dir, char *out, size_t n, struct err *e)
 {
-	struct err pe = { .msg = "" };
+	struct err pe = {.msg = ""};
 	size_t o = 0;
 
 	if (dir[0] != '/')
@@ -617,7 +622,7 @@ static int normalise_root(const char *dir, char *out, size_t n, struct err *e)
  * joined path, normalised, must still lie under root. */
 static int remote_path(const char *root, const char *rel, char *out, size_t n, struct err *e)
 {
-	struct err pe = { .msg = "" };
+	struct err pe = {.msg = ""};
 	size_t rl = strlen(root);
 	char norm[PATH_MAX];
 
@@ -649,9 +654,11 @@ static int check_parents(sftp_session sf, const char *root, struct err *e)
 
 			sftp_attributes_free(a);
 			if ((m & 0002) && !(m & 01000))
-				return err_set(e, "push.dir %s is under %s, which is writable by others "
-					       "(mode %04o): choose a directory only the login can write",
-					       root, up, m);
+				return err_set(
+				    e,
+				    "push.dir %s is under %s, which is writable by others "
+				    "(mode %04o): choose a directory only the login can write",
+				    root, up, m);
 		}
 		if (slash == up)
 			break;
@@ -677,18 +684,20 @@ static int check_root(sftp_session sf, ssh_session s, const char *root, struct e
 	if (!dir)
 		return err_set(e, "push.dir %s is not a directory", root);
 	if (perm & 0002)
-		return err_set(e, "push.dir %s is writable by others (mode %04o): choose a "
-			       "directory only the login can write, such as /home/LOGIN/inception",
-			       root, perm);
+		return err_set(e,
+		               "push.dir %s is writable by others (mode %04o): choose a "
+		               "directory only the login can write, such as /home/LOGIN/inception",
+		               root, perm);
 	home = sftp_stat(sf, ".");
 	if (home != NULL) {
 		unsigned me = home->uid;
 
 		sftp_attributes_free(home);
 		if (uid != me && uid != 0)
-			return err_set(e, "push.dir %s belongs to uid %u, not to the login (uid %u): "
-				       "refusing to write into it",
-				       root, uid, me);
+			return err_set(e,
+			               "push.dir %s belongs to uid %u, not to the login (uid %u): "
+			               "refusing to write into it",
+			               root, uid, me);
 	}
 	return 0;
 }
@@ -726,7 +735,7 @@ static int remote_mkdir_root(sftp_session sf, ssh_session s, const char *root, s
  * that exists must be a real directory: a symlink there (or a file) would
  * take the write elsewhere, so it is refused. */
 static int remote_mkdirs(sftp_session sf, ssh_session s, const char *root, const char *rel,
-			 unsigned mode, struct err *e)
+                         unsigned mode, struct err *e)
 {
 	char tmp[PATH_MAX];
 	size_t rl = strlen(root);
@@ -750,9 +759,11 @@ static int remote_mkdirs(sftp_session sf, ssh_session s, const char *root, const
 
 			sftp_attributes_free(a);
 			if (!dir)
-				return err_set(e, "push: %s in the VM is not a directory (a symlink?): "
-					       "refusing to write through it",
-					       tmp);
+				return err_set(
+				    e,
+				    "push: %s in the VM is not a directory (a symlink?): "
+				    "refusing to write through it",
+				    tmp);
 		}
 		*p = '/';
 	}
@@ -772,7 +783,7 @@ static sftp_file open_new(sftp_session sf, const char *path, unsigned mode)
 }
 
 static int upload(sftp_session sf, ssh_session s, const struct item *x, const char *dst,
-		  struct push_stats *st, struct err *e)
+                  struct push_stats *st, struct err *e)
 {
 	char tmp[PATH_MAX], buf[32768];
 	sftp_file f = NULL;
@@ -858,7 +869,7 @@ done:
 }
 
 static int put_text(sftp_session sf, ssh_session s, const char *dst, const char *text,
-		    struct push_stats *st, struct err *e)
+                    struct push_stats *st, struct err *e)
 {
 	struct item x;
 
@@ -870,8 +881,8 @@ static int put_text(sftp_session sf, ssh_session s, const char *dst, const char 
 
 /* A remote file of ours, at most max bytes: 0 with *out NULL when it cannot
  * be opened (none yet), -1 when it is larger or cannot be read. */
-static int read_remote(sftp_session sf, ssh_session s, const char *path, size_t max,
-		       char **out, struct err *e)
+static int read_remote(sftp_session sf, ssh_session s, const char *path, size_t max, char **out,
+                       struct err *e)
 {
 	sftp_file f = sftp_open(sf, path, O_RDONLY, 0);
 	sftp_attributes a;
@@ -888,9 +899,10 @@ static int read_remote(sftp_session sf, ssh_session s, const char *path, size_t 
 
 		sftp_attributes_free(a);
 		if (size > max) {
-			err_set(e, "push: %s in the VM is %llu bytes, more than the %zu expected: "
-				   "refusing to read it (remove it, or `inception destroy`)",
-				path, (unsigned long long)size, max);
+			err_set(e,
+			        "push: %s in the VM is %llu bytes, more than the %zu expected: "
+			        "refusing to read it (remove it, or `inception destroy`)",
+			        path, (unsigned long long)size, max);
 			goto done;
 		}
 	}
@@ -910,9 +922,10 @@ static int read_remote(sftp_session sf, ssh_session s, const char *path, size_t 
 			break;
 		n += (size_t)r;
 		if (n > max) {
-			err_set(e, "push: %s in the VM is larger than the %zu bytes expected: "
-				   "refusing to read it (remove it, or `inception destroy`)",
-				path, max);
+			err_set(e,
+			        "push: %s in the VM is larger than the %zu bytes expected: "
+			        "refusing to read it (remove it, or `inception destroy`)",
+			        path, max);
 			goto done;
 		}
 	}
@@ -926,10 +939,9 @@ done:
 	return rc;
 }
 
-static const struct push_entry *find_entry(const struct push_entry *v, size_t n,
-					   const char *path)
+static const struct push_entry *find_entry(const struct push_entry *v, size_t n, const char *path)
 {
-	struct push_entry key = { .path = (char *)path };
+	struct push_entry key = {.path = (char *)path};
 
 	return n ? bsearch(&key, v, n, sizeof(*v), cmp_entry) : NULL;
 }
@@ -939,8 +951,8 @@ static const struct push_entry *find_entry(const struct push_entry *v, size_t n,
  * file.  Returns the count (sorted by path; digest unused), -1 when the
  * listing cannot be had (the caller then stats each file), or -2 with e set
  * when the guest answered too much or too late. */
-static long remote_listing(ssh_session s, const char *dir, int timeout_s,
-			   struct push_entry **out, struct err *e)
+static long remote_listing(ssh_session s, const char *dir, int timeout_s, struct push_entry **out,
+                           struct err *e)
 {
 	char q[PATH_MAX + 64], cmd[2 * PATH_MAX + 256], *text = NULL, *line, *save = NULL;
 	struct push_entry *v = NULL;
@@ -950,9 +962,10 @@ static long remote_listing(ssh_session s, const char *dir, int timeout_s,
 	*out = NULL;
 	if (shell_quote(dir, q, sizeof(q), e) < 0)
 		return -1;
-	if (snprintf(cmd, sizeof(cmd),
-		     "test -d %s && find %s \\( -type f -o -type l \\) -printf '%%y %%s %%m %%P\\n'",
-		     q, q) >= (int)sizeof(cmd))
+	if (snprintf(
+	        cmd, sizeof(cmd),
+	        "test -d %s && find %s \\( -type f -o -type l \\) -printf '%%y %%s %%m %%P\\n'", q,
+	        q) >= (int)sizeof(cmd))
 		return -1;
 	if (remote_capture(s, cmd, timeout_s, &text, &status, e) < 0)
 		return -2;
@@ -996,7 +1009,7 @@ static long remote_listing(ssh_session s, const char *dir, int timeout_s,
 
 /* Is the remote file at dst (rel) still what x says? */
 static int remote_same(sftp_session sf, const struct push_entry *listing, long nlist,
-		       const struct item *x, const char *dst)
+                       const struct item *x, const char *dst)
 {
 	const struct push_entry *r;
 	sftp_attributes a;
@@ -1010,7 +1023,8 @@ static int remote_same(sftp_session sf, const struct push_entry *listing, long n
 	a = sftp_lstat(sf, dst);
 	if (a == NULL)
 		return 0;
-	mode = (a->type == SSH_FILEXFER_TYPE_SYMLINK ? PUSH_MODE_LINK : 0) | (a->permissions & 07777);
+	mode =
+	    (a->type == SSH_FILEXFER_TYPE_SYMLINK ? PUSH_MODE_LINK : 0) | (a->permissions & 07777);
 	same = a->size == x->en.size && mode == x->en.mode;
 	sftp_attributes_free(a);
 	return same;
@@ -1018,8 +1032,8 @@ static int remote_same(sftp_session sf, const struct push_entry *listing, long n
 
 /* Removes the files of the old manifest that are no longer in the tree. */
 static int remove_gone(sftp_session sf, ssh_session s, const char *root,
-		       const struct push_entry *old, long nold, const struct items *it,
-		       struct push_stats *st, struct err *e)
+                       const struct push_entry *old, long nold, const struct items *it,
+                       struct push_stats *st, struct err *e)
 {
 	long i;
 
@@ -1043,9 +1057,9 @@ static int remove_gone(sftp_session sf, ssh_session s, const char *root,
 /* Longer than 60 lines: the push in order (collect, check push.dir, read the
  * old manifest, remove, send, manifest, tree.digest), each step a call. */
 int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
-	      struct push_stats *st, struct err *e)
+              struct push_stats *st, struct err *e)
 {
-	struct items it = { 0 };
+	struct items it = {0};
 	struct push_entry *old = NULL, *cur = NULL, *listing = NULL;
 	long nold = 0, nlist = -1;
 	sftp_session sf = NULL;
@@ -1088,12 +1102,13 @@ int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 		if (remote_path(root, x->en.path, dst, sizeof(dst), e) < 0)
 			goto done;
 		if (o && o->size == x->en.size && o->mode == x->en.mode &&
-		    strcmp(o->digest, x->en.digest) == 0 && remote_same(sf, listing, nlist, x, dst)) {
+		    strcmp(o->digest, x->en.digest) == 0 &&
+		    remote_same(sf, listing, nlist, x, dst)) {
 			st->skipped++;
 			continue;
 		}
 		if (remote_mkdirs(sf, s, root, x->en.path,
-				  (unsigned)(x->dir_mode ? x->dir_mode : 0755), e) < 0 ||
+		                  (unsigned)(x->dir_mode ? x->dir_mode : 0755), e) < 0 ||
 		    upload(sf, s, x, dst, st, e) < 0)
 			goto done;
 		st->sent++;

@@ -44,14 +44,14 @@
 #include "err.h"
 
 struct push_src {
-	const char *top;         /* project tree: Makefile, srcs/ */
-	const char *agent_bin;   /* the agent binary; NULL = not sent */
-	const char *agent_conf;  /* agent settings text; NULL = not sent */
-	const char *env_file;    /* generated .env; NULL = not sent */
-	const char *secrets_dir; /* generated secrets dir; NULL = not sent */
-	int with_agent_src;      /* also send agent/ sources (for build-in-guest) */
+	const char *top;           /* project tree: Makefile, srcs/ */
+	const char *agent_bin;     /* the agent binary; NULL = not sent */
+	const char *agent_conf;    /* agent settings text; NULL = not sent */
+	const char *env_file;      /* generated .env; NULL = not sent */
+	const char *secrets_dir;   /* generated secrets dir; NULL = not sent */
+	int with_agent_src;        /* also send agent/ sources (for build-in-guest) */
 	const char *agent_src_top; /* the directory holding agent/ (sources); NULL = top */
-	int timeout_s;           /* bound on a command in the guest (timeouts.agent) */
+	int timeout_s;             /* bound on a command in the guest (timeouts.agent) */
 };
 
 struct push_stats {
@@ -62,17 +62,17 @@ struct push_stats {
 
 /* Pushes src into remote_dir over an authenticated session. */
 int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
-	      struct push_stats *st, struct err *e);
+              struct push_stats *st, struct err *e);
 
-#define PUSH_MODE_LINK 0120000u           /* mode bits of a symlink entry */
-#define PUSH_PATH_MAX 1024                /* bytes of a relative path */
-#define PUSH_MANIFEST_MAX (16u << 20)     /* bytes of the manifest read back */
-#define PUSH_DIGEST_MAX 4096u             /* bytes of tree.digest read back */
+#define PUSH_MODE_LINK 0120000u       /* mode bits of a symlink entry */
+#define PUSH_PATH_MAX 1024            /* bytes of a relative path */
+#define PUSH_MANIFEST_MAX (16u << 20) /* bytes of the manifest read back */
+#define PUSH_DIGEST_MAX 4096u         /* bytes of tree.digest read back */
 
 /* One manifest entry, exposed for the unit tests. */
 struct push_entry {
-	char *path;          /* relative to REMOTE */
-	char digest[65];     /* hex SHA-256 */
+	char *path;      /* relative to REMOTE */
+	char digest[65]; /* hex SHA-256 */
 	uint64_t size;
 	long long mtime;
 	unsigned mode;

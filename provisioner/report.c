@@ -51,8 +51,14 @@ void report_init(enum report_mode mode, int verbosity)
 	R.tty = isatty(STDERR_FILENO) == 1;
 }
 
-enum report_mode report_mode(void) { return R.mode; }
-int report_verbosity(void) { return R.verbosity; }
+enum report_mode report_mode(void)
+{
+	return R.mode;
+}
+int report_verbosity(void)
+{
+	return R.verbosity;
+}
 
 /* Length (1-4) of the well-formed UTF-8 sequence at p, with its code point
  * in *cp; 0 when p does not start one (overlong forms, surrogates and
@@ -289,7 +295,7 @@ void report_step_end(const char *step, const char *state, long ms, const char *m
 		char line[4096];
 
 		snprintf(line, sizeof(line), "    %-8s %-6s %6.1fs  %s", step, state,
-			 (double)ms / 1000.0, msg ? msg : "");
+		         (double)ms / 1000.0, msg ? msg : "");
 		human_line(stderr, line);
 	}
 	if (strcmp(state, "fail") == 0)
@@ -298,7 +304,7 @@ void report_step_end(const char *step, const char *state, long ms, const char *m
 
 static void human_size(char *buf, size_t n, double v)
 {
-	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	int i = 0;
 
 	while (v >= 1024.0 && i < 4) {
@@ -321,7 +327,8 @@ void report_progress(const char *what, uint64_t done, uint64_t total)
 	}
 	secs = (double)(now - R.progress_start_ms) / 1000.0;
 	rate = secs > 0.2 && done >= R.progress_start_done
-		       ? (double)(done - R.progress_start_done) / secs : 0.0;
+	           ? (double)(done - R.progress_start_done) / secs
+	           : 0.0;
 	if (R.mode == REPORT_JSON) {
 		if (now - R.progress_last_ms < 1000 && done != total)
 			return;
@@ -329,7 +336,7 @@ void report_progress(const char *what, uint64_t done, uint64_t total)
 		fputs("{\"type\":\"progress\",\"what\":", stdout);
 		json_write_string(stdout, what);
 		fprintf(stdout, ",\"done\":%llu,\"total\":%llu,\"rate\":%.0f}\n",
-			(unsigned long long)done, (unsigned long long)total, rate);
+		        (unsigned long long)done, (unsigned long long)total, rate);
 		fflush(stdout);
 		return;
 	}
@@ -354,10 +361,10 @@ void report_progress(const char *what, uint64_t done, uint64_t total)
 		memset(bar + fill, '.', (size_t)(20 - fill));
 		bar[20] = '\0';
 		fprintf(stderr, "%s%s [%s] %3d%% %s / %s  %s/s  ETA %.0fs%s",
-			R.tty ? "\r\033[K" : "", w, bar, pct, d, t, r, eta, R.tty ? "" : "\n");
+		        R.tty ? "\r\033[K" : "", w, bar, pct, d, t, r, eta, R.tty ? "" : "\n");
 	} else {
 		fprintf(stderr, "%s%s %s  %s/s%s", R.tty ? "\r\033[K" : "", w, d, r,
-			R.tty ? "" : "\n");
+		        R.tty ? "" : "\n");
 	}
 	R.progress_shown = true;
 }
@@ -439,11 +446,11 @@ void report_kv_end(void)
 			char line[4096];
 
 			if (R.kv_note[i])
-				snprintf(line, sizeof(line), "  %-*s  %-40s  (%s)", width, R.kv_key[i],
-					 R.kv_val[i], R.kv_note[i]);
+				snprintf(line, sizeof(line), "  %-*s  %-40s  (%s)", width,
+				         R.kv_key[i], R.kv_val[i], R.kv_note[i]);
 			else
 				snprintf(line, sizeof(line), "  %-*s  %s", width, R.kv_key[i],
-					 R.kv_val[i]);
+				         R.kv_val[i]);
 			human_line(stdout, line);
 		}
 		free(R.kv_key[i]);
@@ -479,7 +486,7 @@ void report_status(const char *phase, long elapsed_ms, const char *detail)
 		return;
 	R.progress_last_ms = now;
 	snprintf(raw, sizeof(raw), "    %-10s %4lds  %s", phase, elapsed_ms / 1000,
-		 detail ? detail : "");
+	         detail ? detail : "");
 	/* console lines may hold control characters; on a TTY, one terminal
 	 * line (80 columns at most), so \r redraws it */
 	report_sanitize(raw, line, R.tty ? 80 : sizeof(line));
@@ -492,7 +499,7 @@ void report_status(const char *phase, long elapsed_ms, const char *detail)
 }
 
 void report_guest_event(const char *step, const char *state, long ms, const char *msg,
-			const char *log)
+                        const char *log)
 {
 	if (R.mode == REPORT_JSON) {
 		fputs("{\"type\":\"step\",\"step\":", stdout);
@@ -520,7 +527,7 @@ void report_guest_event(const char *step, const char *state, long ms, const char
 }
 
 void report_check_row(const char *section, const char *point, const char *state, int ends,
-		      const char *evidence)
+                      const char *evidence)
 {
 	static char last_section[64];
 	char ev[2048];
@@ -552,8 +559,9 @@ void report_check_summary(int pass, int fail, int manual, int skip)
 {
 	if (R.mode == REPORT_JSON) {
 		fprintf(stdout,
-			"{\"type\":\"check-summary\",\"pass\":%d,\"fail\":%d,\"manual\":%d,\"skip\":%d}\n",
-			pass, fail, manual, skip);
+		        "{\"type\":\"check-summary\",\"pass\":%d,\"fail\":%d,\"manual\":%d,"
+		        "\"skip\":%d}\n",
+		        pass, fail, manual, skip);
 		fflush(stdout);
 		return;
 	}

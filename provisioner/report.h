@@ -57,7 +57,7 @@ void report_kv_end(void);
  * human: "start" as report_step_begin, "progress" as an info line, any
  * other state as report_step_end. */
 void report_guest_event(const char *step, const char *state, long ms, const char *msg,
-			const char *log);
+                        const char *log);
 
 /* One point of `inception check`.  Human (stdout): a section line when the
  * section changes, then the point, its state (PASS, FAIL, MANUAL, SKIP),
@@ -65,10 +65,9 @@ void report_guest_event(const char *step, const char *state, long ms, const char
  * {"type":"check","section","point","state","ends_evaluation","evidence"}.
  * Control characters in the evidence are shown as spaces. */
 void report_check_row(const char *section, const char *point, const char *state, int ends,
-		      const char *evidence);
+                      const char *evidence);
 /* The closing line: counts per state (JSON: a "check-summary" object). */
 void report_check_summary(int pass, int fail, int manual, int skip);
-
 
 /* Writes s as a JSON string literal (with quotes) to f: control characters
  * (C0, DEL, C1) as \u escapes, bytes that are not UTF-8 as U+FFFD. */

@@ -31,10 +31,10 @@
 /* Packages the guest agent needs; cloud-init installs what is missing.  The
  * guest is Debian 13, where libcurl4 became libcurl4t64 (same libcurl.so.4). */
 static const char *const seed_packages[] = {
-	"make", "ca-certificates", "curl", "libcurl4t64", "qemu-guest-agent", NULL,
+    "make", "ca-certificates", "curl", "libcurl4t64", "qemu-guest-agent", NULL,
 };
 
-static const char *const seed_files[] = { "user-data", "meta-data", "network-config" };
+static const char *const seed_files[] = {"user-data", "meta-data", "network-config"};
 
 int data_path(const char *rel, char *buf, size_t n, struct err *e)
 {
@@ -64,13 +64,16 @@ int data_path(const char *rel, char *buf, size_t n, struct err *e)
 				return -1;
 			if (access(buf, R_OK) == 0)
 				return 0;
-			if (up == 1 && path_join(buf, n, e, "%s/share/inception/%s", exe, rel) == 0 &&
+			if (up == 1 &&
+			    path_join(buf, n, e, "%s/share/inception/%s", exe, rel) == 0 &&
 			    access(buf, R_OK) == 0)
 				return 0;
 		}
 	}
-	return err_set(e, "%s not found next to the program: set INCEPTION_DATADIR to the "
-			  "inception source tree", rel);
+	return err_set(e,
+	               "%s not found next to the program: set INCEPTION_DATADIR to the "
+	               "inception source tree",
+	               rel);
 }
 
 /* --- rendering ------------------------------------------------------------ */
@@ -104,7 +107,7 @@ static int emit(struct render *r, yaml_event_t *ev)
 {
 	if (!yaml_emitter_emit(&r->em, ev))
 		return err_set(r->e, "%s: YAML emitter: %s", r->name,
-			       r->em.problem ? r->em.problem : "error");
+		               r->em.problem ? r->em.problem : "error");
 	return 0;
 }
 
@@ -112,8 +115,8 @@ static int emit_scalar(struct render *r, const char *value, yaml_scalar_style_t 
 {
 	yaml_event_t ev;
 
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)value,
-					  (int)strlen(value), 1, 1, style))
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)value, (int)strlen(value),
+	                                  1, 1, style))
 		return err_set(r->e, "%s: out of memory", r->name);
 	return emit(r, &ev);
 }
@@ -153,7 +156,7 @@ static int emit_var(struct render *r, const struct seed_var *v)
 
 	if (v->list != NULL) {
 		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-							  YAML_BLOCK_SEQUENCE_STYLE))
+		                                          YAML_BLOCK_SEQUENCE_STYLE))
 			return err_set(r->e, "%s: out of memory", r->name);
 		if (emit(r, &ev) < 0)
 			return -1;
@@ -166,8 +169,8 @@ static int emit_var(struct render *r, const struct seed_var *v)
 	/* Multi-line values as literal blocks (the emitter falls back to double
 	 * quotes when a literal cannot hold the value exactly). */
 	return emit_scalar(r, v->str,
-			   strchr(v->str, '\n') ? YAML_LITERAL_SCALAR_STYLE
-						: YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	                   strchr(v->str, '\n') ? YAML_LITERAL_SCALAR_STYLE
+	                                        : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 }
 
 static int emit_node(struct render *r, yaml_node_t *node, int depth)
@@ -189,12 +192,12 @@ static int emit_node(struct render *r, yaml_node_t *node, int depth)
 	switch (node->type) {
 	case YAML_SCALAR_NODE:
 		return emit_scalar(r, (const char *)node->data.scalar.value,
-				   node->data.scalar.style);
+		                   node->data.scalar.style);
 	case YAML_SEQUENCE_NODE: {
 		yaml_node_item_t *it;
 
 		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-							  node->data.sequence.style))
+		                                          node->data.sequence.style))
 			return err_set(r->e, "%s: out of memory", r->name);
 		if (emit(r, &ev) < 0)
 			return -1;
@@ -217,7 +220,7 @@ static int emit_node(struct render *r, yaml_node_t *node, int depth)
 		yaml_node_pair_t *p;
 
 		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-							 node->data.mapping.style))
+		                                         node->data.mapping.style))
 			return err_set(r->e, "%s: out of memory", r->name);
 		if (emit(r, &ev) < 0)
 			return -1;
@@ -236,14 +239,12 @@ static int emit_node(struct render *r, yaml_node_t *node, int depth)
 		yaml_mapping_end_event_initialize(&ev);
 		return emit(r, &ev);
 	}
-	default:
-		return err_set(r->e, "%s: empty node in template", r->name);
+	default: return err_set(r->e, "%s: empty node in template", r->name);
 	}
 }
 
-int seed_render(const char *tmpl, size_t len, const char *tmpl_name,
-		const struct seed_var *vars, size_t nvars, const char *header, char **out,
-		size_t *out_len, struct err *e)
+int seed_render(const char *tmpl, size_t len, const char *tmpl_name, const struct seed_var *vars,
+                size_t nvars, const char *header, char **out, size_t *out_len, struct err *e)
 {
 	struct render r;
 	yaml_parser_t parser;
@@ -267,7 +268,8 @@ int seed_render(const char *tmpl, size_t len, const char *tmpl_name,
 	yaml_parser_set_input_string(&parser, (const unsigned char *)tmpl, len);
 	if (!yaml_parser_load(&parser, &r.doc)) {
 		err_set(e, "%s:%zu:%zu: %s", tmpl_name, parser.problem_mark.line + 1,
-			parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML");
+		        parser.problem_mark.column + 1,
+		        parser.problem ? parser.problem : "bad YAML");
 		goto done;
 	}
 	have_doc = 1;
@@ -348,7 +350,7 @@ static int read_key(const char *dir, const char *name, int one_line, char **out,
 }
 
 static int render_file(const char *name, const struct seed_var *vars, size_t nvars,
-		       const char *stage, struct err *e)
+                       const char *stage, struct err *e)
 {
 	char rel[PATH_MAX], tpath[PATH_MAX], opath[PATH_MAX];
 	char *tmpl = NULL, *text = NULL;
@@ -356,12 +358,11 @@ static int render_file(const char *name, const struct seed_var *vars, size_t nva
 	int ret = -1;
 
 	if (path_join(rel, sizeof(rel), e, "cloud-init/%s", name) < 0 ||
-	    data_path(rel, tpath, sizeof(tpath), e) < 0 ||
-	    read_file(tpath, &tmpl, &tlen, e) < 0)
+	    data_path(rel, tpath, sizeof(tpath), e) < 0 || read_file(tpath, &tmpl, &tlen, e) < 0)
 		goto done;
 	if (seed_render(tmpl, tlen, tpath, vars, nvars,
-			strcmp(name, "user-data") == 0 ? "#cloud-config\n" : NULL, &text, &olen,
-			e) < 0)
+	                strcmp(name, "user-data") == 0 ? "#cloud-config\n" : NULL, &text, &olen,
+	                e) < 0)
 		goto done;
 	if (path_join(opath, sizeof(opath), e, "%s/%s", stage, name) < 0 ||
 	    write_file_atomic(opath, text, olen, 0600, e) < 0)
@@ -373,8 +374,7 @@ done:
 	return ret;
 }
 
-int seed_build(const struct config *c, const char *state_dir, const char *iso_path,
-	       struct err *e)
+int seed_build(const struct config *c, const char *state_dir, const char *iso_path, struct err *e)
 {
 	char *user_pub = NULL, *host_priv = NULL, *host_pub = NULL;
 	char stage[PATH_MAX], tmp_iso[PATH_MAX], log[PATH_MAX], iid[64], path[PATH_MAX];
@@ -397,15 +397,11 @@ int seed_build(const struct config *c, const char *state_dir, const char *iso_pa
 
 	{
 		const struct seed_var vars[] = {
-			{ "hostname", c->vm_name, NULL },
-			{ "login", c->login, NULL },
-			{ "user_public_key", user_pub, NULL },
-			{ "host_private_key", host_priv, NULL },
-			{ "host_public_key", host_pub, NULL },
-			{ "apt_mirror", c->apt_mirror, NULL },
-			{ "apt_proxy", c->apt_proxy, NULL },
-			{ "packages", NULL, seed_packages },
-			{ "instance_id", iid, NULL },
+		    {"hostname", c->vm_name, NULL},      {"login", c->login, NULL},
+		    {"user_public_key", user_pub, NULL}, {"host_private_key", host_priv, NULL},
+		    {"host_public_key", host_pub, NULL}, {"apt_mirror", c->apt_mirror, NULL},
+		    {"apt_proxy", c->apt_proxy, NULL},   {"packages", NULL, seed_packages},
+		    {"instance_id", iid, NULL},
 		};
 		const size_t nvars = sizeof(vars) / sizeof(vars[0]);
 
@@ -432,8 +428,8 @@ int seed_build(const struct config *c, const char *state_dir, const char *iso_pa
 	unlink(tmp_iso);
 	{
 		char *const argv[] = {
-			"xorriso", "-as", "genisoimage", "-output", tmp_iso, "-volid", "cidata",
-			"-joliet", "-rock", stage, NULL,
+		    "xorriso", "-as",     "genisoimage", "-output", tmp_iso, "-volid",
+		    "cidata",  "-joliet", "-rock",       stage,     NULL,
 		};
 
 		if (run_argv(argv, log, e) < 0) {

@@ -19,8 +19,7 @@
 /* Renders the seed for c with the keys in state_dir (see keys.h; run
  * keys_ensure first) and writes the ISO to iso_path (0600).  Every call makes
  * a new instance-id. */
-int seed_build(const struct config *c, const char *state_dir, const char *iso_path,
-	       struct err *e);
+int seed_build(const struct config *c, const char *state_dir, const char *iso_path, struct err *e);
 
 /* --- exposed for tests --- */
 
@@ -34,9 +33,8 @@ struct seed_var {
 
 /* Renders the YAML template text with vars; *out is malloc'ed.  header (may
  * be NULL) is written before the document, e.g. "#cloud-config\n". */
-int seed_render(const char *tmpl, size_t len, const char *tmpl_name,
-		const struct seed_var *vars, size_t nvars, const char *header, char **out,
-		size_t *out_len, struct err *e);
+int seed_render(const char *tmpl, size_t len, const char *tmpl_name, const struct seed_var *vars,
+                size_t nvars, const char *header, char **out, size_t *out_len, struct err *e);
 
 /* Where the data files are (the cloud-init/ templates, image-build.sh, the
  * agent's sources): $INCEPTION_DATADIR, else the source tree the binary was

@@ -67,10 +67,10 @@ static int check_host_key(ssh_session s, const struct ssh_target *t, struct err 
 		sshc_fingerprint(server, fs, sizeof(fs));
 		sshc_fingerprint(pinned, fp, sizeof(fp));
 		err_setc(e, EXIT_HOSTKEY,
-			 "host key mismatch at %s:%u: the server presented %s, the pinned key %s "
-			 "is %s; refusing to connect (if this VM was rebuilt outside inception, "
-			 "run `inception destroy` and `inception up`)",
-			 t->host, t->port, fs, t->hostkey_pub, fp);
+		         "host key mismatch at %s:%u: the server presented %s, the pinned key %s "
+		         "is %s; refusing to connect (if this VM was rebuilt outside inception, "
+		         "run `inception destroy` and `inception up`)",
+		         t->host, t->port, fs, t->hostkey_pub, fp);
 		goto done;
 	}
 	ret = 0;
@@ -115,8 +115,8 @@ int sshc_connect(const struct ssh_target *t, ssh_session *out, struct err *e)
 	r = ssh_userauth_publickey(s, NULL, priv);
 	if (r != SSH_AUTH_SUCCESS) {
 		err_set(e, "ssh %s@%s:%u: the key %s was not accepted%s%s", t->user, t->host,
-			t->port, t->identity, r == SSH_AUTH_ERROR ? ": " : "",
-			r == SSH_AUTH_ERROR ? ssh_get_error(s) : "");
+		        t->port, t->identity, r == SSH_AUTH_ERROR ? ": " : "",
+		        r == SSH_AUTH_ERROR ? ssh_get_error(s) : "");
 		goto done;
 	}
 	*out = s;
@@ -186,7 +186,7 @@ static void write_all(int fd, const char *p, size_t n)
 /* Reads what is buffered on one stream, adding to *total; returns the
  * bytes read, -1 on a read error, -2 past a bound. */
 static int drain(ssh_channel ch, int is_stderr, struct linebuf *lb, sshc_line_fn fn, void *arg,
-		 size_t *total, size_t max)
+                 size_t *total, size_t max)
 {
 	char buf[16384];
 	int got = 0;
@@ -211,7 +211,7 @@ static int drain(ssh_channel ch, int is_stderr, struct linebuf *lb, sshc_line_fn
 }
 
 int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exit_status,
-	     struct err *e)
+             struct err *e)
 {
 	ssh_channel ch = ssh_channel_new(s);
 	struct linebuf out, errb;
@@ -237,20 +237,22 @@ int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exi
 
 		if (r == SSH_ERROR) {
 			err_set(e, "ssh: connection lost while running the command: %s",
-				ssh_get_error(s));
+			        ssh_get_error(s));
 			goto done;
 		}
 		a = drain(ch, 0, &out, o->on_line, o->arg, &total, o->max_output);
 		b = a < 0 ? 0 : drain(ch, 1, &errb, o->on_err_line, o->arg, &total, o->max_output);
 		if (a == -2 || b == -2) {
 			if (o->max_output && total > o->max_output)
-				err_set(e, "ssh: the guest sent more than %zu KiB of output for `%s`: "
-					   "refusing the rest",
-					o->max_output / 1024, cmd);
+				err_set(e,
+				        "ssh: the guest sent more than %zu KiB of output for `%s`: "
+				        "refusing the rest",
+				        o->max_output / 1024, cmd);
 			else
-				err_set(e, "ssh: the guest sent a line longer than %d KiB for `%s`: "
-					   "refusing it",
-					SSHC_LINE_MAX / 1024, cmd);
+				err_set(e,
+				        "ssh: the guest sent a line longer than %d KiB for `%s`: "
+				        "refusing it",
+				        SSHC_LINE_MAX / 1024, cmd);
 			goto done;
 		}
 		if (a < 0 || b < 0) {
@@ -262,12 +264,12 @@ int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exi
 		if (deadline > 0 && now_ms() > deadline) {
 			if (o->timeout_s > 0)
 				err_setc(e, EXIT_TIMEOUT,
-					 "timed out: `%s` in the VM did not finish within %d s "
-					 "(timeouts.agent; raise it with --agent-timeout)",
-					 cmd, o->timeout_s);
+				         "timed out: `%s` in the VM did not finish within %d s "
+				         "(timeouts.agent; raise it with --agent-timeout)",
+				         cmd, o->timeout_s);
 			else
-				err_setc(e, EXIT_TIMEOUT, "timed out: `%s` in the VM did not finish in time",
-					 cmd);
+				err_setc(e, EXIT_TIMEOUT,
+				         "timed out: `%s` in the VM did not finish in time", cmd);
 			goto done;
 		}
 	}
@@ -289,10 +291,10 @@ done:
 }
 
 int sshc_exec_deadline(ssh_session s, const char *cmd, sshc_line_fn on_line,
-		       sshc_line_fn on_err_line, void *arg, int *exit_status, long deadline_ms,
-		       struct err *e)
+                       sshc_line_fn on_err_line, void *arg, int *exit_status, long deadline_ms,
+                       struct err *e)
 {
-	struct sshc_opts o = { 0 };
+	struct sshc_opts o = {0};
 
 	o.on_line = on_line;
 	o.on_err_line = on_err_line;
@@ -302,7 +304,7 @@ int sshc_exec_deadline(ssh_session s, const char *cmd, sshc_line_fn on_line,
 }
 
 int sshc_exec(ssh_session s, const char *cmd, sshc_line_fn on_line, sshc_line_fn on_err_line,
-	      void *arg, int *exit_status, struct err *e)
+              void *arg, int *exit_status, struct err *e)
 {
 	return sshc_exec_deadline(s, cmd, on_line, on_err_line, arg, exit_status, 0, e);
 }

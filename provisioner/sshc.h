@@ -35,7 +35,7 @@ int sshc_connect(const struct ssh_target *t, ssh_session *out, struct err *e);
  * (or to on_err_line if not NULL).  *exit_status gets the remote status. */
 typedef void (*sshc_line_fn)(const char *line, void *arg);
 int sshc_exec(ssh_session s, const char *cmd, sshc_line_fn on_line, sshc_line_fn on_err_line,
-	      void *arg, int *exit_status, struct err *e);
+              void *arg, int *exit_status, struct err *e);
 
 /* Like sshc_exec, but gives up (-1, e->code EXIT_TIMEOUT) once the
  * monotonic clock (ms, as report_now_ms) passes deadline_ms; 0 = no
@@ -43,8 +43,8 @@ int sshc_exec(ssh_session s, const char *cmd, sshc_line_fn on_line, sshc_line_fn
  * an error with e->code 0 (worth a retry: sshd restarts while cloud-init
  * runs). */
 int sshc_exec_deadline(ssh_session s, const char *cmd, sshc_line_fn on_line,
-		       sshc_line_fn on_err_line, void *arg, int *exit_status, long deadline_ms,
-		       struct err *e);
+                       sshc_line_fn on_err_line, void *arg, int *exit_status, long deadline_ms,
+                       struct err *e);
 
 /* What the guest may send back, and for how long (sshc_run). */
 #define SSHC_LINE_MAX (64 * 1024) /* bytes of one line given to a line callback */
@@ -61,7 +61,7 @@ struct sshc_opts {
  * SSHC_LINE_MAX for a callback, -1 with a message saying so.  The channel is
  * closed in every case, nothing more is read. */
 int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exit_status,
-	     struct err *e);
+             struct err *e);
 
 /* "SHA256:..." fingerprint of a key into buf. */
 int sshc_fingerprint(ssh_key key, char *buf, size_t n);

@@ -61,8 +61,8 @@ int stack_find_top(char *buf, size_t n, struct err *e)
 
 	if (env && *env) {
 		if (!is_top(env))
-			return err_set(e, "INCEPTION_TOP=%s has no Makefile and srcs/docker-compose.yml",
-				       env);
+			return err_set(
+			    e, "INCEPTION_TOP=%s has no Makefile and srcs/docker-compose.yml", env);
 		return path_join(buf, n, e, "%s", env);
 	}
 	if (getcwd(cwd, sizeof(cwd)) && is_top(cwd))
@@ -71,7 +71,7 @@ int stack_find_top(char *buf, size_t n, struct err *e)
 	if (cwd[0] && is_top(cwd))
 		return path_join(buf, n, e, "%s", cwd);
 	return err_set(e, "cannot find the project tree (Makefile + srcs/): run inception from "
-			  "the repository, or set INCEPTION_TOP");
+	                  "the repository, or set INCEPTION_TOP");
 }
 
 static int find_agent(const char *top, char *buf, size_t n, struct err *e)
@@ -87,9 +87,10 @@ static int find_agent(const char *top, char *buf, size_t n, struct err *e)
 		return 0;
 	if (path_join(buf, n, e, "%s/build/agent", top) == 0 && access(buf, X_OK) == 0)
 		return 0;
-	return err_set(e, "the agent binary is missing (next to the inception binary, in "
-			  "PREFIX/lib/inception, or %s/build/agent): run make build",
-		       top);
+	return err_set(e,
+	               "the agent binary is missing (next to the inception binary, in "
+	               "PREFIX/lib/inception, or %s/build/agent): run make build",
+	               top);
 }
 
 /* The tree that holds agent/ (with lib/, sent for build-in-guest): the data dir (source tree or
@@ -97,7 +98,7 @@ static int find_agent(const char *top, char *buf, size_t n, struct err *e)
 static void find_agent_src(const char *top, char *buf, size_t n)
 {
 	static const char probe[] = "/agent/build-in-guest.sh";
-	struct err e2 = { .msg = "" };
+	struct err e2 = {.msg = ""};
 	size_t len;
 
 	if (data_path(probe + 1, buf, n, &e2) == 0 && (len = strlen(buf)) > sizeof(probe) - 1) {
@@ -108,15 +109,15 @@ static void find_agent_src(const char *top, char *buf, size_t n)
 }
 
 static int agent_conf_text(const struct config *c, const char *remote, char *buf, size_t n,
-			   struct err *e)
+                           struct err *e)
 {
 	int r = snprintf(buf, n,
-			 "# Written by inception (the provisioner) for its guest agent.\n"
-			 "login=%s\ntree=%s\ndocker_source=%s\n%s%s%s%s%s%s",
-			 c->login, remote, docker_source_name(c->docker_source),
-			 c->apt_mirror ? "apt_mirror=" : "", c->apt_mirror ? c->apt_mirror : "",
-			 c->apt_mirror ? "\n" : "", c->apt_proxy ? "apt_proxy=" : "",
-			 c->apt_proxy ? c->apt_proxy : "", c->apt_proxy ? "\n" : "");
+	                 "# Written by inception (the provisioner) for its guest agent.\n"
+	                 "login=%s\ntree=%s\ndocker_source=%s\n%s%s%s%s%s%s",
+	                 c->login, remote, docker_source_name(c->docker_source),
+	                 c->apt_mirror ? "apt_mirror=" : "", c->apt_mirror ? c->apt_mirror : "",
+	                 c->apt_mirror ? "\n" : "", c->apt_proxy ? "apt_proxy=" : "",
+	                 c->apt_proxy ? c->apt_proxy : "", c->apt_proxy ? "\n" : "");
 
 	if (r < 0 || (size_t)r >= n)
 		return err_set(e, "agent settings too long");
@@ -131,7 +132,7 @@ static int agent_conf_text(const struct config *c, const char *remote, char *buf
 static void show_guest_log(ssh_session s, const char *log, int timeout_s)
 {
 	char q[600], cmd[700], *out = NULL, *line, *save = NULL;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	int status = -1;
 
 	if (shell_quote(log, q, sizeof(q), &e) < 0)
@@ -183,10 +184,11 @@ static int wait_remote_eof(ssh_channel ch, long t0, int timeout_s, struct err *e
 
 	while (!ssh_channel_is_eof(ch) && !ssh_channel_is_closed(ch)) {
 		if (report_now_ms() - t0 > (long)timeout_s * 1000)
-			return err_setc(e, EXIT_TIMEOUT,
-					"timed out: docker load in the VM did not finish within %d s "
-					"(timeouts.agent; raise it with --agent-timeout)",
-					timeout_s);
+			return err_setc(
+			    e, EXIT_TIMEOUT,
+			    "timed out: docker load in the VM did not finish within %d s "
+			    "(timeouts.agent; raise it with --agent-timeout)",
+			    timeout_s);
 		if (ssh_channel_read_timeout(ch, drain, sizeof(drain), 0, 1000) == SSH_ERROR)
 			break;
 	}
@@ -196,12 +198,12 @@ static int wait_remote_eof(ssh_channel ch, long t0, int timeout_s, struct err *e
 /* docker save (here) | docker load (guest), when the host has the image. */
 static int stream_base_image(ssh_session s, const char *log, int timeout_s, struct err *e)
 {
-	char *const inspect[] = { "docker", "image", "inspect", "--format", "{{.Size}}",
-				  BASE_IMAGE, NULL };
+	char *const inspect[] = {"docker",    "image",    "inspect", "--format",
+	                         "{{.Size}}", BASE_IMAGE, NULL};
 	char *size_s = NULL;
 	uint64_t total = 0;
 	ssh_channel ch = NULL;
-	int pfd[2] = { -1, -1 }, status = 0, ret = -1;
+	int pfd[2] = {-1, -1}, status = 0, ret = -1;
 	long t0 = report_now_ms();
 	pid_t pid = -1;
 
@@ -215,8 +217,8 @@ static int stream_base_image(ssh_session s, const char *log, int timeout_s, stru
 	if (pipe(pfd) < 0)
 		return err_set(e, "pipe: %s", strerror(errno));
 	{
-		char *const save[] = { "docker", "save", BASE_IMAGE, NULL };
-		struct spawn_opts so = { pfd[1], -1, -1, 0, NULL, NULL, NULL };
+		char *const save[] = {"docker", "save", BASE_IMAGE, NULL};
+		struct spawn_opts so = {pfd[1], -1, -1, 0, NULL, NULL, NULL};
 
 		if (spawn_argv(save, &so, &pid, e) < 0)
 			goto done;
@@ -229,7 +231,8 @@ static int stream_base_image(ssh_session s, const char *log, int timeout_s, stru
 		err_set(e, "ssh: cannot run docker load: %s", ssh_get_error(s));
 		goto done;
 	}
-	if (pipe_to_channel(s, pfd[0], ch, total, e) < 0 || wait_remote_eof(ch, t0, timeout_s, e) < 0)
+	if (pipe_to_channel(s, pfd[0], ch, total, e) < 0 ||
+	    wait_remote_eof(ch, t0, timeout_s, e) < 0)
 		goto done;
 	status = ssh_channel_get_exit_status(ch);
 	if (status != 0) {
@@ -259,12 +262,12 @@ done:
 		ssh_channel_free(ch);
 	}
 	report_step_end("base", ret == 0 ? "ok" : "fail", report_now_ms() - t0,
-			ret == 0 ? "host image loaded in the VM" : e->msg);
+	                ret == 0 ? "host image loaded in the VM" : e->msg);
 	return ret;
 }
 
 static int run_agent_checked(ssh_session s, const char *agent, const char *args, int timeout_s,
-			     struct err *e)
+                             struct err *e)
 {
 	struct agent_result r;
 
@@ -285,11 +288,11 @@ struct stack_run {
 	struct creds_paths cp;
 	struct push_stats ps;
 	ssh_session s;
-	int own;                 /* s is ours to close (not up's probe session) */
-	int tmo;                 /* timeouts.agent: each guest command, push included */
+	int own; /* s is ours to close (not up's probe session) */
+	int tmo; /* timeouts.agent: each guest command, push included */
 	char top[PATH_MAX], agent_bin[PATH_MAX], rbuf[PATH_MAX], conf[2048];
 	char agent[PATH_MAX + 64]; /* the agent to run in the guest */
-	const char *remote;      /* push.dir */
+	const char *remote;        /* push.dir */
 };
 
 /* What the guest says about the agent: it runs and the engine has the base
@@ -299,8 +302,7 @@ enum agent_probe { AGENT_READY, AGENT_NO_BASE, AGENT_CANNOT_START };
 
 /* The tree, the VM's target and state, the generated credentials, the
  * agent's settings, and the SSH session (t's when up has one). */
-static int prepare(struct stack_run *r, struct cli *cli, const struct vm_target *t,
-		   struct err *e)
+static int prepare(struct stack_run *r, struct cli *cli, const struct vm_target *t, struct err *e)
 {
 	memset(r, 0, sizeof(*r));
 	r->cli = cli;
@@ -321,7 +323,8 @@ static int prepare(struct stack_run *r, struct cli *cli, const struct vm_target 
 		return -1;
 	r->remote = config_remote_dir(&cli->cfg, r->rbuf, sizeof(r->rbuf));
 	if (r->remote[0] != '/')
-		return err_setc(e, EXIT_USAGE, "push.dir must be an absolute path (got %s)", r->remote);
+		return err_setc(e, EXIT_USAGE, "push.dir must be an absolute path (got %s)",
+		                r->remote);
 	if (creds_ensure(&cli->cfg, r->top, r->vt.paths.dir, &r->cp, e) < 0 ||
 	    agent_conf_text(&cli->cfg, r->remote, r->conf, sizeof(r->conf), e) < 0 ||
 	    path_join(r->agent, sizeof(r->agent), e, "%s/.inception/agent", r->remote) < 0)
@@ -360,24 +363,23 @@ static int push_phase(struct stack_run *r, struct err *e)
 		return -1;
 	}
 	snprintf(msg, sizeof(msg), "%u files: %u sent (%llu KiB), %u unchanged, %u removed",
-		 r->ps.files, r->ps.sent, (unsigned long long)(r->ps.bytes / 1024), r->ps.skipped,
-		 r->ps.removed);
-	report_step_end("push", r->ps.sent || r->ps.removed ? "ok" : "cached",
-			report_now_ms() - t0, msg);
+	         r->ps.files, r->ps.sent, (unsigned long long)(r->ps.bytes / 1024), r->ps.skipped,
+	         r->ps.removed);
+	report_step_end("push", r->ps.sent || r->ps.removed ? "ok" : "cached", report_now_ms() - t0,
+	                msg);
 	return 0;
 }
 
 /* One question to the guest (the agent's own exit code, echoed). */
-static int probe_agent(struct stack_run *r, const char *agent, enum agent_probe *p,
-		       struct err *e)
+static int probe_agent(struct stack_run *r, const char *agent, enum agent_probe *p, struct err *e)
 {
 	char q[PATH_MAX + 64], cmd[2 * PATH_MAX], *out = NULL;
 	int status = -1;
 
 	if (shell_quote(agent, q, sizeof(q), e) < 0)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "sudo -n %s --has-image " BASE_IMAGE " >/dev/null 2>&1; echo agent=$?",
-		 q);
+	snprintf(cmd, sizeof(cmd),
+	         "sudo -n %s --has-image " BASE_IMAGE " >/dev/null 2>&1; echo agent=$?", q);
 	if (remote_capture(r->s, cmd, r->tmo, &out, &status, e) < 0)
 		return -1;
 	if (out && strstr(out, "agent=0") != NULL)
@@ -401,7 +403,7 @@ static int build_agent_in_guest(struct stack_run *r, struct err *e)
 	report_warn("the agent built here does not start in the VM: building it there");
 	if (path_join(built, sizeof(built), e, "%s/.inception/agent-built", r->remote) < 0 ||
 	    path_join(script, sizeof(script), e, "%s/.inception/agent-src/build-in-guest.sh",
-		      r->remote) < 0 ||
+	              r->remote) < 0 ||
 	    shell_quote(built, bq, sizeof(bq), e) < 0 || shell_quote(script, sq, sizeof(sq), e) < 0)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "sudo -n sh %s %s", sq, bq);
@@ -458,15 +460,17 @@ static int run_phase(struct stack_run *r, int full, int have_base, struct err *e
 		rc = run_agent_checked(r->s, r->agent, "--only hosts,docker,data", r->tmo, e);
 		if (rc == 0) {
 			if (stream_base_image(r->s, r->vt.paths.log, r->tmo, e) < 0)
-				report_warn("%s: the VM builds the base image from the mirror instead",
-					    e->msg);
+				report_warn(
+				    "%s: the VM builds the base image from the mirror instead",
+				    e->msg);
 			err_clear(e);
 			rc = run_agent_checked(r->s, r->agent, "--from base", r->tmo, e);
 		}
 	}
 	/* the tree (agent included) that last ended healthy, or none */
 	if (strcmp(r->vs.stack_ok, rc == 0 ? r->ps.tree_digest : "") != 0) {
-		snprintf(r->vs.stack_ok, sizeof(r->vs.stack_ok), "%s", rc == 0 ? r->ps.tree_digest : "");
+		snprintf(r->vs.stack_ok, sizeof(r->vs.stack_ok), "%s",
+		         rc == 0 ? r->ps.tree_digest : "");
 		if (vmstate_save(&r->vt.paths, &r->vs, rc == 0 ? e : NULL) < 0 && rc == 0)
 			return -1;
 	}
@@ -480,10 +484,10 @@ static void report_healthy(const struct stack_run *r)
 	if (creds_env_get(r->cp.env, "DOMAIN_NAME", domain, sizeof(domain), NULL) < 0)
 		snprintf(domain, sizeof(domain), "%s" DOMAIN_SUFFIX, r->cli->cfg.login);
 	report_info("stack healthy: https://%s/ (in the VM; from this host through the "
-		    "forwards %s, e.g. curl --resolve %s:PORT:127.0.0.1 https://%s:PORT/)",
-		    domain, r->vs.forwards[0] ? r->vs.forwards : "(none)", domain, domain);
+	            "forwards %s, e.g. curl --resolve %s:PORT:127.0.0.1 https://%s:PORT/)",
+	            domain, r->vs.forwards[0] ? r->vs.forwards : "(none)", domain, domain);
 	report_info("shell: inception ssh   (or: ssh -F %s %s)", r->vt.paths.ssh_config,
-		    r->cli->cfg.vm_name);
+	            r->cli->cfg.vm_name);
 	report_info("credentials: inception creds   (files: %s, %s)", r->cp.secrets, r->cp.env);
 }
 

@@ -50,18 +50,18 @@ static int open_error(const char *uri, struct err *e)
 
 	if (strstr(m, "No such file or directory") || strstr(m, "Connection refused"))
 		return err_set(e,
-			       "cannot connect to %s: libvirtd is not running (%s). Start it: "
-			       "`systemctl start libvirtd`, or without systemd `virtlogd -d && "
-			       "libvirtd -d` as root",
-			       uri, m);
+		               "cannot connect to %s: libvirtd is not running (%s). Start it: "
+		               "`systemctl start libvirtd`, or without systemd `virtlogd -d && "
+		               "libvirtd -d` as root",
+		               uri, m);
 	if (strstr(m, "Permission denied") || code == VIR_ERR_AUTH_FAILED ||
 	    code == VIR_ERR_AUTH_CANCELLED || code == VIR_ERR_OPERATION_DENIED ||
 	    code == VIR_ERR_AUTH_UNAVAILABLE)
 		return err_set(e,
-			       "cannot connect to %s: access denied (%s). Join the libvirt group "
-			       "(`sudo adduser $USER libvirt`, then log in again) or use "
-			       "libvirt.uri: qemu:///session",
-			       uri, m);
+		               "cannot connect to %s: access denied (%s). Join the libvirt group "
+		               "(`sudo adduser $USER libvirt`, then log in again) or use "
+		               "libvirt.uri: qemu:///session",
+		               uri, m);
 	return err_set(e, "cannot connect to %s: %s", uri, m);
 }
 
@@ -88,7 +88,7 @@ static int open_uri(const char *uri, struct virt *v, struct err *e)
 
 int virt_open(const char *uri, struct virt *v, struct err *e)
 {
-	struct err sys_err = { "", 0 };
+	struct err sys_err = {"", 0};
 
 	memset(v, 0, sizeof(*v));
 	virSetErrorFunc(NULL, silent_errors);
@@ -183,7 +183,7 @@ static virStoragePoolPtr pool_get(struct virt *v, const char *pool, struct err *
 }
 
 int virt_vol_exists(struct virt *v, const char *pool, const char *vol, char *path, size_t n,
-		    struct err *e)
+                    struct err *e)
 {
 	virStoragePoolPtr p = pool_get(v, pool, e);
 	virStorageVolPtr sv;
@@ -240,12 +240,12 @@ static int upload_read(virStreamPtr st, char *data, size_t nbytes, void *opaque)
 }
 
 int virt_vol_upload(struct virt *v, const char *pool, const char *vol, const char *file,
-		    const char *format, virt_progress_fn progress, void *arg, struct err *e)
+                    const char *format, virt_progress_fn progress, void *arg, struct err *e)
 {
 	virStoragePoolPtr p = NULL;
 	virStorageVolPtr sv = NULL;
 	virStreamPtr st = NULL;
-	struct upload_src u = { -1, 0, 0, progress, arg };
+	struct upload_src u = {-1, 0, 0, progress, arg};
 	struct stat sb;
 	char *xml = NULL;
 	int ret = -1;
@@ -301,7 +301,7 @@ done:
 }
 
 int virt_vol_create(struct virt *v, const char *pool, const char *vol, uint64_t capacity,
-		    const char *backing_vol, struct err *e)
+                    const char *backing_vol, struct err *e)
 {
 	virStoragePoolPtr p = pool_get(v, pool, e);
 	virStorageVolPtr sv = NULL;
@@ -315,7 +315,8 @@ int virt_vol_create(struct virt *v, const char *pool, const char *vol, uint64_t 
 		int r = virt_vol_exists(v, pool, backing_vol, backing, sizeof(backing), e);
 		if (r <= 0) {
 			if (r == 0)
-				err_set(e, "backing volume %s/%s does not exist", pool, backing_vol);
+				err_set(e, "backing volume %s/%s does not exist", pool,
+				        backing_vol);
 			goto done;
 		}
 	}
@@ -342,9 +343,9 @@ int virt_vol_delete(struct virt *v, const char *pool, const char *vol, struct er
 	int ret = -1;
 
 	if (p == NULL)
-		return lv_code() == VIR_ERR_NO_STORAGE_POOL ? 0
-							    : err_set(e, "storage pool %s: %s", pool,
-								      lv_msg());
+		return lv_code() == VIR_ERR_NO_STORAGE_POOL
+		           ? 0
+		           : err_set(e, "storage pool %s: %s", pool, lv_msg());
 	sv = virStorageVolLookupByName(p, vol);
 	if (sv == NULL) {
 		if (lv_code() == VIR_ERR_NO_STORAGE_VOL)
@@ -388,7 +389,7 @@ static int xml_string(const char *xml, const char *xpath, char *buf, size_t n)
 }
 
 int virt_vol_users(struct virt *v, const char *pool, const char *backing_vol, int *count,
-		   struct err *e)
+                   struct err *e)
 {
 	virStoragePoolPtr p = pool_get(v, pool, e);
 	virStorageVolPtr *vols = NULL;
@@ -410,7 +411,8 @@ int virt_vol_users(struct virt *v, const char *pool, const char *backing_vol, in
 	}
 	for (i = 0; i < nv; i++) {
 		char *xml = virStorageVolGetXMLDesc(vols[i], 0);
-		if (xml && xml_string(xml, "string(/volume/backingStore/path)", path, sizeof(path)) == 0 &&
+		if (xml &&
+		    xml_string(xml, "string(/volume/backingStore/path)", path, sizeof(path)) == 0 &&
 		    strcmp(path, base) == 0)
 			(*count)++;
 		free(xml);
@@ -462,15 +464,10 @@ int virt_dom_state(struct virt *v, const char *name, enum virt_dom_state *st, st
 	virDomainFree(d);
 	switch (state) {
 	case VIR_DOMAIN_RUNNING:
-	case VIR_DOMAIN_BLOCKED:
-		*st = VIRT_DOM_RUNNING;
-		break;
+	case VIR_DOMAIN_BLOCKED: *st = VIRT_DOM_RUNNING; break;
 	case VIR_DOMAIN_SHUTOFF:
-	case VIR_DOMAIN_CRASHED:
-		*st = VIRT_DOM_OFF;
-		break;
-	default:
-		*st = VIRT_DOM_OTHER; /* paused, shutting down, suspended */
+	case VIR_DOMAIN_CRASHED: *st = VIRT_DOM_OFF; break;
+	default: *st = VIRT_DOM_OTHER; /* paused, shutting down, suspended */
 	}
 	return 0;
 }
@@ -517,8 +514,7 @@ int virt_dom_poweroff(struct virt *v, const char *name, struct err *e)
 	return ret;
 }
 
-int virt_dom_shutdown(struct virt *v, const char *name, int timeout_s, int *forced,
-		      struct err *e)
+int virt_dom_shutdown(struct virt *v, const char *name, int timeout_s, int *forced, struct err *e)
 {
 	enum virt_dom_state st;
 	virDomainPtr d;
@@ -560,10 +556,11 @@ int virt_dom_remove(struct virt *v, const char *name, struct err *e)
 		return -1;
 	d = virDomainLookupByName(v->conn, name);
 	if (d == NULL)
-		return lv_code() == VIR_ERR_NO_DOMAIN ? 0 : err_set(e, "domain %s: %s", name, lv_msg());
+		return lv_code() == VIR_ERR_NO_DOMAIN ? 0
+		                                      : err_set(e, "domain %s: %s", name, lv_msg());
 	if (virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-					      VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-					      VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) < 0 &&
+	                                  VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+	                                  VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) < 0 &&
 	    virDomainUndefine(d) < 0)
 		ret = err_set(e, "undefine domain %s: %s", name, lv_msg());
 	virDomainFree(d);
@@ -578,7 +575,8 @@ int virt_dom_uuid(struct virt *v, const char *name, char *buf, size_t n, struct 
 
 	buf[0] = '\0';
 	if (d == NULL)
-		return lv_code() == VIR_ERR_NO_DOMAIN ? 0 : err_set(e, "domain %s: %s", name, lv_msg());
+		return lv_code() == VIR_ERR_NO_DOMAIN ? 0
+		                                      : err_set(e, "domain %s: %s", name, lv_msg());
 	if (virDomainGetUUIDString(d, uuid) < 0)
 		ret = err_set(e, "domain %s: %s", name, lv_msg());
 	else
@@ -606,7 +604,7 @@ int virt_dom_type(struct virt *v, const char *name, char *buf, size_t n, struct 
 }
 
 int virt_net_ensure(struct virt *v, const char *name, const char *bridge, const char *prefix,
-		    struct err *e)
+                    struct err *e)
 {
 	virNetworkPtr net = virNetworkLookupByName(v->conn, name);
 	char *xml = NULL;
@@ -658,7 +656,7 @@ static int first_ipv4(virDomainPtr d, unsigned source, char *ip, size_t n)
 }
 
 int virt_dom_ipv4(struct virt *v, const char *name, const char *network, char *ip, size_t n,
-		  struct err *e)
+                  struct err *e)
 {
 	virDomainPtr d = dom_get(v, name, e);
 

@@ -20,10 +20,10 @@
 
 struct virt {
 	virConnectPtr conn;
-	char uri[256];          /* the URI actually connected */
-	unsigned long libver;   /* libvirt version on the server side */
-	int local;              /* the hypervisor runs on this host */
-	int system;             /* a system (not session) connection */
+	char uri[256];        /* the URI actually connected */
+	unsigned long libver; /* libvirt version on the server side */
+	int local;            /* the hypervisor runs on this host */
+	int system;           /* a system (not session) connection */
 };
 
 /* Connects to uri; NULL = qemu:///system when usable, else qemu:///session.
@@ -42,25 +42,25 @@ int virt_pool_ensure(struct virt *v, const char *pool, const char *path, struct 
 
 /* 1 if the volume exists (path filled if not NULL), 0 if not, -1 on error. */
 int virt_vol_exists(struct virt *v, const char *pool, const char *vol, char *path, size_t n,
-		    struct err *e);
+                    struct err *e);
 
 /* Creates vol (format "raw" or "qcow2") with the bytes of file, sent through
  * a storage stream.  progress may be NULL. */
 typedef void (*virt_progress_fn)(uint64_t done, uint64_t total, void *arg);
 int virt_vol_upload(struct virt *v, const char *pool, const char *vol, const char *file,
-		    const char *format, virt_progress_fn progress, void *arg, struct err *e);
+                    const char *format, virt_progress_fn progress, void *arg, struct err *e);
 
 /* Creates a qcow2 volume of capacity bytes backed by the volume backing_vol
  * (NULL = no backing file). */
 int virt_vol_create(struct virt *v, const char *pool, const char *vol, uint64_t capacity,
-		    const char *backing_vol, struct err *e);
+                    const char *backing_vol, struct err *e);
 
 /* Deletes vol; a missing volume (or pool) is not an error. */
 int virt_vol_delete(struct virt *v, const char *pool, const char *vol, struct err *e);
 
 /* How many volumes in pool are backed by backing_vol. */
 int virt_vol_users(struct virt *v, const char *pool, const char *backing_vol, int *count,
-		   struct err *e);
+                   struct err *e);
 
 enum virt_dom_state { VIRT_DOM_ABSENT, VIRT_DOM_RUNNING, VIRT_DOM_OFF, VIRT_DOM_OTHER };
 int virt_dom_state(struct virt *v, const char *name, enum virt_dom_state *st, struct err *e);
@@ -73,8 +73,7 @@ int virt_dom_start(struct virt *v, const char *name, struct err *e);
 int virt_dom_poweroff(struct virt *v, const char *name, struct err *e);
 /* ACPI shutdown, waiting up to timeout_s; then a forced power off.
  * *forced says whether the guest had to be forced. */
-int virt_dom_shutdown(struct virt *v, const char *name, int timeout_s, int *forced,
-		      struct err *e);
+int virt_dom_shutdown(struct virt *v, const char *name, int timeout_s, int *forced, struct err *e);
 /* Powers off and undefines; a missing domain is not an error. */
 int virt_dom_remove(struct virt *v, const char *name, struct err *e);
 /* The domain's UUID (for a redefinition); 0 with buf "" if it does not exist. */
@@ -84,11 +83,11 @@ int virt_dom_type(struct virt *v, const char *name, char *buf, size_t n, struct 
 
 /* NAT mode: defines and starts the network if missing. */
 int virt_net_ensure(struct virt *v, const char *name, const char *bridge, const char *prefix,
-		    struct err *e);
+                    struct err *e);
 /* The guest's IPv4 address from the network's DHCP leases or the guest
  * agent; 0 with ip[0] = '\0' when not known yet. */
 int virt_dom_ipv4(struct virt *v, const char *name, const char *network, char *ip, size_t n,
-		  struct err *e);
+                  struct err *e);
 
 /* Whether libvirt offers the kvm domain type for x86_64 on this connection
  * (the local device itself is checked by accel.c's kvm_device_check). */

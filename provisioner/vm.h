@@ -33,6 +33,6 @@ struct ci_status {
 	char status[64]; /* from "status: X" */
 };
 int vm_cloud_init_status(const struct vm_target *t, int wait, long deadline, struct ci_status *c,
-			 int *rc, struct err *e);
+                         int *rc, struct err *e);
 
 #endif

@@ -69,7 +69,7 @@ char *vm_console_since(const char *path, off_t from, char *last, size_t n)
 			unsigned char ch = (unsigned char)ls[i];
 			if (ch == '\033') { /* skip ANSI sequences: ESC [ ... letter */
 				while (i + 1 < len && !((ls[i + 1] >= 'A' && ls[i + 1] <= 'Z') ||
-							(ls[i + 1] >= 'a' && ls[i + 1] <= 'z')))
+				                        (ls[i + 1] >= 'a' && ls[i + 1] <= 'z')))
 					i++;
 				i++;
 				continue;
@@ -112,8 +112,8 @@ static int fall_back_to_tcg(struct up *u, const char *why, struct err *e)
 
 	report_progress_done();
 	report_warn("KVM: %s. Restarting under TCG (software emulation, slower). "
-		    "Set accel: tcg to skip this probe.",
-		    why);
+	            "Set accel: tcg to skip this probe.",
+	            why);
 	if (virt_dom_poweroff(&u->v, u->s.domain, e) < 0 || vm_define_domain(u, "qemu", e) < 0)
 		return -1;
 	u->plan.fallback_tcg = 0;
@@ -130,7 +130,7 @@ int vm_ssh_probe(struct up *u, ssh_session *keep, struct err *e)
 {
 	struct vm_target t;
 	ssh_session s = NULL;
-	struct err pe = { "", 0 };
+	struct err pe = {"", 0};
 	int status = -1;
 
 	vm_target_from(&u->p, &u->s, 5, &t);
@@ -142,7 +142,8 @@ int vm_ssh_probe(struct up *u, ssh_session *keep, struct err *e)
 		report_debug("ssh: %s", pe.msg);
 		return 0;
 	}
-	if (sshc_exec_deadline(s, "true", NULL, NULL, NULL, &status, report_now_ms() + 15000, &pe) < 0)
+	if (sshc_exec_deadline(s, "true", NULL, NULL, NULL, &status, report_now_ms() + 15000, &pe) <
+	    0)
 		status = -1;
 	if (keep && status == 0)
 		*keep = s;
@@ -162,8 +163,9 @@ int vm_wait_ssh(struct up *u, struct err *e)
 	int good = 0;
 	char last[200] = "";
 
-	report_step_begin("boot", u->started_now ? "booting; waiting for SSH with the pinned host key"
-						 : "waiting for SSH with the pinned host key");
+	report_step_begin("boot", u->started_now
+	                              ? "booting; waiting for SSH with the pinned host key"
+	                              : "waiting for SSH with the pinned host key");
 	for (;;) {
 		long now = report_now_ms();
 		enum virt_dom_state st;
@@ -175,8 +177,9 @@ int vm_wait_ssh(struct up *u, struct err *e)
 		text = vm_console_since(u->p.console, u->boot_off, last, sizeof(last));
 		if (st != VIRT_DOM_RUNNING && st != VIRT_DOM_OTHER) {
 			free(text);
-			err_set(e, "the VM stopped while booting (last console line: \"%s\"); see %s",
-				last, u->p.console);
+			err_set(e,
+			        "the VM stopped while booting (last console line: \"%s\"); see %s",
+			        last, u->p.console);
 			return vm_step_fail("boot", t0, e);
 		}
 		verdict = boot_verdict(text, now - u->boot_t0, KVM_PROBE_MS);
@@ -186,11 +189,15 @@ int vm_wait_ssh(struct up *u, struct err *e)
 		if (verdict == BOOT_PANIC && good == 0 && u->started_now) {
 			report_progress_done();
 			if (u->panic_retried) {
-				err_set(e, "the guest kernel panicked twice (last console line: \"%s\"); see %s",
-					last, u->p.console);
+				err_set(e,
+				        "the guest kernel panicked twice (last console line: "
+				        "\"%s\"); see %s",
+				        last, u->p.console);
 				return vm_step_fail("boot", t0, e);
 			}
-			report_warn("the guest kernel panicked during boot (\"%s\"): restarting it once", last);
+			report_warn(
+			    "the guest kernel panicked during boot (\"%s\"): restarting it once",
+			    last);
 			u->panic_retried = 1;
 			if (virt_dom_poweroff(&u->v, u->s.domain, e) < 0 || start_domain(u, e) < 0)
 				return vm_step_fail("boot", t0, e);
@@ -202,16 +209,16 @@ int vm_wait_ssh(struct up *u, struct err *e)
 			char why[128];
 
 			snprintf(why, sizeof(why),
-				 "no kernel output on the serial console within %lds; the guest "
-				 "hangs under KVM here",
-				 KVM_PROBE_MS / 1000);
+			         "no kernel output on the serial console within %lds; the guest "
+			         "hangs under KVM here",
+			         KVM_PROBE_MS / 1000);
 			if (fall_back_to_tcg(u, why, e) < 0)
 				return vm_step_fail("boot", t0, e);
 			continue;
 		}
 		if (strcmp(u->s.net, "nat") == 0 && u->s.ssh_host[0] == '\0' &&
 		    virt_dom_ipv4(&u->v, u->s.domain, u->s.network, u->s.ssh_host,
-				  sizeof(u->s.ssh_host), e) < 0)
+		                  sizeof(u->s.ssh_host), e) < 0)
 			return vm_step_fail("boot", t0, e);
 		if (u->s.ssh_host[0] != '\0' && now - last_try >= SSH_TRY_EVERY_MS) {
 			int r;
@@ -224,14 +231,16 @@ int vm_wait_ssh(struct up *u, struct err *e)
 			if (good >= 2)
 				break;
 			if (good == 1)
-				last_try = now - SSH_TRY_EVERY_MS + 2000; /* the second login 2 s later */
+				last_try =
+				    now - SSH_TRY_EVERY_MS + 2000; /* the second login 2 s later */
 		}
 		if (now - t0 > limit) {
-			err_setc(e, EXIT_TIMEOUT,
-				 "no SSH login within %ds (timeouts.ssh). Last console line: \"%s\". "
-				 "Look at `inception console` (%s)%s",
-				 u->cfg->ssh_timeout, last, u->p.console,
-				 u->alive ? "" : "; the kernel printed nothing: try accel: tcg");
+			err_setc(
+			    e, EXIT_TIMEOUT,
+			    "no SSH login within %ds (timeouts.ssh). Last console line: \"%s\". "
+			    "Look at `inception console` (%s)%s",
+			    u->cfg->ssh_timeout, last, u->p.console,
+			    u->alive ? "" : "; the kernel printed nothing: try accel: tcg");
 			return vm_step_fail("boot", t0, e);
 		}
 		report_status(good ? "ssh" : (u->alive ? "boot" : "firmware"), now - t0, last);
@@ -241,7 +250,8 @@ int vm_wait_ssh(struct up *u, struct err *e)
 	{
 		char msg[128];
 		snprintf(msg, sizeof(msg), "SSH %s:%u answers with the pinned host key (%s)",
-			 u->s.ssh_host, u->s.ssh_port, strcmp(u->s.accel, "kvm") == 0 ? "KVM" : "TCG");
+		         u->s.ssh_host, u->s.ssh_port,
+		         strcmp(u->s.accel, "kvm") == 0 ? "KVM" : "TCG");
 		vm_step_ok("boot", t0, msg);
 	}
 	return 0;
@@ -261,16 +271,17 @@ static int warn_kvm_perms(const struct virt *v)
 	g = getgrnam("kvm");
 	if (g != NULL && st.st_gid == g->gr_gid && (st.st_mode & 0060) == 0060)
 		return 0;
-	report_warn("/dev/kvm is not root:kvm mode 0660 (mode %04o): libvirt's QEMU user cannot "
-		    "open it and libvirt 9.0 re-probes QEMU on every call (minutes per start). "
-		    "Fix as root (udev normally does it): chgrp kvm /dev/kvm && chmod 0660 /dev/kvm",
-		    (unsigned)(st.st_mode & 07777));
+	report_warn(
+	    "/dev/kvm is not root:kvm mode 0660 (mode %04o): libvirt's QEMU user cannot "
+	    "open it and libvirt 9.0 re-probes QEMU on every call (minutes per start). "
+	    "Fix as root (udev normally does it): chgrp kvm /dev/kvm && chmod 0660 /dev/kvm",
+	    (unsigned)(st.st_mode & 07777));
 	return 1;
 }
 
 int vm_choose_accel(struct up *u, struct err *e)
 {
-	struct accel_host h = { 1, NULL, 0, 0, NULL };
+	struct accel_host h = {1, NULL, 0, 0, NULL};
 	char dev_why[ACCEL_WHY_MAX] = "", marker[PATH_MAX];
 
 	if (u->cfg->accel == ACCEL_TCG)
@@ -278,10 +289,10 @@ int vm_choose_accel(struct up *u, struct err *e)
 	/* a remote host's device is libvirt's business */
 	if (u->v.local) {
 		h.dev_usable = kvm_device_check(KVM_DEVICE, dev_why, sizeof(dev_why)) &&
-			       !warn_kvm_perms(&u->v);
+		               !warn_kvm_perms(&u->v);
 		if (!h.dev_usable && !dev_why[0])
 			snprintf(dev_why, sizeof(dev_why), "libvirt's QEMU user cannot open %s",
-				 KVM_DEVICE);
+			         KVM_DEVICE);
 		h.dev_why = dev_why;
 	}
 	h.libvirt_kvm = h.dev_usable && virt_kvm_available(&u->v);
@@ -330,7 +341,7 @@ int vm_start(struct up *u, struct err *e)
 			return vm_step_fail("start", t0, e);
 		nl = strchr(e->msg, '\n');
 		snprintf(why, sizeof(why), "the VM does not start under KVM (%.*s)",
-			 nl ? (int)(nl - e->msg) : (int)strlen(e->msg), e->msg);
+		         nl ? (int)(nl - e->msg) : (int)strlen(e->msg), e->msg);
 		err_clear(e);
 		if (fall_back_to_tcg(u, why, e) < 0)
 			return vm_step_fail("start", t0, e);
@@ -338,7 +349,8 @@ int vm_start(struct up *u, struct err *e)
 	snprintf(u->s.phase, sizeof(u->s.phase), "booting");
 	if (vmstate_save(&u->p, &u->s, e) < 0)
 		return -1;
-	return vm_step_ok("start", t0, strcmp(u->s.accel, "kvm") == 0
-					      ? "under KVM (watching for a hang)"
-					      : "under TCG (software emulation: boot takes about a minute)");
+	return vm_step_ok("start", t0,
+	                  strcmp(u->s.accel, "kvm") == 0
+	                      ? "under KVM (watching for a hang)"
+	                      : "under TCG (software emulation: boot takes about a minute)");
 }

@@ -91,7 +91,7 @@ static int ensure_base_volume(struct up *u, const char *image, struct err *e)
 	    virt_vol_delete(&u->v, POOL_NAME, ok, e) < 0)
 		goto done;
 	if (virt_vol_upload(&u->v, POOL_NAME, vol, image, "raw", upload_progress,
-			    (void *)"upload base image", e) < 0)
+	                    (void *)"upload base image", e) < 0)
 		goto done;
 	report_progress_done();
 	if (virt_vol_create(&u->v, POOL_NAME, ok, 0, NULL, e) < 0)
@@ -121,8 +121,8 @@ static void format_forwards(const struct config *cfg, char *buf, size_t n)
 	buf[0] = '\0';
 	for (i = 0; i < cfg->nforwards && len < n; i++) {
 		int r = snprintf(buf + len, n - len, "%s%s:%u->%u", i ? " " : "",
-				 cfg->forwards[i].addr[0] ? cfg->forwards[i].addr : "127.0.0.1",
-				 cfg->forwards[i].host_port, cfg->forwards[i].guest_port);
+		                 cfg->forwards[i].addr[0] ? cfg->forwards[i].addr : "127.0.0.1",
+		                 cfg->forwards[i].host_port, cfg->forwards[i].guest_port);
 		if (r < 0)
 			break;
 		len += (size_t)r;
@@ -143,11 +143,13 @@ static int set_network(struct up *u, struct err *e)
 	} else {
 		const struct forward *f = ssh_forward(u->cfg);
 		if (f == NULL)
-			return err_setc(e, EXIT_USAGE,
-					"network.forwards: user mode needs a forward to guest port 22");
+			return err_setc(
+			    e, EXIT_USAGE,
+			    "network.forwards: user mode needs a forward to guest port 22");
 		snprintf(u->s.net, sizeof(u->s.net), "user");
 		u->s.network[0] = '\0';
-		snprintf(u->s.ssh_host, sizeof(u->s.ssh_host), "%s", f->addr[0] ? f->addr : "127.0.0.1");
+		snprintf(u->s.ssh_host, sizeof(u->s.ssh_host), "%s",
+		         f->addr[0] ? f->addr : "127.0.0.1");
 		u->s.ssh_port = f->host_port;
 		format_forwards(u->cfg, u->s.forwards, sizeof(u->s.forwards));
 	}
@@ -158,7 +160,7 @@ static int set_network(struct up *u, struct err *e)
  * stopped VM, so memory, cpus and forwards follow the configuration. */
 int vm_define_domain(struct up *u, const char *domtype, struct err *e)
 {
-	struct domspec ds = { 0 };
+	struct domspec ds = {0};
 	char *xml = NULL, uuid[64];
 	int ret;
 
@@ -176,7 +178,8 @@ int vm_define_domain(struct up *u, const char *domtype, struct err *e)
 	ds.console_log = u->v.local ? u->p.console : NULL;
 	ds.net = u->cfg->net_mode;
 	ds.network = NAT_NETWORK;
-	ds.usernet = domxml_usernet_for(u->v.libver, u->v.local && access("/usr/bin/passt", X_OK) == 0);
+	ds.usernet =
+	    domxml_usernet_for(u->v.libver, u->v.local && access("/usr/bin/passt", X_OK) == 0);
 	ds.forwards = u->cfg->forwards;
 	ds.nforwards = u->cfg->nforwards;
 	if (domxml_domain(&ds, &xml, e) < 0)
@@ -223,7 +226,7 @@ int vm_create(struct up *u, const struct vm_up_opts *o, struct err *e)
 	/* a disk left by an interrupted up keeps its data: reuse it */
 	r = virt_vol_exists(&u->v, POOL_NAME, u->s.disk_vol, NULL, 0, e);
 	if (r < 0 || (r == 0 && virt_vol_create(&u->v, POOL_NAME, u->s.disk_vol, u->cfg->disk,
-						u->s.base_vol, e) < 0))
+	                                        u->s.base_vol, e) < 0))
 		return vm_step_fail("volumes", t0, e);
 	if (virt_vol_delete(&u->v, POOL_NAME, u->s.seed_vol, e) < 0 ||
 	    virt_vol_upload(&u->v, POOL_NAME, u->s.seed_vol, u->p.seed, "raw", NULL, NULL, e) < 0)
@@ -231,8 +234,8 @@ int vm_create(struct up *u, const struct vm_up_opts *o, struct err *e)
 	size = u->cfg->disk;
 	{
 		char msg[512];
-		snprintf(msg, sizeof(msg), "%s/%s (%llu GiB, backed by %s)", POOL_NAME, u->s.disk_vol,
-			 (unsigned long long)(size >> 30), u->s.base_vol);
+		snprintf(msg, sizeof(msg), "%s/%s (%llu GiB, backed by %s)", POOL_NAME,
+		         u->s.disk_vol, (unsigned long long)(size >> 30), u->s.base_vol);
 		vm_step_ok("volumes", t0, msg);
 	}
 

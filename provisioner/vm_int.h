@@ -25,7 +25,7 @@
 #define NAT_BRIDGE "virbr-incep"
 #define NAT_PREFIX "192.168.150"
 #define KVM_DEVICE "/dev/kvm"
-#define KVM_PROBE_MS 45000L    /* a working KVM guest prints its kernel banner in seconds */
+#define KVM_PROBE_MS 45000L /* a working KVM guest prints its kernel banner in seconds */
 #define SSH_TRY_EVERY_MS 3000L
 #define CONSOLE_TAIL_MAX (512L * 1024)
 
@@ -36,18 +36,17 @@ struct up {
 	struct vm_state s;
 	struct virt v;
 	struct accel_plan plan;
-	int started_now;  /* we started the domain in this run (watch the boot) */
-	long boot_t0;     /* when the current boot started */
-	off_t boot_off;   /* console log offset at that moment */
+	int started_now; /* we started the domain in this run (watch the boot) */
+	long boot_t0;    /* when the current boot started */
+	off_t boot_off;  /* console log offset at that moment */
 	int panic_retried;
-	int alive;        /* the kernel has printed */
+	int alive; /* the kernel has printed */
 };
 
 /* vm_up.c */
 int vm_step_ok(const char *step, long t0, const char *msg);
 int vm_step_fail(const char *step, long t0, struct err *e);
-int vm_open_virt(const struct config *cfg, const struct vm_state *s, struct virt *v,
-		 struct err *e);
+int vm_open_virt(const struct config *cfg, const struct vm_state *s, struct virt *v, struct err *e);
 
 /* vm_create.c: the host-wide lock around shared base volumes; the domain
  * (re)defined from the configuration; everything a new VM needs. */

@@ -36,8 +36,7 @@ int vm_step_fail(const char *step, long t0, struct err *e)
 	return -1;
 }
 
-int vm_open_virt(const struct config *cfg, const struct vm_state *s, struct virt *v,
-			 struct err *e)
+int vm_open_virt(const struct config *cfg, const struct vm_state *s, struct virt *v, struct err *e)
 {
 	const char *uri = s && s->uri[0] ? s->uri : cfg->libvirt_uri;
 	return virt_open(uri, v, e);
@@ -55,16 +54,18 @@ static int vm_connect(struct up *u, int have_state, struct err *e)
 		return vm_step_fail("libvirt", t0, e);
 	snprintf(u->s.uri, sizeof(u->s.uri), "%s", u->v.uri);
 	if (u->cfg->net_mode == NET_NAT && !u->v.system && u->v.local) {
-		err_setc(e, EXIT_USAGE, "network.mode nat needs a system libvirt connection (%s is a "
-					"session): use network.mode user or libvirt.uri qemu:///system",
-			 u->v.uri);
+		err_setc(e, EXIT_USAGE,
+		         "network.mode nat needs a system libvirt connection (%s is a "
+		         "session): use network.mode user or libvirt.uri qemu:///system",
+		         u->v.uri);
 		return vm_step_fail("libvirt", t0, e);
 	}
 	if (vm_choose_accel(u, e) < 0)
 		return vm_step_fail("libvirt", t0, e);
 	snprintf(msg, sizeof(msg), "%s (libvirt %lu.%lu.%lu)%s", u->v.uri, u->v.libver / 1000000,
-		 u->v.libver / 1000 % 1000, u->v.libver % 1000,
-		 u->cfg->libvirt_uri == NULL && !u->v.system ? ", qemu:///system was not usable" : "");
+	         u->v.libver / 1000 % 1000, u->v.libver % 1000,
+	         u->cfg->libvirt_uri == NULL && !u->v.system ? ", qemu:///system was not usable"
+	                                                     : "");
 	return vm_step_ok("libvirt", t0, msg);
 }
 
@@ -127,7 +128,7 @@ static int wait_ready(struct up *u, struct vm_target *t, struct err *e)
 int vm_up(struct cli *cli, const struct vm_up_opts *o, struct vm_target *t, struct err *e)
 {
 	struct up u;
-	struct err le = { "", 0 };
+	struct err le = {"", 0};
 	enum virt_dom_state st;
 	int have_state, r, ret = -1;
 
@@ -151,10 +152,11 @@ int vm_up(struct cli *cli, const struct vm_up_opts *o, struct vm_target *t, stru
 			goto done;
 		st = VIRT_DOM_OFF;
 	} else if (!have_state) {
-		err_setc(e, EXIT_FAIL,
-			 "a libvirt domain named %s exists but inception has no state for it in %s: "
-			 "choose another vm.name, or remove it (`virsh undefine %s`)",
-			 u.s.domain, u.p.dir, u.s.domain);
+		err_setc(
+		    e, EXIT_FAIL,
+		    "a libvirt domain named %s exists but inception has no state for it in %s: "
+		    "choose another vm.name, or remove it (`virsh undefine %s`)",
+		    u.s.domain, u.p.dir, u.s.domain);
 		goto done;
 	} else if (strcmp(u.s.phase, "ready") == 0 && st == VIRT_DOM_RUNNING) {
 		r = check_running(&u, t, e);
@@ -241,7 +243,8 @@ static int drop_unused_base(struct virt *v, const struct vm_state *s, int *users
 	if (vm_pool_lock(&plock, e) < 0)
 		return -1;
 	if (virt_vol_users(v, s->pool, s->base_vol, users, e) == 0 && *users == 0 &&
-	    (virt_vol_delete(v, s->pool, ok, e) < 0 || virt_vol_delete(v, s->pool, s->base_vol, e) < 0))
+	    (virt_vol_delete(v, s->pool, ok, e) < 0 ||
+	     virt_vol_delete(v, s->pool, s->base_vol, e) < 0))
 		ret = -1;
 	close(plock);
 	return ret;
@@ -252,7 +255,7 @@ int vm_destroy(const struct config *cfg, const char *name, struct err *e)
 	struct vm_paths p;
 	struct vm_state s;
 	struct virt v;
-	struct err le = { "", 0 };
+	struct err le = {"", 0};
 	long t0 = report_now_ms();
 	int lock = -1, have_state, have_virt = 0, users = 0, ret = -1;
 
@@ -287,8 +290,9 @@ int vm_destroy(const struct config *cfg, const char *name, struct err *e)
 	/* the hosts line goes before the state that says it was ours */
 	if ((have_state && hostmap_undo(&s, e) < 0) || remove_state_dir(p.dir, e) < 0)
 		goto fail;
-	vm_step_ok("destroy", t0, users ? "domain, volumes and state removed (base volume kept: in use)"
-					 : "domain, volumes and state removed");
+	vm_step_ok("destroy", t0,
+	           users ? "domain, volumes and state removed (base volume kept: in use)"
+	                 : "domain, volumes and state removed");
 	ret = 0;
 	goto done;
 fail:

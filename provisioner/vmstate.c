@@ -37,7 +37,8 @@ int vm_paths(const char *vm_name, struct vm_paths *p, struct err *e)
 	    path_join(p->lock, sizeof(p->lock), e, "%s/lock", d) < 0 ||
 	    path_join(p->console, sizeof(p->console), e, "%s/console.log", d) < 0 ||
 	    path_join(p->identity, sizeof(p->identity), e, "%s/id_ed25519", d) < 0 ||
-	    path_join(p->hostkey_pub, sizeof(p->hostkey_pub), e, "%s/ssh_host_ed25519_key.pub", d) < 0 ||
+	    path_join(p->hostkey_pub, sizeof(p->hostkey_pub), e, "%s/ssh_host_ed25519_key.pub", d) <
+	        0 ||
 	    path_join(p->seed, sizeof(p->seed), e, "%s/seed.iso", d) < 0 ||
 	    path_join(p->known_hosts, sizeof(p->known_hosts), e, "%s/known_hosts", d) < 0 ||
 	    path_join(p->ssh_config, sizeof(p->ssh_config), e, "%s/ssh_config", d) < 0 ||
@@ -63,9 +64,10 @@ int vm_lock(const struct vm_paths *p, int *fd, struct err *e)
 		pid[strcspn(pid, "\n")] = '\0';
 		close(f);
 		if (r >= 0)
-			return err_set(e, "another inception command (pid %s) is working on this VM; "
-					  "wait for it or stop it",
-				       pid[0] ? pid : "?");
+			return err_set(e,
+			               "another inception command (pid %s) is working on this VM; "
+			               "wait for it or stop it",
+			               pid[0] ? pid : "?");
 		return err_set(e, "lock %s: %s", p->lock, strerror(errno));
 	}
 	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
@@ -91,11 +93,20 @@ struct field {
 	const char *key;
 	size_t off, size; /* size 0 = unsigned */
 };
-#define S(k) { #k, offsetof(struct vm_state, k), sizeof(((struct vm_state *)0)->k) }
+#define S(k)                                                                                       \
+	{                                                                                          \
+#k, offsetof(struct vm_state, k), sizeof(((struct vm_state *)0)->k)                \
+	}
 static const struct field fields[] = {
-	S(uri), S(domain), S(pool), S(base_vol), S(disk_vol), S(seed_vol), S(net), S(network),
-	S(ssh_host), { "ssh_port", offsetof(struct vm_state, ssh_port), 0 }, S(login), S(accel),
-	S(forwards), S(phase), S(hosts_file), S(hosts_name), S(stack_ok),
+    S(uri),        S(domain),
+    S(pool),       S(base_vol),
+    S(disk_vol),   S(seed_vol),
+    S(net),        S(network),
+    S(ssh_host),   {"ssh_port", offsetof(struct vm_state, ssh_port), 0},
+    S(login),      S(accel),
+    S(forwards),   S(phase),
+    S(hosts_file), S(hosts_name),
+    S(stack_ok),
 };
 #undef S
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -110,7 +121,7 @@ int vmstate_format(const struct vm_state *s, char *buf, size_t n, struct err *e)
 
 		if (fields[i].size == 0)
 			r = snprintf(buf + len, n - len, "%s=%u\n", fields[i].key,
-				     *(const unsigned *)(const void *)base);
+			             *(const unsigned *)(const void *)base);
 		else if (strchr(base, '\n') != NULL)
 			return err_set(e, "state value for %s contains a newline", fields[i].key);
 		else
@@ -141,7 +152,8 @@ int vmstate_parse(const char *text, struct vm_state *s, struct err *e)
 			size_t klen = (size_t)(eq - line), vlen = len - klen - 1;
 			char *dst = (char *)s + fields[i].off;
 
-			if (strlen(fields[i].key) != klen || strncmp(fields[i].key, line, klen) != 0)
+			if (strlen(fields[i].key) != klen ||
+			    strncmp(fields[i].key, line, klen) != 0)
 				continue;
 			if (fields[i].size == 0) {
 				char num[16] = "";
@@ -174,7 +186,8 @@ int vmstate_load(const struct vm_paths *p, struct vm_state *s, struct err *e)
 
 	memset(s, 0, sizeof(*s));
 	if (access(p->state, F_OK) < 0)
-		return err_setc(e, EXIT_NOVM, "no VM state in %s (run `inception up` first)", p->dir);
+		return err_setc(e, EXIT_NOVM, "no VM state in %s (run `inception up` first)",
+		                p->dir);
 	if (read_file(p->state, &text, NULL, e) < 0)
 		return -1;
 	ret = vmstate_parse(text, s, e);
@@ -194,7 +207,7 @@ int vmstate_save(const struct vm_paths *p, const struct vm_state *s, struct err 
 }
 
 void vm_target_from(const struct vm_paths *p, const struct vm_state *s, int timeout_s,
-		    struct vm_target *out)
+                    struct vm_target *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->paths = *p;
@@ -217,13 +230,13 @@ int vm_target(const struct config *cfg, struct vm_target *out, struct err *e)
 		return -1;
 	if (s.ssh_host[0] == '\0' || s.ssh_port == 0)
 		return err_setc(e, EXIT_NOVM, "VM %s has no SSH address yet (is it up?)",
-				cfg->vm_name);
+		                cfg->vm_name);
 	vm_target_from(&p, &s, 10, out);
 	return 0;
 }
 
 int vm_write_ssh_files(const struct vm_paths *p, const struct vm_state *s, const char *vm_name,
-		       struct err *e)
+                       struct err *e)
 {
 	char *pub = NULL;
 	char host[96], buf[8192];
@@ -246,20 +259,20 @@ int vm_write_ssh_files(const struct vm_paths *p, const struct vm_state *s, const
 	if (write_file_atomic(p->known_hosts, buf, strlen(buf), 0600, e) < 0)
 		goto done;
 	r = snprintf(buf, sizeof(buf),
-		     "# Written by inception for VM %s: ssh -F %s %s\n"
-		     "Host %s\n"
-		     "  HostName %s\n"
-		     "  Port %u\n"
-		     "  User %s\n"
-		     "  IdentityFile \"%s\"\n"
-		     "  IdentitiesOnly yes\n"
-		     "  UserKnownHostsFile \"%s\"\n"
-		     "  GlobalKnownHostsFile /dev/null\n"
-		     "  StrictHostKeyChecking yes\n"
-		     "  HostKeyAlgorithms ssh-ed25519\n"
-		     "  LogLevel ERROR\n",
-		     vm_name, p->ssh_config, vm_name, vm_name, s->ssh_host, s->ssh_port, s->login,
-		     p->identity, p->known_hosts);
+	             "# Written by inception for VM %s: ssh -F %s %s\n"
+	             "Host %s\n"
+	             "  HostName %s\n"
+	             "  Port %u\n"
+	             "  User %s\n"
+	             "  IdentityFile \"%s\"\n"
+	             "  IdentitiesOnly yes\n"
+	             "  UserKnownHostsFile \"%s\"\n"
+	             "  GlobalKnownHostsFile /dev/null\n"
+	             "  StrictHostKeyChecking yes\n"
+	             "  HostKeyAlgorithms ssh-ed25519\n"
+	             "  LogLevel ERROR\n",
+	             vm_name, p->ssh_config, vm_name, vm_name, s->ssh_host, s->ssh_port, s->login,
+	             p->identity, p->known_hosts);
 	if (r < 0 || (size_t)r >= sizeof(buf)) {
 		err_set(e, "ssh_config too long");
 		goto done;

@@ -28,7 +28,7 @@ struct vm_paths {
 	char seed[PATH_MAX];        /* seed.iso */
 	char known_hosts[PATH_MAX];
 	char ssh_config[PATH_MAX];
-	char log[PATH_MAX];         /* provision.log (subprocess output) */
+	char log[PATH_MAX]; /* provision.log (subprocess output) */
 };
 
 int vm_paths(const char *vm_name, struct vm_paths *p, struct err *e);
@@ -39,15 +39,15 @@ int vm_lock(const struct vm_paths *p, int *fd, struct err *e);
 void vm_unlock(int fd);
 
 struct vm_state {
-	char uri[256];        /* libvirt connection used */
-	char domain[128];     /* libvirt domain name */
-	char pool[64];        /* storage pool */
-	char base_vol[160];   /* shared base image volume */
-	char disk_vol[160];   /* overlay */
-	char seed_vol[160];   /* NoCloud ISO */
-	char net[8];          /* "user" or "nat" */
-	char network[64];     /* libvirt network (nat) */
-	char ssh_host[64];    /* 127.0.0.1 or the guest IP */
+	char uri[256];      /* libvirt connection used */
+	char domain[128];   /* libvirt domain name */
+	char pool[64];      /* storage pool */
+	char base_vol[160]; /* shared base image volume */
+	char disk_vol[160]; /* overlay */
+	char seed_vol[160]; /* NoCloud ISO */
+	char net[8];        /* "user" or "nat" */
+	char network[64];   /* libvirt network (nat) */
+	char ssh_host[64];  /* 127.0.0.1 or the guest IP */
 	unsigned ssh_port;
 	char login[CONFIG_LOGIN_MAX + 1];
 	char accel[8];        /* domain type that booted: "qemu" or "kvm" */
@@ -56,8 +56,8 @@ struct vm_state {
 	char hosts_file[256]; /* host.map_domain: the hosts file `up` added a line to */
 	char hosts_name[160]; /* ... and the name it mapped (destroy removes it) */
 	char stack_ok[65];    /* tree digest of the last push whose full agent run
-			       * ended healthy: the same tree again needs no probe
-			       * of the agent and base image before the run */
+	                       * ended healthy: the same tree again needs no probe
+	                       * of the agent and base image before the run */
 };
 
 /* Loads the state file; a missing file is -1 with e->code EXIT_NOVM. */
@@ -75,7 +75,7 @@ struct vm_target {
 	char host[64];
 	char user[CONFIG_LOGIN_MAX + 1];
 	ssh_session live; /* an open session to it, or NULL (owned by whoever
-			   * filled the target: `up` hands its probe's on) */
+	                   * filled the target: `up` hands its probe's on) */
 };
 
 /* The SSH target of cfg's VM (from its state file: forwarded port on
@@ -85,10 +85,10 @@ int vm_target(const struct config *cfg, struct vm_target *out, struct err *e);
 
 /* Fills out from already-loaded paths and state (no file access). */
 void vm_target_from(const struct vm_paths *p, const struct vm_state *s, int timeout_s,
-		    struct vm_target *out);
+                    struct vm_target *out);
 
 /* Writes known_hosts and ssh_config for plain `ssh -F ssh_config <vm>`. */
 int vm_write_ssh_files(const struct vm_paths *p, const struct vm_state *s, const char *vm_name,
-		       struct err *e);
+                       struct err *e);
 
 #endif

@@ -131,9 +131,9 @@ static int field_is(const struct field *f, const char *s, size_t n)
 }
 
 int hosts_edit(const char *in, size_t len, const char *name, const char *ip, char **out,
-	       size_t *outlen, int *changed, struct err *e)
+               size_t *outlen, int *changed, struct err *e)
 {
-	struct out b = { .failed = 0 };
+	struct out b = {.failed = 0};
 	struct field *f = NULL;
 	const char *eol = "\n", *nl;
 	size_t pos = 0, name_n = strlen(name), ip_n = ip ? strlen(ip) : 0;
@@ -270,7 +270,7 @@ static int lock_file(const char *path, int *fdp, struct err *e)
 		close(fd);
 		if (waited >= HOSTS_LOCK_WAIT_MS / 50)
 			return err_set(e, "%s is locked by another editor (waited %d s)", path,
-				       HOSTS_LOCK_WAIT_MS / 1000);
+			               HOSTS_LOCK_WAIT_MS / 1000);
 		usleep(50 * 1000);
 	}
 }
@@ -353,8 +353,8 @@ static void remove_stale_temps(const char *dir, const char *base)
 		struct stat st;
 		size_t i;
 		int ours = strncmp(d->d_name, base, bl) == 0 &&
-			   strncmp(d->d_name + bl, ".tmp.", 5) == 0 &&
-			   strlen(d->d_name + bl + 5) == 6;
+		           strncmp(d->d_name + bl, ".tmp.", 5) == 0 &&
+		           strlen(d->d_name + bl + 5) == 6;
 
 		for (i = 0; ours && i < 6; i++)
 			ours = isalnum((unsigned char)d->d_name[bl + 5 + i]);
@@ -370,7 +370,7 @@ static void remove_stale_temps(const char *dir, const char *base)
  * with its mode, owner and extended attributes, synced, renamed over it,
  * and the directory synced so the rename survives a crash. */
 static int replace_file(const char *path, int oldfd, const struct stat *st, const char *data,
-			size_t len, struct err *e)
+                        size_t len, struct err *e)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	size_t off = 0;
@@ -425,7 +425,7 @@ done:
 }
 
 int hosts_edit_file(const char *path, const char *name, const char *ip, int must_exist,
-		    int *changed, struct err *e)
+                    int *changed, struct err *e)
 {
 	char target[PATH_MAX], *in = NULL, *out = NULL;
 	size_t inlen = 0, outlen = 0;

@@ -34,7 +34,7 @@ int hosts_name_valid(const char *name);
  * whether it differs from in.  -1 for an invalid name or address (ip NULL:
  * remove NAME everywhere). */
 int hosts_edit(const char *in, size_t len, const char *name, const char *ip, char **out,
-	       size_t *outlen, int *changed, struct err *e);
+               size_t *outlen, int *changed, struct err *e);
 
 /* The same on a file: read (at most 64 MiB), edited, and written back
  * only when it changed.  A symlink is followed: its target is edited and
@@ -46,7 +46,7 @@ int hosts_edit(const char *in, size_t len, const char *name, const char *ip, cha
  * (NAME.tmp.XXXXXX) are removed.  A missing file is an error when
  * must_exist, else nothing to do. */
 int hosts_edit_file(const char *path, const char *name, const char *ip, int must_exist,
-		    int *changed, struct err *e);
+                    int *changed, struct err *e);
 
 /* The file hosts_edit_file edits for path: path itself, or the file its
  * symlinks lead to (target gets n bytes at most). */

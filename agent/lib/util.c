@@ -65,14 +65,13 @@ int mkdir_p(const char *path, mode_t mode, struct err *e)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      struct err *e)
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
 {
 	return write_file_atomic_owner(path, data, len, mode, -1, -1, e);
 }
 
-int write_file_atomic_owner(const char *path, const void *data, size_t len, mode_t mode,
-			    long uid, long gid, struct err *e)
+int write_file_atomic_owner(const char *path, const void *data, size_t len, mode_t mode, long uid,
+                            long gid, struct err *e)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
@@ -145,8 +144,8 @@ int read_file_max(const char *path, char **data, size_t *len, size_t max, struct
 	return *data ? 0 : err_set(e, "read %s: out of memory", path);
 }
 
-static int xdg_dir(char *buf, size_t n, const char *var, const char *fallback,
-		   const char *sub, struct err *e)
+static int xdg_dir(char *buf, size_t n, const char *var, const char *fallback, const char *sub,
+                   struct err *e)
 {
 	const char *base = getenv(var);
 	const char *home = getenv("HOME");
@@ -205,7 +204,7 @@ static void spawn_child(char *const argv[], const struct spawn_opts *o)
 		char newpath[4096];
 
 		snprintf(newpath, sizeof(newpath), "%s:%s",
-			 path ? path : "/usr/local/bin:/usr/bin:/bin", o->path_extra);
+		         path ? path : "/usr/local/bin:/usr/bin:/bin", o->path_extra);
 		setenv("PATH", newpath, 1);
 	}
 	if (o->cwd && chdir(o->cwd) < 0) {
@@ -232,9 +231,9 @@ int spawn_argv(char *const argv[], const struct spawn_opts *o, pid_t *pid, struc
 /* stdout to out_pipe (or the log), stderr to the log (or /dev/null), or
  * with merge to out_pipe too. */
 static int spawn(char *const argv[], const char *log_path, int out_pipe, int merge, struct err *e,
-		 pid_t *pid)
+                 pid_t *pid)
 {
-	struct spawn_opts o = { -1, -1, -1, 0, NULL, NULL, NULL };
+	struct spawn_opts o = {-1, -1, -1, 0, NULL, NULL, NULL};
 	int logfd = -1, ret;
 
 	if (log_path != NULL) {
@@ -262,10 +261,10 @@ int reap_argv(pid_t pid, char *const argv[], const char *log_path, struct err *e
 		return 0;
 	if (WIFEXITED(status))
 		return err_set(e, "%s exited with status %d%s%s%s", argv[0], WEXITSTATUS(status),
-			       log_path ? " (see " : "", log_path ? log_path : "",
-			       log_path ? ")" : "");
+		               log_path ? " (see " : "", log_path ? log_path : "",
+		               log_path ? ")" : "");
 	return err_set(e, "%s killed by signal %d", argv[0],
-		       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	               WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 int run_argv(char *const argv[], const char *log_path, struct err *e)
@@ -280,7 +279,7 @@ int run_argv(char *const argv[], const char *log_path, struct err *e)
 int run_argv_capture(char *const argv[], const char *log_path, char **out, struct err *e)
 {
 	struct buf b;
-	struct err re = { "", 0 };
+	struct err re = {"", 0};
 	int fds[2], rr;
 	pid_t pid = -1;
 
@@ -304,7 +303,7 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 }
 
 int run_argv_output(char *const argv[], int timeout_ms, size_t max, char **out, int *status,
-		    struct err *e)
+                    struct err *e)
 {
 	int fds[2], st = 0, timed_out = 0;
 	pid_t pid = -1;
@@ -330,7 +329,7 @@ int run_argv_output(char *const argv[], int timeout_ms, size_t max, char **out, 
 	}
 	close(fds[1]);
 	for (;;) {
-		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
 		char chunk[4096];
 		ssize_t r;
 		long now;
@@ -375,7 +374,7 @@ int run_argv_output(char *const argv[], int timeout_ms, size_t max, char **out, 
 
 void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }

@@ -15,13 +15,12 @@ int mkdir_p(const char *path, mode_t mode, struct err *e);
 
 /* Writes data to path through a temp file in the same directory, fsync,
  * rename: readers see the old or the new content, never half. */
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      struct err *e);
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
 
 /* The same, and the new file gets owner uid/gid (-1 = unchanged) before it
  * replaces the old one. */
-int write_file_atomic_owner(const char *path, const void *data, size_t len, mode_t mode,
-			    long uid, long gid, struct err *e);
+int write_file_atomic_owner(const char *path, const void *data, size_t len, mode_t mode, long uid,
+                            long gid, struct err *e);
 
 /* Reads a whole file (NUL-terminated; *len without the NUL). Caller frees. */
 int read_file(const char *path, char **data, size_t *len, struct err *e);
@@ -72,7 +71,7 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
  * the exit status, 128+N after signal N, -1 on the timeout.  Returns 0
  * when it ran, whatever its status; -1 when it could not start. */
 int run_argv_output(char *const argv[], int timeout_ms, size_t max, char **out, int *status,
-		    struct err *e);
+                    struct err *e);
 
 /* Writes n bytes as 2n lowercase hex digits and a NUL into out. */
 void hex_encode(const unsigned char *d, size_t n, char *out);
@@ -82,6 +81,6 @@ void sleep_ms(long ms);
 
 /* snprintf that fails with an error instead of truncating. */
 int path_join(char *buf, size_t n, struct err *e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif

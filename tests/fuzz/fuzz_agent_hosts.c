@@ -54,7 +54,7 @@ static int count_mappings(const char *p, size_t n, int *ok_ip)
 				first_s = fs;
 				first_n = fe - fs;
 			} else if (fe - fs == sizeof(NAME) - 1 && !memchr(p + fs, 0, fe - fs) &&
-				   strncasecmp(p + fs, NAME, fe - fs) == 0) {
+			           strncasecmp(p + fs, NAME, fe - fs) == 0) {
 				has = 1;
 			}
 			f++;
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *out = NULL, *again = NULL;
 	size_t outlen = 0, againlen = 0;
 	int changed, changed2, ok_ip;

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	unsigned char *kr = NULL, *again = NULL;
 	size_t krlen = 0, againlen = 0;
 	char fpr[41], fpr2[41];

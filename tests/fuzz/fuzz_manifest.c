@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char *reformat(const char *text)
 {
 	struct push_entry *v = NULL;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	long n = push_manifest_parse(text, &v, &e);
 	char *out;
 

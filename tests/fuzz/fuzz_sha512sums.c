@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *nl = memchr(data, '\n', size);
 	char hex[IMAGE_SHA512_HEX + 1], *name;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	size_t nlen = nl ? (size_t)(nl - (const char *)data) : size, i;
 
 	name = malloc(nlen + 1);

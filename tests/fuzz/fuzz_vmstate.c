@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char once[16384], twice[16384];
 	struct vm_state s;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *text = malloc(size + 1);
 
 	if (text == NULL)

@@ -26,15 +26,15 @@ static int fail(const struct err *e)
 /* `docker image inspect IMAGE` succeeds. */
 static int docker_has(const char *image, void *ctx)
 {
-	char *argv[] = { "docker", "image", "inspect", (char *)image, NULL };
+	char *argv[] = {"docker", "image", "inspect", (char *)image, NULL};
 	(void)ctx;
 	return run_argv(argv, NULL, NULL) == 0;
 }
 
-static int resolve(const char *spec, const char *ref, const char *clone_dir,
-		   struct project *p, struct err *e)
+static int resolve(const char *spec, const char *ref, const char *clone_dir, struct project *p,
+                   struct err *e)
 {
-	struct project_req r = { 0 };
+	struct project_req r = {0};
 
 	r.spec = strcmp(spec, "-") ? spec : NULL;
 	r.ref = ref;
@@ -44,7 +44,7 @@ static int resolve(const char *spec, const char *ref, const char *clone_dir,
 
 int main(int argc, char **argv)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	struct project p;
 	const char *cmd = argc > 1 ? argv[1] : "";
 
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "generate") == 0 && argc == 5) {
 		struct project_inputs in;
-		struct project_gen g = { argv[4], NULL };
+		struct project_gen g = {argv[4], NULL};
 		char **made = NULL;
 		size_t n = 0;
 		int rc;

@@ -38,7 +38,7 @@ static int connect_to(char **argv, ssh_session *s, struct err *e)
 static int run_agent(char **argv)
 {
 	struct agent_result r;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	ssh_session s = NULL;
 	int rc;
 
@@ -50,13 +50,13 @@ static int run_agent(char **argv)
 	rc = agent_run(s, argv[5], "", atoi(argv[6]), &r, &e);
 	sshc_close(s);
 	fprintf(stderr, "result rc=%d code=%d failed_step=%s steps_run=%d err=%s\n", rc, e.code,
-		r.failed_step, r.steps_run, e.msg);
+	        r.failed_step, r.steps_run, e.msg);
 	return rc == 0 ? 0 : e.code ? e.code : 1;
 }
 
 static int run_capture(char **argv)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	ssh_session s = NULL;
 	char *out = NULL;
 	int rc, status = -1;
@@ -75,9 +75,9 @@ static int run_capture(char **argv)
 
 int main(int argc, char **argv)
 {
-	struct push_src src = { 0 };
+	struct push_src src = {0};
 	struct push_stats st;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	ssh_session s = NULL;
 	int rc;
 
@@ -86,11 +86,12 @@ int main(int argc, char **argv)
 	if (argc == 9 && strcmp(argv[1], "capture") == 0)
 		return run_capture(argv + 2);
 	if (argc != 11) {
-		fprintf(stderr, "usage: driver HOST PORT USER IDENTITY HOSTKEY_PUB TOP AGENT ENV "
-				"SECRETS REMOTE\n"
-				"       driver agent HOST PORT USER IDENTITY HOSTKEY_PUB AGENT TIMEOUT "
-				"human|json\n"
-				"       driver capture HOST PORT USER IDENTITY HOSTKEY_PUB CMD TIMEOUT\n");
+		fprintf(stderr,
+		        "usage: driver HOST PORT USER IDENTITY HOSTKEY_PUB TOP AGENT ENV "
+		        "SECRETS REMOTE\n"
+		        "       driver agent HOST PORT USER IDENTITY HOSTKEY_PUB AGENT TIMEOUT "
+		        "human|json\n"
+		        "       driver capture HOST PORT USER IDENTITY HOSTKEY_PUB CMD TIMEOUT\n");
 		return 2;
 	}
 	src.top = argv[6];

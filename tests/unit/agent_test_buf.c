@@ -19,7 +19,7 @@
 static void test_add_and_terminate(void **state)
 {
 	struct buf b;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	size_t i, len = 0;
 	char *p;
 
@@ -54,7 +54,7 @@ static void test_add_and_terminate(void **state)
 static void test_cap(void **state)
 {
 	struct buf b;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 
 	(void)state;
 	buf_init(&b, 8);
@@ -74,7 +74,7 @@ static void test_cap(void **state)
 static void test_read_fd(void **state)
 {
 	struct buf b;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	int fds[2];
 	char big[40000];
 
@@ -112,9 +112,9 @@ static void test_read_fd(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_and_terminate),
-		cmocka_unit_test(test_cap),
-		cmocka_unit_test(test_read_fd),
+	    cmocka_unit_test(test_add_and_terminate),
+	    cmocka_unit_test(test_cap),
+	    cmocka_unit_test(test_read_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

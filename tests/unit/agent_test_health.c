@@ -90,8 +90,8 @@ static int probe(const void *reply, size_t n, struct err *e)
 
 static void test_alerts_that_refuse(void **state)
 {
-	static const unsigned char version[] = { 0x15, 3, 1, 0, 2, 2, 70 };
-	static const unsigned char handshake[] = { 0x15, 3, 3, 0, 2, 2, 40 };
+	static const unsigned char version[] = {0x15, 3, 1, 0, 2, 2, 70};
+	static const unsigned char handshake[] = {0x15, 3, 3, 0, 2, 2, 40};
 	struct err e;
 
 	(void)state;
@@ -101,7 +101,7 @@ static void test_alerts_that_refuse(void **state)
 
 static void test_tls11_accepted(void **state)
 {
-	static const unsigned char hello[] = { 0x16, 3, 2, 0, 6, 2, 0, 0, 70, 3, 2 };
+	static const unsigned char hello[] = {0x16, 3, 2, 0, 6, 2, 0, 0, 70, 3, 2};
 	struct err e;
 
 	(void)state;
@@ -111,36 +111,37 @@ static void test_tls11_accepted(void **state)
 
 static void test_broken_servers_are_not_refusals(void **state)
 {
-	static const unsigned char internal[] = { 0x15, 3, 1, 0, 2, 2, 80 };
-	static const unsigned char warning[] = { 0x15, 3, 1, 0, 2, 1, 70 };
-	static const unsigned char tls12[] = { 0x16, 3, 3, 0, 6, 2, 0, 0, 70, 3, 3 };
+	static const unsigned char internal[] = {0x15, 3, 1, 0, 2, 2, 80};
+	static const unsigned char warning[] = {0x15, 3, 1, 0, 2, 1, 70};
+	static const unsigned char tls12[] = {0x16, 3, 3, 0, 6, 2, 0, 0, 70, 3, 3};
 	static const char text[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
 	struct err e;
 
 	(void)state;
 	assert_int_equal(probe(internal, sizeof(internal), &e), -1);
 	assert_non_null(strstr(e.msg, "the server sent TLS alert 80 (level 2), not a "
-				      "protocol_version or handshake_failure refusal"));
+	                              "protocol_version or handshake_failure refusal"));
 	assert_int_equal(probe(warning, sizeof(warning), &e), -1);
 	assert_non_null(strstr(e.msg, "TLS alert 70 (level 1)"));
 	assert_int_equal(probe(tls12, sizeof(tls12), &e), -1);
 	assert_non_null(strstr(e.msg, "answered a TLS 1.1 hello with version 3.3 instead of "
-				      "refusing it"));
+	                              "refusing it"));
 	assert_int_equal(probe(text, sizeof(text) - 1, &e), -1);
 	assert_non_null(strstr(e.msg, "the answer is not a TLS alert or handshake (first bytes "
-				      "48 54 54)"));
+	                              "48 54 54)"));
 	assert_int_equal(probe("", 0, &e), -1);
 	assert_non_null(strstr(e.msg, "the server closed the connection without a TLS alert"));
 	/* an alert cut short */
 	assert_int_equal(probe(internal, 6, &e), -1);
-	assert_non_null(strstr(e.msg, "the server closed the connection in the middle of a record"));
+	assert_non_null(
+	    strstr(e.msg, "the server closed the connection in the middle of a record"));
 }
 
 static void test_nothing_listening(void **state)
 {
 	struct sockaddr_in a;
 	socklen_t al = sizeof(a);
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	int s = socket(AF_INET, SOCK_STREAM, 0), port;
 
 	(void)state;
@@ -159,10 +160,10 @@ static void test_nothing_listening(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alerts_that_refuse),
-		cmocka_unit_test(test_tls11_accepted),
-		cmocka_unit_test(test_broken_servers_are_not_refusals),
-		cmocka_unit_test(test_nothing_listening),
+	    cmocka_unit_test(test_alerts_that_refuse),
+	    cmocka_unit_test(test_tls11_accepted),
+	    cmocka_unit_test(test_broken_servers_are_not_refusals),
+	    cmocka_unit_test(test_nothing_listening),
 	};
 
 	return cmocka_run_group_tests_name("agent_health", tests, NULL, NULL);

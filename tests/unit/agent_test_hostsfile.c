@@ -28,9 +28,9 @@
 
 /* Edits in, compares with want, then checks idempotence. */
 static void check_edit(const char *in, size_t inlen, const char *want, size_t wantlen,
-		       int want_changed)
+                       int want_changed)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *out = NULL, *again = NULL;
 	size_t outlen = 0, againlen = 0;
 	int changed = -1, changed2 = -1;
@@ -40,8 +40,8 @@ static void check_edit(const char *in, size_t inlen, const char *want, size_t wa
 	assert_memory_equal(out, want, wantlen);
 	assert_int_equal(out[outlen], '\0');
 	assert_int_equal(changed, want_changed);
-	assert_int_equal(hosts_edit(out, outlen, NAME, "127.0.0.1", &again, &againlen, &changed2, &e),
-			 0);
+	assert_int_equal(
+	    hosts_edit(out, outlen, NAME, "127.0.0.1", &again, &againlen, &changed2, &e), 0);
 	assert_int_equal(changed2, 0);
 	assert_int_equal(againlen, outlen);
 	assert_memory_equal(again, out, outlen);
@@ -198,7 +198,7 @@ static void test_many_fields_line(void **state)
 	size_t n = 5000, i;
 	char *in = malloc(n * 8 + 64), *out = NULL, *p = in;
 	size_t outlen;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	int changed;
 
 	(void)state;
@@ -206,9 +206,8 @@ static void test_many_fields_line(void **state)
 	for (i = 0; i < n; i++)
 		p += sprintf(p, " h%zu", i);
 	*p++ = '\n';
-	assert_int_equal(hosts_edit(in, (size_t)(p - in), NAME, "127.0.0.1", &out, &outlen,
-				    &changed, &e),
-			 0);
+	assert_int_equal(
+	    hosts_edit(in, (size_t)(p - in), NAME, "127.0.0.1", &out, &outlen, &changed, &e), 0);
 	assert_non_null(strstr(out, " h4999\n"));
 	assert_non_null(strstr(out, "\th0 h1 "));
 	assert_non_null(strstr(out, "\n127.0.0.1\t" NAME "\n"));
@@ -218,14 +217,14 @@ static void test_many_fields_line(void **state)
 
 static void test_invalid_input(void **state)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *out = NULL;
 	size_t outlen;
 	int changed;
 
 	(void)state;
 	assert_int_equal(hosts_edit("", 0, "bad name", "127.0.0.1", &out, &outlen, &changed, &e),
-			 -1);
+	                 -1);
 	assert_non_null(strstr(e.msg, "invalid host name"));
 	assert_int_equal(hosts_edit("", 0, NAME, "127.0.0.300", &out, &outlen, &changed, &e), -1);
 	assert_non_null(strstr(e.msg, "invalid address"));
@@ -234,9 +233,9 @@ static void test_invalid_input(void **state)
 
 /* ip NULL: the mapping is undone, every other byte kept. */
 static void check_remove(const char *in, size_t inlen, const char *want, size_t wantlen,
-			 int want_changed)
+                         int want_changed)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *out = NULL;
 	size_t outlen = 0;
 	int changed = -1;
@@ -321,7 +320,7 @@ static char *slurp(const char *path)
 
 static void test_file_symlink_target_edited(void **state)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char link[160], target[256];
 	struct stat st;
 	int changed = 0;
@@ -347,7 +346,7 @@ static void test_file_symlink_target_edited(void **state)
 static void test_file_xattrs_kept(void **state)
 {
 	static const char label[] = "system_u:object_r:net_conf_t:s0";
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char got[128];
 	ssize_t n;
 	int changed = 0, selinux;
@@ -387,12 +386,13 @@ static void test_file_lock_no_lost_update(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct err e = { .msg = "" };
+		struct err e = {.msg = ""};
 		int changed = 0;
 
 		close(fd);
-		_exit(hosts_edit_file(file, NAME, "127.0.0.1", 1, &changed, &e) == 0 && changed ? 0
-											 : 1);
+		_exit(hosts_edit_file(file, NAME, "127.0.0.1", 1, &changed, &e) == 0 && changed
+		          ? 0
+		          : 1);
 	}
 	usleep(300 * 1000);
 	/* the child waits: nothing written yet */
@@ -409,15 +409,15 @@ static void test_file_lock_no_lost_update(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_string_equal(slurp(file),
-			    "127.0.0.1\tlocalhost\n10.0.0.9\tother.42.fr\n127.0.0.1\t" NAME "\n");
+	                    "127.0.0.1\tlocalhost\n10.0.0.9\tother.42.fr\n127.0.0.1\t" NAME "\n");
 }
 
 static void test_file_stale_temps_removed(void **state)
 {
-	static const char *const stale[] = { "hosts.tmp.Ab3xY9", "hosts.tmp.000000", NULL };
-	static const char *const keep[] = { "hosts.tmp.keep", "other.tmp.Ab3xY9",
-					    "hosts.tmp.Ab3xY9x", NULL };
-	struct err e = { .msg = "" };
+	static const char *const stale[] = {"hosts.tmp.Ab3xY9", "hosts.tmp.000000", NULL};
+	static const char *const keep[] = {"hosts.tmp.keep", "other.tmp.Ab3xY9",
+	                                   "hosts.tmp.Ab3xY9x", NULL};
+	struct err e = {.msg = ""};
 	char p[192];
 	int changed = 0, i;
 
@@ -445,7 +445,7 @@ static void test_file_stale_temps_removed(void **state)
 
 static void test_file_mode_owner_kept(void **state)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	struct stat st;
 	int changed = 0;
 
@@ -464,36 +464,36 @@ static void test_file_mode_owner_kept(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_typical_debian),
-		cmocka_unit_test(test_no_trailing_newline),
-		cmocka_unit_test(test_already_there_kept_byte_for_byte),
-		cmocka_unit_test(test_already_there_no_newline),
-		cmocka_unit_test(test_other_ip),
-		cmocka_unit_test(test_other_ip_with_comment),
-		cmocka_unit_test(test_alias_on_other_line),
-		cmocka_unit_test(test_alias_on_right_ip_kept),
-		cmocka_unit_test(test_duplicates_removed),
-		cmocka_unit_test(test_case_insensitive),
-		cmocka_unit_test(test_similar_names_untouched),
-		cmocka_unit_test(test_crlf),
-		cmocka_unit_test(test_crlf_no_trailing_newline),
-		cmocka_unit_test(test_crlf_kept_line),
-		cmocka_unit_test(test_blank_and_weird_whitespace),
-		cmocka_unit_test(test_nul_bytes_kept),
-		cmocka_unit_test(test_huge_file),
-		cmocka_unit_test(test_many_fields_line),
-		cmocka_unit_test(test_invalid_input),
-		cmocka_unit_test(test_remove),
-		cmocka_unit_test(test_name_valid),
-		cmocka_unit_test_setup_teardown(test_file_symlink_target_edited, file_setup,
-						file_teardown),
-		cmocka_unit_test_setup_teardown(test_file_xattrs_kept, file_setup, file_teardown),
-		cmocka_unit_test_setup_teardown(test_file_lock_no_lost_update, file_setup,
-						file_teardown),
-		cmocka_unit_test_setup_teardown(test_file_stale_temps_removed, file_setup,
-						file_teardown),
-		cmocka_unit_test_setup_teardown(test_file_mode_owner_kept, file_setup, file_teardown),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_typical_debian),
+	    cmocka_unit_test(test_no_trailing_newline),
+	    cmocka_unit_test(test_already_there_kept_byte_for_byte),
+	    cmocka_unit_test(test_already_there_no_newline),
+	    cmocka_unit_test(test_other_ip),
+	    cmocka_unit_test(test_other_ip_with_comment),
+	    cmocka_unit_test(test_alias_on_other_line),
+	    cmocka_unit_test(test_alias_on_right_ip_kept),
+	    cmocka_unit_test(test_duplicates_removed),
+	    cmocka_unit_test(test_case_insensitive),
+	    cmocka_unit_test(test_similar_names_untouched),
+	    cmocka_unit_test(test_crlf),
+	    cmocka_unit_test(test_crlf_no_trailing_newline),
+	    cmocka_unit_test(test_crlf_kept_line),
+	    cmocka_unit_test(test_blank_and_weird_whitespace),
+	    cmocka_unit_test(test_nul_bytes_kept),
+	    cmocka_unit_test(test_huge_file),
+	    cmocka_unit_test(test_many_fields_line),
+	    cmocka_unit_test(test_invalid_input),
+	    cmocka_unit_test(test_remove),
+	    cmocka_unit_test(test_name_valid),
+	    cmocka_unit_test_setup_teardown(test_file_symlink_target_edited, file_setup,
+	                                    file_teardown),
+	    cmocka_unit_test_setup_teardown(test_file_xattrs_kept, file_setup, file_teardown),
+	    cmocka_unit_test_setup_teardown(test_file_lock_no_lost_update, file_setup,
+	                                    file_teardown),
+	    cmocka_unit_test_setup_teardown(test_file_stale_temps_removed, file_setup,
+	                                    file_teardown),
+	    cmocka_unit_test_setup_teardown(test_file_mode_owner_kept, file_setup, file_teardown),
 	};
 
 	return cmocka_run_group_tests_name("agent_hostsfile", tests, NULL, NULL);

@@ -57,7 +57,7 @@ static void fpr_of(const char *name, char want[41])
 static void check_key(const char *name)
 {
 	char path[256], want[41], got[41], *key;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	size_t n;
 
 	snprintf(path, sizeof(path), "tests/unit/data/%s.asc", name);
@@ -84,7 +84,7 @@ static void test_rsa_key(void **state)
 static void test_pin_with_spaces_and_lower_case(void **state)
 {
 	char want[41], spaced[64], *key;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	size_t n, i, o = 0;
 
 	(void)state;
@@ -102,7 +102,7 @@ static void test_pin_with_spaces_and_lower_case(void **state)
 
 static void test_wrong_pin_refused(void **state)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *key, other[41];
 	size_t n;
 
@@ -112,8 +112,8 @@ static void test_wrong_pin_refused(void **state)
 	assert_int_equal(pgp_check_fingerprint((unsigned char *)key, n, other, &e), -1);
 	assert_non_null(strstr(e.msg, "is not the pinned"));
 	assert_non_null(strstr(e.msg, other));
-	assert_int_equal(
-		pgp_check_fingerprint((unsigned char *)key, n, DOCKER_KEY_FINGERPRINT, &e), -1);
+	assert_int_equal(pgp_check_fingerprint((unsigned char *)key, n, DOCKER_KEY_FINGERPRINT, &e),
+	                 -1);
 	assert_int_equal(pgp_check_fingerprint((unsigned char *)key, n, "1234", &e), -1);
 	assert_non_null(strstr(e.msg, "invalid pinned fingerprint"));
 	free(key);
@@ -121,7 +121,7 @@ static void test_wrong_pin_refused(void **state)
 
 static void test_corrupted_body_refused(void **state)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char want[41], got[41], *key, *line;
 	size_t n;
 
@@ -147,17 +147,16 @@ static void test_truncated_and_garbage(void **state)
 {
 	static const char garbage[] = "<html>404 not found</html>";
 	static const char noend[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQENBGsK\n";
-	static const unsigned char bin_short[] = { 0x99, 0x01 };
-	struct err e = { .msg = "" };
+	static const unsigned char bin_short[] = {0x99, 0x01};
+	struct err e = {.msg = ""};
 	char got[41], *key;
 	size_t n;
 
 	(void)state;
-	assert_int_equal(pgp_fingerprint((const unsigned char *)garbage, sizeof(garbage) - 1, got,
-					 &e),
-			 -1);
+	assert_int_equal(
+	    pgp_fingerprint((const unsigned char *)garbage, sizeof(garbage) - 1, got, &e), -1);
 	assert_int_equal(pgp_fingerprint((const unsigned char *)noend, sizeof(noend) - 1, got, &e),
-			 -1);
+	                 -1);
 	assert_int_equal(pgp_fingerprint(bin_short, sizeof(bin_short), got, &e), -1);
 	assert_int_equal(pgp_fingerprint((const unsigned char *)"", 0, got, &e), -1);
 	/* The armor cut in the middle of the key material. */
@@ -195,12 +194,12 @@ static char *cat2(const char *a, const char *b, size_t *len)
 
 static void refused(const char *key, size_t n, const char *pin, const char *needle)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	unsigned char *kr = (unsigned char *)"untouched";
 	size_t krlen = 7;
 
 	assert_int_equal(pgp_pinned_keyring((const unsigned char *)key, n, pin, &kr, &krlen, &e),
-			 -1);
+	                 -1);
 	if (strstr(e.msg, needle) == NULL)
 		fail_msg("error \"%s\" does not say \"%s\"", e.msg, needle);
 	assert_string_equal((char *)kr, "untouched");
@@ -286,7 +285,7 @@ static void test_unbound_subkey_and_secret_packet_refused(void **state)
  * surrounds the armor. */
 static void test_keyring_holds_only_the_pinned_key(void **state)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char pin[41], *asc, *gpg, *wrapped;
 	unsigned char *kr = NULL;
 	size_t n, gn, krlen = 0;
@@ -316,18 +315,18 @@ static void test_keyring_holds_only_the_pinned_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ed25519_key),
-		cmocka_unit_test(test_rsa_key),
-		cmocka_unit_test(test_pin_with_spaces_and_lower_case),
-		cmocka_unit_test(test_wrong_pin_refused),
-		cmocka_unit_test(test_corrupted_body_refused),
-		cmocka_unit_test(test_truncated_and_garbage),
-		cmocka_unit_test(test_appended_key_refused),
-		cmocka_unit_test(test_prepended_key_refused),
-		cmocka_unit_test(test_two_keys_in_one_block_refused),
-		cmocka_unit_test(test_foreign_subkey_refused),
-		cmocka_unit_test(test_unbound_subkey_and_secret_packet_refused),
-		cmocka_unit_test(test_keyring_holds_only_the_pinned_key),
+	    cmocka_unit_test(test_ed25519_key),
+	    cmocka_unit_test(test_rsa_key),
+	    cmocka_unit_test(test_pin_with_spaces_and_lower_case),
+	    cmocka_unit_test(test_wrong_pin_refused),
+	    cmocka_unit_test(test_corrupted_body_refused),
+	    cmocka_unit_test(test_truncated_and_garbage),
+	    cmocka_unit_test(test_appended_key_refused),
+	    cmocka_unit_test(test_prepended_key_refused),
+	    cmocka_unit_test(test_two_keys_in_one_block_refused),
+	    cmocka_unit_test(test_foreign_subkey_refused),
+	    cmocka_unit_test(test_unbound_subkey_and_secret_packet_refused),
+	    cmocka_unit_test(test_keyring_holds_only_the_pinned_key),
 	};
 
 	return cmocka_run_group_tests_name("agent_pgpkey", tests, NULL, NULL);

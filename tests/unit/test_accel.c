@@ -45,9 +45,9 @@ static void test_kvm_device_check(void **state)
 
 static void test_kvm_usable(void **state)
 {
-	struct accel_host h = { 1, "", 1, 0, NULL };
+	struct accel_host h = {1, "", 1, 0, NULL};
 	struct accel_plan p;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 
 	(void)state;
 	assert_int_equal(accel_decide(ACCEL_AUTO, &h, &p, &e), 0);
@@ -64,9 +64,9 @@ static void test_kvm_usable(void **state)
 
 static void test_kvm_present_but_failing(void **state)
 {
-	struct accel_host h = { 1, "", 1, 1, "/state/kvm-hangs" };
+	struct accel_host h = {1, "", 1, 1, "/state/kvm-hangs"};
 	struct accel_plan p;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 
 	(void)state;
 	/* auto: TCG from the start, with the reason and the marker to delete */
@@ -74,7 +74,7 @@ static void test_kvm_present_but_failing(void **state)
 	assert_string_equal(p.first, "qemu");
 	assert_int_equal(p.fallback_tcg, 0);
 	assert_string_equal(p.why, "KVM hung or failed on this host before "
-				   "(/state/kvm-hangs; delete it to probe KVM again)");
+	                           "(/state/kvm-hangs; delete it to probe KVM again)");
 	/* accel kvm asked for explicitly: the user's choice wins */
 	assert_int_equal(accel_decide(ACCEL_KVM, &h, &p, &e), 0);
 	assert_string_equal(p.first, "kvm");
@@ -88,9 +88,9 @@ static void test_kvm_present_but_failing(void **state)
 
 static void test_no_kvm_device(void **state)
 {
-	struct accel_host h = { 0, "no KVM device (/dev/kvm does not exist: ...)", 0, 0, NULL };
+	struct accel_host h = {0, "no KVM device (/dev/kvm does not exist: ...)", 0, 0, NULL};
 	struct accel_plan p;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 
 	(void)state;
 	assert_int_equal(accel_decide(ACCEL_AUTO, &h, &p, &e), 0);
@@ -105,7 +105,7 @@ static void test_no_kvm_device(void **state)
 	assert_non_null(strstr(p.why, "no KVM device"));
 	assert_int_equal(accel_decide(ACCEL_KVM, &h, &p, &e), -1);
 	assert_string_equal(e.msg, "accel kvm: no KVM device (/dev/kvm does not exist: ...) "
-				   "(use accel: auto or tcg)");
+	                           "(use accel: auto or tcg)");
 	/* no access: the reason given by the device check is kept */
 	h.dev_why = "no access to the KVM device (/dev/kvm mode 0600: Permission denied; ...)";
 	assert_int_equal(accel_decide(ACCEL_AUTO, &h, &p, &e), 0);
@@ -119,7 +119,8 @@ static void test_no_kvm_device(void **state)
 
 static void test_boot_verdict(void **state)
 {
-	const char *grub = "SeaBIOS (version 1.16)\r\nBooting from Hard Disk...\r\nLoading Linux ...\r\n";
+	const char *grub =
+	    "SeaBIOS (version 1.16)\r\nBooting from Hard Disk...\r\nLoading Linux ...\r\n";
 	const char *kernel = "Loading Linux\n[    0.000000] Linux version 6.12.0 (gcc)\n";
 	const char *panic = "[   10.2] Kernel panic - not syncing: Fatal exception\n";
 
@@ -132,17 +133,17 @@ static void test_boot_verdict(void **state)
 	assert_int_equal(boot_verdict(kernel, 90000, 30000), BOOT_ALIVE);
 	assert_int_equal(boot_verdict(panic, 5000, 30000), BOOT_PANIC);
 	assert_int_equal(boot_verdict("ok\nWelcome to Debian GNU/Linux 13!\n", 100, 30000),
-			 BOOT_ALIVE);
+	                 BOOT_ALIVE);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kvm_device_check),
-		cmocka_unit_test(test_kvm_usable),
-		cmocka_unit_test(test_kvm_present_but_failing),
-		cmocka_unit_test(test_no_kvm_device),
-		cmocka_unit_test(test_boot_verdict),
+	    cmocka_unit_test(test_kvm_device_check),
+	    cmocka_unit_test(test_kvm_usable),
+	    cmocka_unit_test(test_kvm_present_but_failing),
+	    cmocka_unit_test(test_no_kvm_device),
+	    cmocka_unit_test(test_boot_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@ static char *flat(const struct ck_findings *f)
 	buf[0] = '\0';
 	for (i = 0; i < f->n; i++)
 		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%d:%s", i ? "|" : "",
-					 f->v[i].line, f->v[i].msg);
+		                         f->v[i].line, f->v[i].msg);
 	return buf;
 }
 
@@ -39,15 +39,15 @@ static void test_dockerfile_lines(void **state)
 {
 	struct dockerfile df;
 	const char *text = "# syntax comment\n"
-			   "FROM debian:bookworm\n"
-			   "\n"
-			   "run apt-get update \\\n"
-			   "# a comment inside the continuation\n"
-			   "\n"
-			   " && apt-get install -y nginx   \\  \n"
-			   " && rm -rf /var/lib/apt/lists/*\n"
-			   "ENTRYPOINT [\"nginx\", \"-g\", \"daemon off;\"]\r\n"
-			   "CMD echo unfinished \\\n";
+	                   "FROM debian:bookworm\n"
+	                   "\n"
+	                   "run apt-get update \\\n"
+	                   "# a comment inside the continuation\n"
+	                   "\n"
+	                   " && apt-get install -y nginx   \\  \n"
+	                   " && rm -rf /var/lib/apt/lists/*\n"
+	                   "ENTRYPOINT [\"nginx\", \"-g\", \"daemon off;\"]\r\n"
+	                   "CMD echo unfinished \\\n";
 
 	(void)state;
 	dockerfile_parse(text, &df);
@@ -56,8 +56,9 @@ static void test_dockerfile_lines(void **state)
 	assert_int_equal(df.v[0].line, 2);
 	assert_string_equal(df.v[1].kw, "RUN");
 	assert_int_equal(df.v[1].line, 4);
-	assert_string_equal(df.v[1].args,
-			    "apt-get update  && apt-get install -y nginx    && rm -rf /var/lib/apt/lists/*");
+	assert_string_equal(
+	    df.v[1].args,
+	    "apt-get update  && apt-get install -y nginx    && rm -rf /var/lib/apt/lists/*");
 	assert_string_equal(df.v[2].kw, "ENTRYPOINT");
 	assert_int_equal(df.v[2].line, 9);
 	assert_string_equal(df.v[2].args, "[\"nginx\", \"-g\", \"daemon off;\"]");
@@ -81,14 +82,14 @@ static void test_froms_args(void **state)
 
 	(void)state;
 	dockerfile_parse("ARG DIST=debian\n"
-			 "ARG REL\n"
-			 "ARG TAG=${REL:-bookworm}\n"
-			 "FROM --platform=linux/amd64 ${DIST}:$TAG AS build\n"
-			 "ARG INNER=alpine\n"
-			 "FROM $INNER:3.22\n"
-			 "FROM build\n"
-			 "FROM debian:${REL}\n",
-			 &df);
+	                 "ARG REL\n"
+	                 "ARG TAG=${REL:-bookworm}\n"
+	                 "FROM --platform=linux/amd64 ${DIST}:$TAG AS build\n"
+	                 "ARG INNER=alpine\n"
+	                 "FROM $INNER:3.22\n"
+	                 "FROM build\n"
+	                 "FROM debian:${REL}\n",
+	                 &df);
 	dockerfile_froms(&df, &fr, &n);
 	assert_int_equal(n, 4);
 	assert_string_equal(fr[0].image, "debian:bookworm");
@@ -142,7 +143,7 @@ static void test_cmdline(void **state)
 static void argv_findings(const char *args, const char *want)
 {
 	struct ck_argv a;
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 
 	cmdline_parse(args, &a);
 	argv_scan("Dockerfile", 7, &a, &f);
@@ -160,11 +161,11 @@ static void test_argv_scan(void **state)
 	argv_findings("[\"tail\", \"-f\", \"/dev/null\"]", "7:tail -f keeps the container alive");
 	argv_findings("[\"sleep\", \"infinity\"]", "7:sleep infinity");
 	argv_findings("[\"nginx\", \"-g\", \"daemon off;\"]", "");
-	argv_findings("nginx & bash",
-		      "7:runs a program in the background (&): nginx & bash|7:bare bash (runs no script): nginx & bash");
+	argv_findings("nginx & bash", "7:runs a program in the background (&): nginx & bash|7:bare "
+	                              "bash (runs no script): nginx & bash");
 	argv_findings("[\"sh\", \"-c\", \"php-fpm -F\"]", "");
 	argv_findings("tail -f /var/log/nginx/access.log",
-		      "7:tail -f keeps the container alive: tail -f /var/log/nginx/access.log");
+	              "7:tail -f keeps the container alive: tail -f /var/log/nginx/access.log");
 }
 
 static void test_argv_script(void **state)
@@ -185,39 +186,40 @@ static void test_argv_script(void **state)
 
 static void test_script_scan(void **state)
 {
-	struct ck_findings f = { 0 };
-	const char *script = "#!/bin/sh\n"                                  /* 1 */
-			     "set -eu\n"                                    /* 2 */
-			     "mysqld_safe --datadir=/var/lib/mysql &\n"     /* 3 */
-			     "cmd >/dev/null 2>&1 &\n"                      /* 4 */
-			     "a && b || c\n"                                /* 5 */
-			     "echo \"a & b\" >&2 # trailing & comment\n"    /* 6 */
-			     "ls &>/dev/null; echo x |& cat\n"              /* 7 */
-			     "tail -F /var/log/x.log\n"                     /* 8 */
-			     "tail -n 5 file\n"                             /* 9 */
-			     "sleep infinity\n"                             /* 10 */
-			     "while :; do sleep 1; done\n"                  /* 11 */
-			     "while true\n"                                 /* 12 */
-			     "until false; do x; done\n"                    /* 13 */
-			     "for (( ; ; )); do x; done\n"                  /* 14 */
-			     "while [ \"$i\" -lt 3 ]; do i=$((i+1)); done\n" /* 15 */
-			     "exec bash\n"                                  /* 16 */
-			     "bash /init.sh\n"                              /* 17 */
-			     "if true; then sh -c 'x'; fi\n"                /* 18 */
-			     "exec \"$@\"\n";                               /* 19 */
+	struct ck_findings f = {0};
+	const char *script = "#!/bin/sh\n"                                   /* 1 */
+	                     "set -eu\n"                                     /* 2 */
+	                     "mysqld_safe --datadir=/var/lib/mysql &\n"      /* 3 */
+	                     "cmd >/dev/null 2>&1 &\n"                       /* 4 */
+	                     "a && b || c\n"                                 /* 5 */
+	                     "echo \"a & b\" >&2 # trailing & comment\n"     /* 6 */
+	                     "ls &>/dev/null; echo x |& cat\n"               /* 7 */
+	                     "tail -F /var/log/x.log\n"                      /* 8 */
+	                     "tail -n 5 file\n"                              /* 9 */
+	                     "sleep infinity\n"                              /* 10 */
+	                     "while :; do sleep 1; done\n"                   /* 11 */
+	                     "while true\n"                                  /* 12 */
+	                     "until false; do x; done\n"                     /* 13 */
+	                     "for (( ; ; )); do x; done\n"                   /* 14 */
+	                     "while [ \"$i\" -lt 3 ]; do i=$((i+1)); done\n" /* 15 */
+	                     "exec bash\n"                                   /* 16 */
+	                     "bash /init.sh\n"                               /* 17 */
+	                     "if true; then sh -c 'x'; fi\n"                 /* 18 */
+	                     "exec \"$@\"\n";                                /* 19 */
 
 	(void)state;
 	script_scan("e.sh", 1, script, &f);
-	assert_string_equal(flat(&f),
-			    "3:runs a program in the background (&): mysqld_safe --datadir=/var/lib/mysql &|"
-			    "4:runs a program in the background (&): cmd >/dev/null 2>&1 &|"
-			    "8:tail -f keeps the container alive: tail -F /var/log/x.log|"
-			    "10:sleep infinity: sleep infinity|"
-			    "11:infinite loop: while :; do sleep 1; done|"
-			    "12:infinite loop: while true|"
-			    "13:infinite loop: until false; do x; done|"
-			    "14:infinite loop: for (( ; ; )); do x; done|"
-			    "16:bare bash (runs no script): exec bash");
+	assert_string_equal(
+	    flat(&f),
+	    "3:runs a program in the background (&): mysqld_safe --datadir=/var/lib/mysql &|"
+	    "4:runs a program in the background (&): cmd >/dev/null 2>&1 &|"
+	    "8:tail -f keeps the container alive: tail -F /var/log/x.log|"
+	    "10:sleep infinity: sleep infinity|"
+	    "11:infinite loop: while :; do sleep 1; done|"
+	    "12:infinite loop: while true|"
+	    "13:infinite loop: until false; do x; done|"
+	    "14:infinite loop: for (( ; ; )); do x; done|"
+	    "16:bare bash (runs no script): exec bash");
 	assert_string_equal(f.v[0].file, "e.sh");
 	ck_findings_free(&f);
 }
@@ -234,13 +236,13 @@ static void test_copy_source(void **state)
 	snprintf(p, sizeof(p), "%s/tools", dir);
 	assert_int_equal(mkdir_p(p, 0755, &e), 0);
 	dockerfile_parse("FROM debian:bookworm\n"
-			 "COPY tools/ /usr/local/bin/\n"
-			 "COPY conf/a.conf conf/b.conf /etc/x/\n"
-			 "COPY --chown=1:1 start.sh /start\n"
-			 "WORKDIR /app\n"
-			 "COPY [\"run me.sh\", \"./run.sh\"]\n"
-			 "COPY --from=build /out/bin /usr/bin/app\n",
-			 &df);
+	                 "COPY tools/ /usr/local/bin/\n"
+	                 "COPY conf/a.conf conf/b.conf /etc/x/\n"
+	                 "COPY --chown=1:1 start.sh /start\n"
+	                 "WORKDIR /app\n"
+	                 "COPY [\"run me.sh\", \"./run.sh\"]\n"
+	                 "COPY --from=build /out/bin /usr/bin/app\n",
+	                 &df);
 	s = dockerfile_copy_source(&df, dir, "/usr/local/bin/entrypoint.sh");
 	assert_string_equal(s, "tools/entrypoint.sh");
 	free(s);
@@ -263,23 +265,23 @@ static void test_copy_source(void **state)
 static void test_secrets_in_dockerfile(void **state)
 {
 	struct dockerfile df;
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 
 	(void)state;
 	dockerfile_parse("FROM debian:bookworm\n"
-			 "ARG DB_PASSWORD=hunter2x\n"
-			 "ARG DEBIAN_FRONTEND=noninteractive\n"
-			 "ENV MYSQL_DATABASE=wp \\\n"
-			 "    MYSQL_ROOT_PASSWORD=\"s3cr3t-pw\"\n"
-			 "ENV WP_ADMIN_PWD letmein42\n"
-			 "ENV MYSQL_PASSWORD_FILE=/run/secrets/db_password\n"
-			 "ENV DB_PASS=${DB_PASS}\n"
-			 "ARG API_TOKEN\n",
-			 &df);
+	                 "ARG DB_PASSWORD=hunter2x\n"
+	                 "ARG DEBIAN_FRONTEND=noninteractive\n"
+	                 "ENV MYSQL_DATABASE=wp \\\n"
+	                 "    MYSQL_ROOT_PASSWORD=\"s3cr3t-pw\"\n"
+	                 "ENV WP_ADMIN_PWD letmein42\n"
+	                 "ENV MYSQL_PASSWORD_FILE=/run/secrets/db_password\n"
+	                 "ENV DB_PASS=${DB_PASS}\n"
+	                 "ARG API_TOKEN\n",
+	                 &df);
 	dockerfile_scan_secrets(&df, "Dockerfile", &f);
 	assert_string_equal(flat(&f), "2:ARG DB_PASSWORD holds a literal password|"
-				      "4:ENV MYSQL_ROOT_PASSWORD holds a literal password|"
-				      "6:ENV WP_ADMIN_PWD holds a literal password");
+	                              "4:ENV MYSQL_ROOT_PASSWORD holds a literal password|"
+	                              "6:ENV WP_ADMIN_PWD holds a literal password");
 	ck_findings_free(&f);
 	dockerfile_free(&df);
 }
@@ -306,22 +308,30 @@ static void test_penultimate(void **state)
 	assert_null(ck_penultimate("debian", "2017-07-01", NULL));
 	assert_null(ck_penultimate("ubuntu", "2026-12-02", NULL));
 
-	assert_int_equal(ck_image_is_penultimate("debian:bookworm", "2026-12-02", why, sizeof(why)), 1);
-	assert_string_equal(why, "penultimate stable debian on 2026-12-02 is 12 bookworm (stable 13 "
-				 "trixie; release table of 2026-12-01)");
+	assert_int_equal(ck_image_is_penultimate("debian:bookworm", "2026-12-02", why, sizeof(why)),
+	                 1);
+	assert_string_equal(why,
+	                    "penultimate stable debian on 2026-12-02 is 12 bookworm (stable 13 "
+	                    "trixie; release table of 2026-12-01)");
 	assert_int_equal(ck_image_is_penultimate("debian:12", "2026-12-02", why, sizeof(why)), 1);
 	assert_int_equal(ck_image_is_penultimate("debian:12.8", "2026-12-02", why, sizeof(why)), 1);
-	assert_int_equal(ck_image_is_penultimate("debian:bookworm-slim", "2026-12-02", why, sizeof(why)), 1);
-	assert_int_equal(ck_image_is_penultimate("docker.io/library/debian:bookworm", "2026-12-02", why,
-						 sizeof(why)), 1);
-	assert_int_equal(ck_image_is_penultimate("debian:trixie", "2026-12-02", why, sizeof(why)), 0);
-	assert_int_equal(ck_image_is_penultimate("debian:bookworm", "2025-01-01", why, sizeof(why)), 0);
+	assert_int_equal(
+	    ck_image_is_penultimate("debian:bookworm-slim", "2026-12-02", why, sizeof(why)), 1);
+	assert_int_equal(ck_image_is_penultimate("docker.io/library/debian:bookworm", "2026-12-02",
+	                                         why, sizeof(why)),
+	                 1);
+	assert_int_equal(ck_image_is_penultimate("debian:trixie", "2026-12-02", why, sizeof(why)),
+	                 0);
+	assert_int_equal(ck_image_is_penultimate("debian:bookworm", "2025-01-01", why, sizeof(why)),
+	                 0);
 	assert_int_equal(ck_image_is_penultimate("debian", "2026-12-02", why, sizeof(why)), 0);
 	assert_int_equal(ck_image_is_penultimate("debian:120", "2026-12-02", why, sizeof(why)), 0);
-	assert_int_equal(ck_image_is_penultimate("alpine:3.22.2", "2026-12-02", why, sizeof(why)), 1);
+	assert_int_equal(ck_image_is_penultimate("alpine:3.22.2", "2026-12-02", why, sizeof(why)),
+	                 1);
 	assert_int_equal(ck_image_is_penultimate("alpine:3.2", "2026-12-02", why, sizeof(why)), 0);
 	assert_int_equal(ck_image_is_penultimate("alpine:3.23", "2026-12-02", why, sizeof(why)), 0);
-	assert_int_equal(ck_image_is_penultimate("ubuntu:22.04", "2026-12-02", why, sizeof(why)), 0);
+	assert_int_equal(ck_image_is_penultimate("ubuntu:22.04", "2026-12-02", why, sizeof(why)),
+	                 0);
 	assert_string_equal(why, "ubuntu:22.04 is neither debian nor alpine");
 }
 
@@ -346,7 +356,7 @@ static void test_image_names(void **state)
 
 static void test_expand(void **state)
 {
-	struct ck_env env = { 0 };
+	struct ck_env env = {0};
 	int unknown = 0;
 	char *s;
 
@@ -361,8 +371,8 @@ static void test_expand(void **state)
 	assert_string_equal(s, "/home/jdoe/data/jdoe");
 	assert_int_equal(unknown, 0);
 	free(s);
-	s = ck_expand("${EMPTY:-d1} ${EMPTY-d2} ${NOPE:-${LOGIN}} ${LOGIN:+set} ${NOPE:+x}$$", &env, 1,
-		      &unknown);
+	s = ck_expand("${EMPTY:-d1} ${EMPTY-d2} ${NOPE:-${LOGIN}} ${LOGIN:+set} ${NOPE:+x}$$", &env,
+	              1, &unknown);
 	assert_string_equal(s, "d1  jdoe set $");
 	assert_int_equal(unknown, 0);
 	free(s);
@@ -379,45 +389,45 @@ static void test_expand(void **state)
 }
 
 static const char COMPOSE[] =
-	"services:\n"                                       /* 1 */
-	"  nginx:\n"                                        /* 2 */
-	"    build: requirements/nginx\n"                   /* 3 */
-	"    image: nginx:${TAG:-inception}\n"              /* 4 */
-	"    ports:\n"                                      /* 5 */
-	"      - \"${PORT}:443\"\n"                         /* 6 */
-	"      - 127.0.0.1:8080:80/tcp\n"                   /* 7 */
-	"      - target: 9000\n"                            /* 8 */
-	"        published: 9000\n"                         /* 9 */
-	"    networks: [front]\n"                           /* 10 */
-	"  wordpress:\n"                                    /* 11 */
-	"    build:\n"                                      /* 12 */
-	"      context: requirements/wordpress\n"           /* 13 */
-	"      dockerfile: wp.Dockerfile\n"                 /* 14 */
-	"      network: host\n"                             /* 15 */
-	"    links: [mariadb]\n"                            /* 16 */
-	"    volumes:\n"                                    /* 17 */
-	"      - wp:/var/www/html\n"                        /* 18 */
-	"      - ./conf:/etc/conf:ro\n"                     /* 19 */
-	"      - type: volume\n"                            /* 20 */
-	"        source: extra\n"                           /* 21 */
-	"        target: /x\n"                              /* 22 */
-	"  mariadb:\n"                                      /* 23 */
-	"    image: mariadb:10\n"                           /* 24 */
-	"    network_mode: host\n"                          /* 25 */
-	"networks:\n"                                       /* 26 */
-	"  front: {}\n"                                     /* 27 */
-	"volumes:\n"                                        /* 28 */
-	"  wp:\n"                                           /* 29 */
-	"    driver_opts: {type: none, o: bind, device: \"/home/${LOGIN}/data/wp\"}\n" /* 30 */
-	"  extra:\n"                                        /* 31 */
-	"    driver_opts:\n"                                /* 32 */
-	"      device: ${DATA_DIR}/extra\n";                /* 33 */
+    "services:\n"                                                                  /* 1 */
+    "  nginx:\n"                                                                   /* 2 */
+    "    build: requirements/nginx\n"                                              /* 3 */
+    "    image: nginx:${TAG:-inception}\n"                                         /* 4 */
+    "    ports:\n"                                                                 /* 5 */
+    "      - \"${PORT}:443\"\n"                                                    /* 6 */
+    "      - 127.0.0.1:8080:80/tcp\n"                                              /* 7 */
+    "      - target: 9000\n"                                                       /* 8 */
+    "        published: 9000\n"                                                    /* 9 */
+    "    networks: [front]\n"                                                      /* 10 */
+    "  wordpress:\n"                                                               /* 11 */
+    "    build:\n"                                                                 /* 12 */
+    "      context: requirements/wordpress\n"                                      /* 13 */
+    "      dockerfile: wp.Dockerfile\n"                                            /* 14 */
+    "      network: host\n"                                                        /* 15 */
+    "    links: [mariadb]\n"                                                       /* 16 */
+    "    volumes:\n"                                                               /* 17 */
+    "      - wp:/var/www/html\n"                                                   /* 18 */
+    "      - ./conf:/etc/conf:ro\n"                                                /* 19 */
+    "      - type: volume\n"                                                       /* 20 */
+    "        source: extra\n"                                                      /* 21 */
+    "        target: /x\n"                                                         /* 22 */
+    "  mariadb:\n"                                                                 /* 23 */
+    "    image: mariadb:10\n"                                                      /* 24 */
+    "    network_mode: host\n"                                                     /* 25 */
+    "networks:\n"                                                                  /* 26 */
+    "  front: {}\n"                                                                /* 27 */
+    "volumes:\n"                                                                   /* 28 */
+    "  wp:\n"                                                                      /* 29 */
+    "    driver_opts: {type: none, o: bind, device: \"/home/${LOGIN}/data/wp\"}\n" /* 30 */
+    "  extra:\n"                                                                   /* 31 */
+    "    driver_opts:\n"                                                           /* 32 */
+    "      device: ${DATA_DIR}/extra\n";                                           /* 33 */
 
 static void test_compose(void **state)
 {
-	struct ck_env env = { 0 };
+	struct ck_env env = {0};
 	struct compose c;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	const struct cs_service *s;
 
 	(void)state;
@@ -474,17 +484,20 @@ static void test_credentials(void **state)
 	assert_int_equal(cred_line("  - DB_PASS: 'p4ssw0rd!'", why, sizeof(why)), 1);
 	assert_int_equal(cred_line("export WP_USER_PWD=\"abcd1234\"", why, sizeof(why)), 1);
 	assert_int_equal(cred_line("db_password := s3cretvalue", why, sizeof(why)), 1);
-	assert_int_equal(cred_line("CREATE USER 'wp'@'%' IDENTIFIED BY 'wp-pass';", why, sizeof(why)), 1);
+	assert_int_equal(
+	    cred_line("CREATE USER 'wp'@'%' IDENTIFIED BY 'wp-pass';", why, sizeof(why)), 1);
 	assert_string_equal(why, "IDENTIFIED BY with a literal password");
 	assert_int_equal(cred_line("-----BEGIN OPENSSH PRIVATE KEY-----", why, sizeof(why)), 1);
 	/* not credentials */
-	assert_int_equal(cred_line("MYSQL_PASSWORD_FILE: /run/secrets/db_password", why, sizeof(why)), 0);
+	assert_int_equal(
+	    cred_line("MYSQL_PASSWORD_FILE: /run/secrets/db_password", why, sizeof(why)), 0);
 	assert_int_equal(cred_line("MYSQL_PASSWORD=${MYSQL_PASSWORD}", why, sizeof(why)), 0);
 	assert_int_equal(cred_line("DB_PASSWORD=$(cat /run/secrets/x)", why, sizeof(why)), 0);
 	assert_int_equal(cred_line("'DB_PASSWORD' => secret('db_password'),", why, sizeof(why)), 0);
 	assert_int_equal(cred_line("T_PASS=0", why, sizeof(why)), 0);
 	assert_int_equal(cred_line("PASSWORD_LENGTH=32", why, sizeof(why)), 0);
-	assert_int_equal(cred_line("SECRET_NAMES := db_password db_root_password", why, sizeof(why)), 0);
+	assert_int_equal(
+	    cred_line("SECRET_NAMES := db_password db_root_password", why, sizeof(why)), 0);
 	assert_int_equal(cred_line("WP_ADMIN_PASSWORD=__PW__", why, sizeof(why)), 0);
 	assert_int_equal(cred_line("IDENTIFIED BY '${DB_PASS}'", why, sizeof(why)), 0);
 	assert_int_equal(cred_line("grep -E 'pass|identified by' \\", why, sizeof(why)), 0);
@@ -499,7 +512,7 @@ static void test_credentials(void **state)
 
 static void test_findings_format(void **state)
 {
-	struct ck_findings f = { 0 };
+	struct ck_findings f = {0};
 	char buf[80];
 	int i;
 
@@ -520,11 +533,11 @@ static void test_findings_format(void **state)
  * stderr together, the exit status kept, a hung program killed. */
 static void test_run_output(void **state)
 {
-	char *const ok[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
-	char *const big[] = { "sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x", NULL };
-	char *const hang[] = { "sleep", "5", NULL };
-	char *const none[] = { "/nonexistent/prog", NULL };
-	struct err e = { .msg = "" };
+	char *const ok[] = {"sh", "-c", "echo out; echo err >&2; exit 3", NULL};
+	char *const big[] = {"sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x", NULL};
+	char *const hang[] = {"sleep", "5", NULL};
+	char *const none[] = {"/nonexistent/prog", NULL};
+	struct err e = {.msg = ""};
 	char *out = NULL;
 	int st = 0;
 
@@ -551,7 +564,7 @@ static void test_run_output(void **state)
 static void test_report_rows(void **state)
 {
 	char path[] = "/tmp/inception-check-out-XXXXXX", *text = NULL;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	size_t len;
 	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
 
@@ -569,14 +582,15 @@ static void test_report_rows(void **state)
 	close(saved);
 	close(fd);
 	assert_int_equal(read_file(path, &text, &len, &e), 0);
-	assert_string_equal(text,
-			    "{\"type\":\"check\",\"section\":\"nginx\",\"point\":\"a \\\"point\\\"\","
-			    "\"state\":\"FAIL\",\"ends_evaluation\":true,"
-			    "\"evidence\":\"line1\\nline2\\t\\u0001\"}\n"
-			    "{\"type\":\"check-summary\",\"pass\":1,\"fail\":2,\"manual\":3,\"skip\":4}\n"
-			    "nginx\n"
-			    /* escaped by report_sanitize, the one path for shown text */
-			    "  p                                              PASS        a\\x0ab\\x1b[2Jc\n");
+	assert_string_equal(
+	    text,
+	    "{\"type\":\"check\",\"section\":\"nginx\",\"point\":\"a \\\"point\\\"\","
+	    "\"state\":\"FAIL\",\"ends_evaluation\":true,"
+	    "\"evidence\":\"line1\\nline2\\t\\u0001\"}\n"
+	    "{\"type\":\"check-summary\",\"pass\":1,\"fail\":2,\"manual\":3,\"skip\":4}\n"
+	    "nginx\n"
+	    /* escaped by report_sanitize, the one path for shown text */
+	    "  p                                              PASS        a\\x0ab\\x1b[2Jc\n");
 	free(text);
 	unlink(path);
 }
@@ -586,7 +600,7 @@ static void test_table_and_markdown(void **state)
 	const struct check_point *p = check_points();
 	struct check_row rows[2];
 	struct check_opts o;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *md;
 	size_t n = 0;
 	int statics = 0;
@@ -614,7 +628,9 @@ static void test_table_and_markdown(void **state)
 	rows[1].state = CK_PASS;
 	md = check_markdown(&o, rows, 2);
 	assert_non_null(strstr(md, "1 PASS, 1 FAIL, 0 MANUAL, 0 SKIP"));
-	assert_non_null(strstr(md, "| preliminaries | no credentials in tracked files | **FAIL** | yes | a\\|b c |\n"));
+	assert_non_null(strstr(
+	    md,
+	    "| preliminaries | no credentials in tracked files | **FAIL** | yes | a\\|b c |\n"));
 	assert_non_null(strstr(md, "| Section | Point | Result | Ends | Evidence |\n|---|"));
 	free(md);
 }
@@ -622,23 +638,23 @@ static void test_table_and_markdown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dockerfile_lines),
-		cmocka_unit_test(test_froms_args),
-		cmocka_unit_test(test_cmdline),
-		cmocka_unit_test(test_argv_scan),
-		cmocka_unit_test(test_argv_script),
-		cmocka_unit_test(test_script_scan),
-		cmocka_unit_test(test_copy_source),
-		cmocka_unit_test(test_secrets_in_dockerfile),
-		cmocka_unit_test(test_penultimate),
-		cmocka_unit_test(test_image_names),
-		cmocka_unit_test(test_expand),
-		cmocka_unit_test(test_compose),
-		cmocka_unit_test(test_credentials),
-		cmocka_unit_test(test_findings_format),
-		cmocka_unit_test(test_run_output),
-		cmocka_unit_test(test_report_rows),
-		cmocka_unit_test(test_table_and_markdown),
+	    cmocka_unit_test(test_dockerfile_lines),
+	    cmocka_unit_test(test_froms_args),
+	    cmocka_unit_test(test_cmdline),
+	    cmocka_unit_test(test_argv_scan),
+	    cmocka_unit_test(test_argv_script),
+	    cmocka_unit_test(test_script_scan),
+	    cmocka_unit_test(test_copy_source),
+	    cmocka_unit_test(test_secrets_in_dockerfile),
+	    cmocka_unit_test(test_penultimate),
+	    cmocka_unit_test(test_image_names),
+	    cmocka_unit_test(test_expand),
+	    cmocka_unit_test(test_compose),
+	    cmocka_unit_test(test_credentials),
+	    cmocka_unit_test(test_findings_format),
+	    cmocka_unit_test(test_run_output),
+	    cmocka_unit_test(test_report_rows),
+	    cmocka_unit_test(test_table_and_markdown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,8 +20,8 @@
 
 static void test_render(void **state)
 {
-	char *s = creds_render_env("LOGIN=__LOGIN__\nDOMAIN_NAME=__LOGIN__.42.fr\nWP_ADMIN_USER=__ADMIN__\n",
-				   "jdoe");
+	char *s = creds_render_env(
+	    "LOGIN=__LOGIN__\nDOMAIN_NAME=__LOGIN__.42.fr\nWP_ADMIN_USER=__ADMIN__\n", "jdoe");
 
 	(void)state;
 	assert_string_equal(s, "LOGIN=jdoe\nDOMAIN_NAME=jdoe.42.fr\nWP_ADMIN_USER=jdoe\n");
@@ -37,7 +37,7 @@ static void test_ensure(void **state)
 	char pw1[64], pw2[64], again[64], val[64];
 	struct creds_paths cp;
 	struct config c;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	struct stat st;
 
 	(void)state;
@@ -46,7 +46,9 @@ static void test_ensure(void **state)
 	snprintf(path, sizeof(path), "%s/srcs", top);
 	assert_int_equal(mkdir_p(path, 0755, &e), 0);
 	snprintf(path, sizeof(path), "%s/srcs/.env.example", top);
-	assert_int_equal(write_file_atomic(path, "LOGIN=__LOGIN__\nDOMAIN_NAME=__LOGIN__.42.fr\n", 43, 0644, &e), 0);
+	assert_int_equal(
+	    write_file_atomic(path, "LOGIN=__LOGIN__\nDOMAIN_NAME=__LOGIN__.42.fr\n", 43, 0644, &e),
+	    0);
 	memset(&c, 0, sizeof(c));
 	c.login = (char *)"jdoe";
 	snprintf(path, sizeof(path), "%s/state", dir);
@@ -60,7 +62,8 @@ static void test_ensure(void **state)
 	assert_int_equal(creds_secret(&cp, "db_password", pw1, sizeof(pw1), &e), 0);
 	assert_int_equal(creds_secret(&cp, "db_root_password", pw2, sizeof(pw2), &e), 0);
 	assert_int_equal(strlen(pw1), 32);
-	assert_int_equal(strspn(pw1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"), 32);
+	assert_int_equal(
+	    strspn(pw1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"), 32);
 	assert_string_not_equal(pw1, pw2);
 	assert_int_equal(creds_env_get(cp.env, "DOMAIN_NAME", val, sizeof(val), &e), 0);
 	assert_string_equal(val, "jdoe.42.fr");
@@ -81,8 +84,8 @@ static void test_ensure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render),
-		cmocka_unit_test(test_ensure),
+	    cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_ensure),
 	};
 
 	return cmocka_run_group_tests_name("creds", tests, NULL, NULL);

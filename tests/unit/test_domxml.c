@@ -29,7 +29,7 @@ static char *xp(const char *xml, const char *xpath)
 	assert_non_null(doc);
 	ctx = xmlXPathNewContext(doc);
 	xmlXPathRegisterNs(ctx, (const xmlChar *)"qemu",
-			   (const xmlChar *)"http://libvirt.org/schemas/domain/qemu/1.0");
+	                   (const xmlChar *)"http://libvirt.org/schemas/domain/qemu/1.0");
 	obj = xmlXPathEvalExpression((const xmlChar *)xpath, ctx);
 	assert_non_null(obj);
 	assert_int_equal(obj->type, XPATH_STRING);
@@ -50,13 +50,13 @@ static void check(const char *xml, const char *xpath, const char *want)
 }
 
 static struct forward fw[] = {
-	{ "127.0.0.1", 2222, 22 },
-	{ "127.0.0.1", 8443, 443 },
+    {"127.0.0.1", 2222, 22},
+    {"127.0.0.1", 8443, 443},
 };
 
 static struct domspec base_spec(void)
 {
-	struct domspec s = { 0 };
+	struct domspec s = {0};
 
 	s.name = "vm<&'\"one";
 	s.domtype = "qemu";
@@ -76,7 +76,7 @@ static struct domspec base_spec(void)
 static void test_domain_user_qemu_args(void **state)
 {
 	struct domspec s = base_spec();
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char *xml = NULL;
 
 	(void)state;
@@ -116,7 +116,7 @@ static void test_domain_user_qemu_args(void **state)
 static void test_domain_passt(void **state)
 {
 	struct domspec s = base_spec();
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char *xml = NULL;
 
 	(void)state;
@@ -135,7 +135,7 @@ static void test_domain_passt(void **state)
 static void test_domain_nat_kvm(void **state)
 {
 	struct domspec s = base_spec();
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char *xml = NULL;
 
 	(void)state;
@@ -161,8 +161,8 @@ static void test_domain_nat_kvm(void **state)
 static void test_domain_rejects(void **state)
 {
 	struct domspec s = base_spec();
-	struct forward bad[] = { { "127.0.0.1,hostfwd=tcp::1-:1", 1, 2 } };
-	struct err e = { "", 0 };
+	struct forward bad[] = {{"127.0.0.1,hostfwd=tcp::1-:1", 1, 2}};
+	struct err e = {"", 0};
 	char *xml = NULL;
 
 	(void)state;
@@ -179,8 +179,8 @@ static void test_domain_rejects(void **state)
 
 static void test_hostfwd(void **state)
 {
-	struct forward f = { "", 8080, 80 }, g = { "127.0.0.1", 0, 22 }, h = { "127.0.0.1", 70000, 22 };
-	struct err e = { "", 0 };
+	struct forward f = {"", 8080, 80}, g = {"127.0.0.1", 0, 22}, h = {"127.0.0.1", 70000, 22};
+	struct err e = {"", 0};
 	char buf[64];
 
 	(void)state;
@@ -193,17 +193,19 @@ static void test_hostfwd(void **state)
 
 static void test_pool_volume_network(void **state)
 {
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char *xml = NULL;
 
 	(void)state;
-	assert_int_equal(domxml_pool("inception", "/var/lib/libvirt/images/inception", &xml, &e), 0);
+	assert_int_equal(domxml_pool("inception", "/var/lib/libvirt/images/inception", &xml, &e),
+	                 0);
 	check(xml, "string(/pool/@type)", "dir");
 	check(xml, "string(/pool/name)", "inception");
 	check(xml, "string(/pool/target/path)", "/var/lib/libvirt/images/inception");
 	free(xml);
 
-	assert_int_equal(domxml_volume("o.qcow2", 20ULL << 30, "qcow2", "/p/base.qcow2", &xml, &e), 0);
+	assert_int_equal(domxml_volume("o.qcow2", 20ULL << 30, "qcow2", "/p/base.qcow2", &xml, &e),
+	                 0);
 	check(xml, "string(/volume/name)", "o.qcow2");
 	check(xml, "string(/volume/capacity)", "21474836480");
 	check(xml, "string(/volume/capacity/@unit)", "bytes");
@@ -239,13 +241,13 @@ static void test_usernet_choice(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_domain_user_qemu_args),
-		cmocka_unit_test(test_domain_passt),
-		cmocka_unit_test(test_domain_nat_kvm),
-		cmocka_unit_test(test_domain_rejects),
-		cmocka_unit_test(test_hostfwd),
-		cmocka_unit_test(test_pool_volume_network),
-		cmocka_unit_test(test_usernet_choice),
+	    cmocka_unit_test(test_domain_user_qemu_args),
+	    cmocka_unit_test(test_domain_passt),
+	    cmocka_unit_test(test_domain_nat_kvm),
+	    cmocka_unit_test(test_domain_rejects),
+	    cmocka_unit_test(test_hostfwd),
+	    cmocka_unit_test(test_pool_volume_network),
+	    cmocka_unit_test(test_usernet_choice),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -129,9 +129,9 @@ static void test_symlinked_hosts_file(void **state)
 	assert_int_equal(hostmap_precheck(&C, &E), 0);
 	assert_int_equal(apply_captured(&s, out, sizeof(out)), 0);
 	snprintf(want, sizeof(want),
-		 "jdoe.42.fr -> 127.0.0.1 in %s (a symlink: %s is edited) (added; `inception "
-		 "destroy` removes it)",
-		 link, file);
+	         "jdoe.42.fr -> 127.0.0.1 in %s (a symlink: %s is edited) (added; `inception "
+	         "destroy` removes it)",
+	         link, file);
 	if (strstr(out, want) == NULL)
 		fail_msg("output \"%s\" lacks \"%s\"", out, want);
 	assert_int_equal(lstat(link, &st), 0);

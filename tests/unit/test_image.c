@@ -24,11 +24,14 @@
 #include "report.h"
 #include "util.h"
 
-#define H1 "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
-#define H2 "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+#define H1                                                                                         \
+	"cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2" \
+	"877eec2f63b931bd47417a81a538327af927da3e"
+#define H2                                                                                         \
+	"ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23" \
+	"a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
 
-static int find(const char *text, const char *name, char hex[IMAGE_SHA512_HEX + 1],
-		struct err *e)
+static int find(const char *text, const char *name, char hex[IMAGE_SHA512_HEX + 1], struct err *e)
 {
 	err_clear(e);
 	return image_sums_find(text, strlen(text), name, hex, e);
@@ -38,8 +41,8 @@ static void test_sums_gnu(void **state)
 {
 	char hex[IMAGE_SHA512_HEX + 1];
 	struct err e;
-	const char *text = H1 "  debian-13-genericcloud-amd64.qcow2\n"
-			   H2 "  debian-13-genericcloud-amd64.raw\n";
+	const char *text =
+	    H1 "  debian-13-genericcloud-amd64.qcow2\n" H2 "  debian-13-genericcloud-amd64.raw\n";
 
 	(void)state;
 	assert_int_equal(find(text, "debian-13-genericcloud-amd64.qcow2", hex, &e), 0);
@@ -53,12 +56,13 @@ static void test_sums_binary_bsd_crlf_case(void **state)
 	char hex[IMAGE_SHA512_HEX + 1];
 	struct err e;
 	/* '*' binary marker, BSD style, CRLF endings, upper-case hex, no final newline */
-	const char *text = "# comment line\r\n"
-			   "\r\n"
-			   "CF83E1357EEFB8BDF1542850D66D8007D620E4050B5715DC83F4A921D36CE9CE47D0D13C5D85F2B0FF8318D2877EEC2F63B931BD47417A81A538327AF927DA3E *bin.qcow2\r\n"
-			   "SHA512 (bsd.qcow2) = " H2 "\r\n"
-			   "  " H2 "  ./dotted.qcow2   \n"
-			   H1 "  sub/dir/nested.qcow2";
+	const char *text =
+	    "# comment line\r\n"
+	    "\r\n"
+	    "CF83E1357EEFB8BDF1542850D66D8007D620E4050B5715DC83F4A921D36CE9CE47D0D13C5D85F2B0FF8318"
+	    "D2877EEC2F63B931BD47417A81A538327AF927DA3E *bin.qcow2\r\n"
+	    "SHA512 (bsd.qcow2) = " H2 "\r\n"
+	    "  " H2 "  ./dotted.qcow2   \n" H1 "  sub/dir/nested.qcow2";
 
 	(void)state;
 	assert_int_equal(find(text, "bin.qcow2", hex, &e), 0);
@@ -77,17 +81,17 @@ static void test_sums_malformed_lines_skipped(void **state)
 	struct err e;
 	/* each bad line names img.qcow2 too; only the good one may count */
 	const char *text =
-		"deadbeef  img.qcow2\n"                                        /* short */
-		H1 "0  img.qcow2\n"                                            /* long */
-		"zz" H1 "  img.qcow2\n"                                        /* not hex */
-		"gf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e  img.qcow2\n" /* bad digit */
-		H1 "\n"                                                        /* no name */
-		H1 "  \n"                                                      /* blank name */
-		"SHA512 (img.qcow2) = 1234\n"                                  /* bsd short */
-		"SHA256 (img.qcow2) = " H1 "\n"                                /* other algo */
-		"SHA512 () = " H1 "\n"                                         /* no name */
-		"\x01\x02\xff garbage\n"
-		H2 "  img.qcow2\n";
+	    "deadbeef  img.qcow2\n" /* short */
+	    H1 "0  img.qcow2\n"     /* long */
+	    "zz" H1 "  img.qcow2\n" /* not hex */
+	    "gf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318"
+	    "d2877eec2f63b931bd47417a81a538327af927da3e  img.qcow2\n" /* bad digit */
+	    H1 "\n"                                                   /* no name */
+	    H1 "  \n"                                                 /* blank name */
+	    "SHA512 (img.qcow2) = 1234\n"                             /* bsd short */
+	    "SHA256 (img.qcow2) = " H1 "\n"                           /* other algo */
+	    "SHA512 () = " H1 "\n"                                    /* no name */
+	    "\x01\x02\xff garbage\n" H2 "  img.qcow2\n";
 
 	(void)state;
 	assert_int_equal(find(text, "img.qcow2", hex, &e), 0);
@@ -144,7 +148,7 @@ static void test_sha512_known_files(void **state)
 	free(big);
 	assert_int_equal(image_sha512_file(path, hex, &e), 0);
 	{
-		char *const argv[] = { "sha512sum", path, NULL };
+		char *const argv[] = {"sha512sum", path, NULL};
 		char *out = NULL;
 
 		assert_int_equal(run_argv_capture(argv, NULL, &out, &e), 0);
@@ -264,11 +268,13 @@ static void test_space_check(void **state)
 	err_clear(&e);
 	assert_int_equal(image_space_check("/c", 100, 100, &e), 0);
 	assert_int_equal(image_space_check("/c", 0, 0, &e), 0);
-	assert_int_equal(image_space_check("/c", (uint64_t)1536 << 20, (uint64_t)300 << 20, &e), -1);
+	assert_int_equal(image_space_check("/c", (uint64_t)1536 << 20, (uint64_t)300 << 20, &e),
+	                 -1);
 	assert_string_equal(e.msg, "not enough space in /c: 1.5 GiB needed, 300.0 MiB free");
 	err_clear(&e);
 	assert_int_equal(image_space_check("/var/cache/x", 101, 100, &e), -1);
-	assert_string_equal(e.msg, "not enough space in /var/cache/x: 101 bytes needed, 100 bytes free");
+	assert_string_equal(e.msg,
+	                    "not enough space in /var/cache/x: 101 bytes needed, 100 bytes free");
 	err_clear(&e);
 	assert_int_equal(image_space_check("/c", (uint64_t)5 << 30, (uint64_t)3 << 30, &e), -1);
 	assert_string_equal(e.msg, "not enough space in /c: 5.0 GiB needed, 3.0 GiB free");
@@ -299,7 +305,7 @@ static void test_cached_record(void **state)
 	struct config c;
 	struct err e;
 	struct stat st;
-	struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
 	FILE *f;
 
 	(void)state;
@@ -343,8 +349,9 @@ static void test_cached_record(void **state)
 		char text[1024];
 
 		assert_int_equal(stat(img, &st), 0);
-		snprintf(text, sizeof(text), "kind=url\nurl=%s\nsha512=" H1 "\nsize=3\nmtime=%lld.%09ld\n",
-			 url, (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+		snprintf(text, sizeof(text),
+		         "kind=url\nurl=%s\nsha512=" H1 "\nsize=3\nmtime=%lld.%09ld\n", url,
+		         (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
 		assert_int_equal(write_file_atomic(want, text, strlen(text), 0644, &e), 0);
 	}
 	assert_int_equal(image_ensure(&c, 1, path, sizeof(path), &e), 0);
@@ -359,17 +366,17 @@ static void test_cached_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sums_gnu),
-		cmocka_unit_test(test_sums_binary_bsd_crlf_case),
-		cmocka_unit_test(test_sums_malformed_lines_skipped),
-		cmocka_unit_test(test_sums_missing_and_similar_names),
-		cmocka_unit_test(test_sums_duplicates),
-		cmocka_unit_test(test_sha512_known_files),
-		cmocka_unit_test(test_url_basename),
-		cmocka_unit_test(test_cached_url_used_offline),
-		cmocka_unit_test(test_redirect_protocols),
-		cmocka_unit_test(test_space_check),
-		cmocka_unit_test(test_cached_record),
+	    cmocka_unit_test(test_sums_gnu),
+	    cmocka_unit_test(test_sums_binary_bsd_crlf_case),
+	    cmocka_unit_test(test_sums_malformed_lines_skipped),
+	    cmocka_unit_test(test_sums_missing_and_similar_names),
+	    cmocka_unit_test(test_sums_duplicates),
+	    cmocka_unit_test(test_sha512_known_files),
+	    cmocka_unit_test(test_url_basename),
+	    cmocka_unit_test(test_cached_url_used_offline),
+	    cmocka_unit_test(test_redirect_protocols),
+	    cmocka_unit_test(test_space_check),
+	    cmocka_unit_test(test_cached_record),
 	};
 
 	report_init(REPORT_HUMAN, -1);

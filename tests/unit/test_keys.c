@@ -33,7 +33,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char *const argv[] = { "rm", "-rf", base, NULL };
+	char *const argv[] = {"rm", "-rf", base, NULL};
 
 	(void)state;
 	return run_argv(argv, NULL, NULL);
@@ -80,7 +80,7 @@ static void assert_pair(const char *priv_name, const char *pub_name)
 			*sp = '\0';
 	}
 	assert_int_equal(ssh_pki_import_pubkey_base64(pubtext + 12, SSH_KEYTYPE_ED25519, &pub),
-			 SSH_OK);
+	                 SSH_OK);
 	assert_int_equal(ssh_key_cmp(priv, pub, SSH_KEY_CMP_PUBLIC), 0);
 	ssh_key_free(priv);
 	ssh_key_free(pub);
@@ -185,10 +185,10 @@ static void test_unwritable_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_generate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_never_regenerated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_private_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unwritable_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_generate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_never_regenerated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_private_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unwritable_dir, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,7 +57,7 @@ static char *slurp(const char *dir, const char *rel)
 {
 	char path[PATH_MAX], *text = NULL;
 	size_t len;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	if (read_file(path, &text, &len, &e) < 0)
@@ -80,8 +80,8 @@ static void mini(const char *dir, const char *compose)
 
 static void fixture(const char *name, struct project *p)
 {
-	struct project_req r = { 0 };
-	struct err e = { .msg = "" };
+	struct project_req r = {0};
+	struct err e = {.msg = ""};
 	char spec[256];
 
 	snprintf(spec, sizeof(spec), FIX "%s", name);
@@ -92,8 +92,8 @@ static void fixture(const char *name, struct project *p)
 
 static void at_dir(const char *dir, struct project *p)
 {
-	struct project_req r = { 0 };
-	struct err e = { .msg = "" };
+	struct project_req r = {0};
+	struct err e = {.msg = ""};
 
 	r.spec = dir;
 	if (project_resolve(&r, p, &e) < 0)
@@ -104,7 +104,7 @@ static void at_dir(const char *dir, struct project *p)
 static char *inputs_text(const struct project *p)
 {
 	struct project_inputs in;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *buf = NULL, line[PATH_MAX + 256];
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
@@ -124,7 +124,7 @@ static char *bases_text(const struct project *p)
 {
 	struct project_base *v;
 	size_t n;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
@@ -163,7 +163,7 @@ static char *git_out(const char *dir, const char *args)
 static void test_check_messages(void **state)
 {
 	char d[64], compose[64];
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char want[256];
 
 	(void)state;
@@ -175,16 +175,17 @@ static void test_check_messages(void **state)
 	tmpdir(d, sizeof(d));
 	assert_int_equal(project_check(d, compose, sizeof(compose), &e), -1);
 	snprintf(want, sizeof(want),
-		 "%s is not an Inception project: no Makefile and no srcs/docker-compose.yml (or "
-		 "srcs/compose.yaml)", d);
+	         "%s is not an Inception project: no Makefile and no srcs/docker-compose.yml (or "
+	         "srcs/compose.yaml)",
+	         d);
 	assert_string_equal(e.msg, want);
 	assert_int_equal(e.code, EXIT_USAGE);
 
 	put(d, "Makefile", "all:\n");
 	assert_int_equal(project_check(d, compose, sizeof(compose), &e), -1);
-	snprintf(want, sizeof(want),
-		 "%s is not an Inception project: no srcs/docker-compose.yml (or srcs/compose.yaml)",
-		 d);
+	snprintf(
+	    want, sizeof(want),
+	    "%s is not an Inception project: no srcs/docker-compose.yml (or srcs/compose.yaml)", d);
 	assert_string_equal(e.msg, want);
 
 	sh("rm '%s/Makefile'", d);
@@ -202,9 +203,9 @@ static void test_check_messages(void **state)
 static void test_resolve_default(void **state)
 {
 	char d[64], want[PATH_MAX + 64], fix_a[PATH_MAX];
-	struct project_req r = { 0 };
+	struct project_req r = {0};
 	struct project p;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 
 	(void)state;
 	assert_non_null(realpath(FIX "a-secrets", fix_a));
@@ -231,8 +232,9 @@ static void test_resolve_default(void **state)
 	assert_int_equal(project_resolve(&r, &p, &e), -1);
 	assert_int_equal(e.code, EXIT_USAGE);
 	snprintf(want, sizeof(want),
-		 "%s is not an Inception project: no Makefile and no srcs/docker-compose.yml (or "
-		 "srcs/compose.yaml)", d);
+	         "%s is not an Inception project: no Makefile and no srcs/docker-compose.yml (or "
+	         "srcs/compose.yaml)",
+	         d);
 	assert_string_equal(e.msg, want);
 
 	/* PROJECT that is no directory, or no project */
@@ -240,13 +242,13 @@ static void test_resolve_default(void **state)
 	assert_int_equal(project_resolve(&r, &p, &e), -1);
 	assert_int_equal(e.code, EXIT_USAGE);
 	assert_string_equal(e.msg, "/nonexistent/project: no such directory (PROJECT is a "
-				   "directory or a git URL)");
+	                           "directory or a git URL)");
 	r.spec = d;
 	put(d, "Makefile", "all:\n");
 	assert_int_equal(project_resolve(&r, &p, &e), -1);
-	snprintf(want, sizeof(want),
-		 "%s is not an Inception project: no srcs/docker-compose.yml (or srcs/compose.yaml)",
-		 d);
+	snprintf(
+	    want, sizeof(want),
+	    "%s is not an Inception project: no srcs/docker-compose.yml (or srcs/compose.yaml)", d);
 	assert_string_equal(e.msg, want);
 	/* --ref on a directory outside git */
 	mini(d, "services: {}\n");
@@ -271,9 +273,9 @@ static char *repo_of_a(const char *d)
 static void test_resolve_git(void **state)
 {
 	char d[64], cache[64], url[128], want[512];
-	struct project_req r = { 0 };
+	struct project_req r = {0};
 	struct project p;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *one, *two;
 
 	(void)state;
@@ -353,8 +355,10 @@ static void test_resolve_git(void **state)
 	 * same subdirectory */
 	{
 		char sub[PATH_MAX];
-		sh("mkdir -p '%s/deep/proj' && cp -r " FIX "b-envfile/. '%s/deep/proj/' && cd '%s' && "
-		   "git add -A && " GIT " commit -qm deep", d, d, d);
+		sh("mkdir -p '%s/deep/proj' && cp -r " FIX
+		   "b-envfile/. '%s/deep/proj/' && cd '%s' && "
+		   "git add -A && " GIT " commit -qm deep",
+		   d, d, d);
 		snprintf(sub, sizeof(sub), "%s/deep/proj", d);
 		r.spec = sub;
 		r.ref = "main";
@@ -403,7 +407,7 @@ static void test_files(void **state)
 	char d[64], exp[80];
 	struct project p;
 	struct project_files f;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *one, *text;
 
 	(void)state;
@@ -451,8 +455,9 @@ static void test_files(void **state)
 	project_files_free(&f);
 
 	/* a project in a subdirectory of a repository: its own files only */
-	sh("mkdir -p '%s/sub' && cp -r " FIX "b-envfile/. '%s/sub/' && cd '%s' && git add -A && "
-	   GIT " commit -qm sub", d, d, d);
+	sh("mkdir -p '%s/sub' && cp -r " FIX
+	   "b-envfile/. '%s/sub/' && cd '%s' && git add -A && " GIT " commit -qm sub",
+	   d, d, d);
 	at_dir(strcat(strcpy(exp, d), "/sub"), &p);
 	assert_int_equal(project_files(&p, 1, NULL, NULL, &f, &e), 0);
 	assert_true(has(&f, "srcs/requirements/wordpress/Dockerfile.wp"));
@@ -497,10 +502,11 @@ static void test_inputs_fixtures(void **state)
 	(void)state;
 	fixture("a-secrets", &p);
 	t = inputs_text(&p);
-	assert_string_equal(t,
-		"present srcs/.env (variables of srcs/compose.yaml)\n"
-		"missing secrets/db_password.txt (secret db_password, srcs/compose.yaml:71)\n"
-		"missing secrets/db_root_password.txt (secret db_root_password, srcs/compose.yaml:73)\n");
+	assert_string_equal(
+	    t, "present srcs/.env (variables of srcs/compose.yaml)\n"
+	       "missing secrets/db_password.txt (secret db_password, srcs/compose.yaml:71)\n"
+	       "missing secrets/db_root_password.txt (secret db_root_password, "
+	       "srcs/compose.yaml:73)\n");
 	free(t);
 	fixture("b-envfile", &p);
 	t = inputs_text(&p);
@@ -508,7 +514,8 @@ static void test_inputs_fixtures(void **state)
 	free(t);
 	fixture("c-alpine", &p);
 	t = inputs_text(&p);
-	assert_string_equal(t, "present srcs/.env (env_file of wordpress, srcs/docker-compose.yml:14)\n");
+	assert_string_equal(
+	    t, "present srcs/.env (env_file of wordpress, srcs/docker-compose.yml:14)\n");
 	free(t);
 }
 
@@ -517,46 +524,48 @@ static void test_inputs_forms(void **state)
 	char d[64], want[256];
 	struct project p;
 	struct project_inputs in;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *t;
 
 	(void)state;
 	tmpdir(d, sizeof(d));
 	mini(d, "services:\n"
-		"  a:\n"
-		"    image: x\n"
-		"    env_file:\n"
-		"      - ./a.env\n"
-		"      - path: ../conf/opt.env\n"
-		"        required: false\n"
-		"  b:\n"
-		"    image: y\n"
-		"    env_file: ${CONF:-conf}/b.env\n"
-		"secrets:\n"
-		"  s1:\n"
-		"    file: ${SECRETS_DIR:-../secrets}/s1.txt\n"
-		"  s2:\n"
-		"    file: /etc/inception/s2\n"
-		"  s3:\n"
-		"    file: ../../up.txt\n"
-		"  s4:\n"
-		"    environment: S4\n");
-	put(d, "Makefile", "ENV_FILE := srcs/prod.env\n"
-			   "# --env-file commented.env\n"
-			   "all:\n"
-			   "\tdocker compose --env-file=$(ENV_FILE) -f srcs/docker-compose.yml up -d\n");
+	        "  a:\n"
+	        "    image: x\n"
+	        "    env_file:\n"
+	        "      - ./a.env\n"
+	        "      - path: ../conf/opt.env\n"
+	        "        required: false\n"
+	        "  b:\n"
+	        "    image: y\n"
+	        "    env_file: ${CONF:-conf}/b.env\n"
+	        "secrets:\n"
+	        "  s1:\n"
+	        "    file: ${SECRETS_DIR:-../secrets}/s1.txt\n"
+	        "  s2:\n"
+	        "    file: /etc/inception/s2\n"
+	        "  s3:\n"
+	        "    file: ../../up.txt\n"
+	        "  s4:\n"
+	        "    environment: S4\n");
+	put(d, "Makefile",
+	    "ENV_FILE := srcs/prod.env\n"
+	    "# --env-file commented.env\n"
+	    "all:\n"
+	    "\tdocker compose --env-file=$(ENV_FILE) -f srcs/docker-compose.yml up -d\n");
 	put(d, "srcs/prod.env", "CONF=settings\n");
 	put(d, "srcs/settings/b.env", "X=1\n");
 	at_dir(d, &p);
 	t = inputs_text(&p);
-	assert_string_equal(t,
-		"present srcs/prod.env (--env-file, Makefile:4)\n"
-		"missing srcs/a.env (env_file of a, srcs/docker-compose.yml:5)\n"
-		"missing conf/opt.env (env_file of a, srcs/docker-compose.yml:6, optional)\n"
-		"present srcs/settings/b.env (env_file of b, srcs/docker-compose.yml:10)\n"
-		"missing secrets/s1.txt (secret s1, srcs/docker-compose.yml:13)\n"
-		"missing /etc/inception/s2 (secret s2, srcs/docker-compose.yml:15, outside the project)\n"
-		"missing ../up.txt (secret s3, srcs/docker-compose.yml:17, outside the project)\n");
+	assert_string_equal(
+	    t, "present srcs/prod.env (--env-file, Makefile:4)\n"
+	       "missing srcs/a.env (env_file of a, srcs/docker-compose.yml:5)\n"
+	       "missing conf/opt.env (env_file of a, srcs/docker-compose.yml:6, optional)\n"
+	       "present srcs/settings/b.env (env_file of b, srcs/docker-compose.yml:10)\n"
+	       "missing secrets/s1.txt (secret s1, srcs/docker-compose.yml:13)\n"
+	       "missing /etc/inception/s2 (secret s2, srcs/docker-compose.yml:15, outside the "
+	       "project)\n"
+	       "missing ../up.txt (secret s3, srcs/docker-compose.yml:17, outside the project)\n");
 	free(t);
 
 	/* a variable without a value in a path */
@@ -566,11 +575,12 @@ static void test_inputs_forms(void **state)
 	assert_int_equal(project_inputs(&p, &in, &e), -1);
 	assert_int_equal(e.code, EXIT_USAGE);
 	assert_string_equal(e.msg, "srcs/docker-compose.yml:4: \"${NOPE}/a.env\" uses a variable "
-				   "that has no value");
+	                           "that has no value");
 	/* bad YAML */
 	mini(d, "services:\n  a: [\n");
 	assert_int_equal(project_inputs(&p, &in, &e), -1);
-	snprintf(want, sizeof(want), "srcs/docker-compose.yml:3:1: did not find expected node content");
+	snprintf(want, sizeof(want),
+	         "srcs/docker-compose.yml:3:1: did not find expected node content");
 	assert_string_equal(e.msg, want);
 	/* no variables, no --env-file: no .env needed; $$ is no variable */
 	mini(d, "services:\n  a:\n    image: x\n    command: echo $$HOME\n");
@@ -620,8 +630,8 @@ static void test_generate_secrets(void **state)
 	char out[64], want[PATH_MAX + 64];
 	struct project p;
 	struct project_inputs in;
-	struct project_gen g = { "jdoe", NULL };
-	struct err e = { .msg = "" };
+	struct project_gen g = {"jdoe", NULL};
+	struct err e = {.msg = ""};
 	char **made;
 	size_t n;
 	char *a, *b;
@@ -648,7 +658,7 @@ static void test_generate_secrets(void **state)
 	assert_int_not_equal(access(FIX "a-secrets/secrets", F_OK), 0);
 	/* never into the project */
 	snprintf(want, sizeof(want), "%s/srcs is inside the project: generated files go elsewhere",
-		 p.dir);
+	         p.dir);
 	{
 		char inside[PATH_MAX + 8];
 		snprintf(inside, sizeof(inside), "%s/srcs", p.dir);
@@ -664,8 +674,8 @@ static void test_generate_from_example(void **state)
 	char out[64], v[128];
 	struct project p;
 	struct project_inputs in;
-	struct project_gen g = { "mmartin", NULL };
-	struct err e = { .msg = "" };
+	struct project_gen g = {"mmartin", NULL};
+	struct err e = {.msg = ""};
 	char **made;
 	size_t n;
 	char *t;
@@ -681,22 +691,23 @@ static void test_generate_from_example(void **state)
 	project_inputs_free(&in);
 	assert_int_equal(mode_of(out, "srcs/.env"), 0600);
 	t = slurp(out, "srcs/.env");
-	assert_true(strncmp(t, "# Generated by inception from srcs/.env.example.\n"
-			       "# Copy to srcs/.env and fill in.\n"
-			       "LOGIN=mmartin\n"
-			       "DOMAIN_NAME=mmartin.42.fr\n"
-			       "WP_URL=https://mmartin.42.fr\n"
-			       "\n"
-			       "MYSQL_DATABASE=wordpress\n"
-			       "MYSQL_USER=wpuser\n",
-			strlen("# Generated by inception from srcs/.env.example.\n"
-			       "# Copy to srcs/.env and fill in.\n"
-			       "LOGIN=mmartin\n"
-			       "DOMAIN_NAME=mmartin.42.fr\n"
-			       "WP_URL=https://mmartin.42.fr\n"
-			       "\n"
-			       "MYSQL_DATABASE=wordpress\n"
-			       "MYSQL_USER=wpuser\n")) == 0);
+	assert_true(strncmp(t,
+	                    "# Generated by inception from srcs/.env.example.\n"
+	                    "# Copy to srcs/.env and fill in.\n"
+	                    "LOGIN=mmartin\n"
+	                    "DOMAIN_NAME=mmartin.42.fr\n"
+	                    "WP_URL=https://mmartin.42.fr\n"
+	                    "\n"
+	                    "MYSQL_DATABASE=wordpress\n"
+	                    "MYSQL_USER=wpuser\n",
+	                    strlen("# Generated by inception from srcs/.env.example.\n"
+	                           "# Copy to srcs/.env and fill in.\n"
+	                           "LOGIN=mmartin\n"
+	                           "DOMAIN_NAME=mmartin.42.fr\n"
+	                           "WP_URL=https://mmartin.42.fr\n"
+	                           "\n"
+	                           "MYSQL_DATABASE=wordpress\n"
+	                           "MYSQL_USER=wpuser\n")) == 0);
 	assert_true(env_line(t, "MYSQL_PASSWORD", v, sizeof(v)) && is_password(v, 24));
 	assert_true(env_line(t, "MYSQL_ROOT_PASSWORD", v, sizeof(v)) && is_password(v, 24));
 	assert_true(env_line(t, "WP_ADMIN_PASSWORD", v, sizeof(v)) && is_password(v, 24));
@@ -713,31 +724,32 @@ static void test_generate_from_variables(void **state)
 	char d[64], out[64], v[128];
 	struct project p;
 	struct project_inputs in;
-	struct project_gen g = { "jdoe", "example.test" };
-	struct err e = { .msg = "" };
+	struct project_gen g = {"jdoe", "example.test"};
+	struct err e = {.msg = ""};
 	char *t;
 
 	(void)state;
 	tmpdir(d, sizeof(d));
 	tmpdir(out, sizeof(out));
 	mini(d, "services:\n"
-		"  web:\n"
-		"    build:\n"
-		"      context: ./web\n"
-		"      args: [\"TAG=${DEBIAN_TAG}\"]\n"
-		"    ports: [\"${HTTPS_PORT:-443}:443\"]\n"
-		"    env_file: web.env\n"
-		"    environment:\n"
-		"      DOMAIN_NAME: ${DOMAIN_NAME}\n"
-		"      SITE: $SITE_URL\n"
-		"      HOME_DIR: $$HOME\n");
-	put(d, "srcs/web/Dockerfile", "ARG TAG=bookworm\n"
-				      "FROM debian:${TAG}\n"
-				      "ARG WP_ADMIN_USER\n"
-				      "ARG API_KEY\n"
-				      "ARG DEBIAN_FRONTEND=noninteractive\n"
-				      "ENV WEB_ROOT=/var/www\n"
-				      "RUN echo $WEB_ROOT $PATH ${ADMIN_EMAIL} $WP_ADMIN_USER\n");
+	        "  web:\n"
+	        "    build:\n"
+	        "      context: ./web\n"
+	        "      args: [\"TAG=${DEBIAN_TAG}\"]\n"
+	        "    ports: [\"${HTTPS_PORT:-443}:443\"]\n"
+	        "    env_file: web.env\n"
+	        "    environment:\n"
+	        "      DOMAIN_NAME: ${DOMAIN_NAME}\n"
+	        "      SITE: $SITE_URL\n"
+	        "      HOME_DIR: $$HOME\n");
+	put(d, "srcs/web/Dockerfile",
+	    "ARG TAG=bookworm\n"
+	    "FROM debian:${TAG}\n"
+	    "ARG WP_ADMIN_USER\n"
+	    "ARG API_KEY\n"
+	    "ARG DEBIAN_FRONTEND=noninteractive\n"
+	    "ENV WEB_ROOT=/var/www\n"
+	    "RUN echo $WEB_ROOT $PATH ${ADMIN_EMAIL} $WP_ADMIN_USER\n");
 	at_dir(d, &p);
 	assert_int_equal(project_inputs(&p, &in, &e), 0);
 	assert_int_equal(in.n, 2);
@@ -750,14 +762,15 @@ static void test_generate_from_variables(void **state)
 		char *k = strstr(t, "API_KEY=") + 8;
 		memset(k, '*', 24);
 	}
-	assert_string_equal(t, "# Generated by inception from the variables the compose file and the\n"
-			       "# Dockerfiles use (the project has no .env.example).\n"
-			       "DEBIAN_TAG=debian-tag\n"
-			       "DOMAIN_NAME=example.test\n"
-			       "SITE_URL=https://example.test\n"
-			       "WP_ADMIN_USER=jdoe\n"
-			       "API_KEY=************************\n"
-			       "ADMIN_EMAIL=admin-email@example.test\n");
+	assert_string_equal(t,
+	                    "# Generated by inception from the variables the compose file and the\n"
+	                    "# Dockerfiles use (the project has no .env.example).\n"
+	                    "DEBIAN_TAG=debian-tag\n"
+	                    "DOMAIN_NAME=example.test\n"
+	                    "SITE_URL=https://example.test\n"
+	                    "WP_ADMIN_USER=jdoe\n"
+	                    "API_KEY=************************\n"
+	                    "ADMIN_EMAIL=admin-email@example.test\n");
 	free(t);
 	/* the env_file gets the same, made separately (other passwords) */
 	t = slurp(out, "srcs/web.env");
@@ -768,17 +781,17 @@ static void test_generate_from_variables(void **state)
 
 static void test_env_values(void **state)
 {
-	struct project_gen g = { "jdoe", NULL }, ga = { "badmin", "site.test" };
+	struct project_gen g = {"jdoe", NULL}, ga = {"badmin", "site.test"};
 	unsigned users = 0;
 	char *v;
 
 	(void)state;
-#define VAL(name, ex, gen, want)                                      \
-	do {                                                          \
-		v = project_env_value(name, ex, gen, &users);         \
-		assert_non_null(v);                                   \
-		assert_string_equal(v, want);                         \
-		free(v);                                              \
+#define VAL(name, ex, gen, want)                                                                   \
+	do {                                                                                       \
+		v = project_env_value(name, ex, gen, &users);                                      \
+		assert_non_null(v);                                                                \
+		assert_string_equal(v, want);                                                      \
+		free(v);                                                                           \
 	} while (0)
 	VAL("LOGIN", "<your_login>", &g, "jdoe");
 	VAL("login", "", &g, "jdoe");
@@ -809,23 +822,24 @@ static void test_bases_fixtures(void **state)
 	struct project p;
 	struct project_base *v;
 	size_t n;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *t;
 
 	(void)state;
 	fixture("a-secrets", &p);
 	t = bases_text(&p);
 	assert_string_equal(t, "srcs/requirements/db/Dockerfile:1 debian:bookworm (db)\n"
-			       "srcs/requirements/php/Dockerfile:1 debian:bookworm (php)\n"
-			       "srcs/requirements/web/Dockerfile:1 debian:bookworm (web)\n");
+	                       "srcs/requirements/php/Dockerfile:1 debian:bookworm (php)\n"
+	                       "srcs/requirements/web/Dockerfile:1 debian:bookworm (web)\n");
 	free(t);
 	/* ARG default bullseye, but the compose build arg says bookworm */
 	fixture("b-envfile", &p);
 	t = bases_text(&p);
-	assert_string_equal(t, "srcs/requirements/mariadb/Dockerfile:2 debian:bookworm (mariadb)\n"
-			       "srcs/requirements/wordpress/Dockerfile.wp:2 debian:bookworm (wordpress)\n"
-			       "srcs/requirements/nginx/Dockerfile:2 debian:trixie (nginx)\n"
-			       "srcs/requirements/nginx/Dockerfile:10 debian:trixie (nginx)\n");
+	assert_string_equal(
+	    t, "srcs/requirements/mariadb/Dockerfile:2 debian:bookworm (mariadb)\n"
+	       "srcs/requirements/wordpress/Dockerfile.wp:2 debian:bookworm (wordpress)\n"
+	       "srcs/requirements/nginx/Dockerfile:2 debian:trixie (nginx)\n"
+	       "srcs/requirements/nginx/Dockerfile:10 debian:trixie (nginx)\n");
 	free(t);
 	assert_int_equal(project_bases(&p, &v, &n, &e), 0);
 	assert_int_equal(project_bases_check(v, n, NULL, NULL, &e), 0);
@@ -835,11 +849,12 @@ static void test_bases_fixtures(void **state)
 	assert_int_equal(project_bases(&p, &v, &n, &e), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(project_bases_check(v, n, NULL, NULL, &e), -1);
-	assert_string_equal(e.msg,
-		"srcs/requirements/nginx/Dockerfile:1: alpine:3.20: no local copy and no registry "
-		"reachable; only debian:bookworm and debian:trixie can be built from the Debian "
-		"mirror; also srcs/requirements/wordpress/Dockerfile:1 (alpine:3.20), "
-		"srcs/requirements/mariadb/Dockerfile:1 (alpine:3.20)");
+	assert_string_equal(
+	    e.msg,
+	    "srcs/requirements/nginx/Dockerfile:1: alpine:3.20: no local copy and no registry "
+	    "reachable; only debian:bookworm and debian:trixie can be built from the Debian "
+	    "mirror; also srcs/requirements/wordpress/Dockerfile:1 (alpine:3.20), "
+	    "srcs/requirements/mariadb/Dockerfile:1 (alpine:3.20)");
 	project_bases_free(v, n);
 }
 
@@ -855,28 +870,28 @@ static void test_bases_forms(void **state)
 	struct project p;
 	struct project_base *v;
 	size_t n;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	int asked = 0;
 	char *t;
 
 	(void)state;
 	tmpdir(d, sizeof(d));
 	mini(d, "services:\n"
-		"  app:\n"
-		"    build:\n"
-		"      context: app\n"
-		"      dockerfile: build/App.Dockerfile\n"
-		"      args:\n"
-		"        GO: \"1.22\"\n"
-		"  cache:\n"
-		"    image: redis:${REDIS_TAG:-7}\n"
-		"  plain:\n"
-		"    build: ./plain\n"
-		"    image: plain:mine\n"
-		"  inline:\n"
-		"    build:\n"
-		"      dockerfile_inline: |\n"
-		"        FROM debian:trixie-slim\n");
+	        "  app:\n"
+	        "    build:\n"
+	        "      context: app\n"
+	        "      dockerfile: build/App.Dockerfile\n"
+	        "      args:\n"
+	        "        GO: \"1.22\"\n"
+	        "  cache:\n"
+	        "    image: redis:${REDIS_TAG:-7}\n"
+	        "  plain:\n"
+	        "    build: ./plain\n"
+	        "    image: plain:mine\n"
+	        "  inline:\n"
+	        "    build:\n"
+	        "      dockerfile_inline: |\n"
+	        "        FROM debian:trixie-slim\n");
 	put(d, "srcs/app/build/App.Dockerfile",
 	    "# syntax=docker/dockerfile:1\n"
 	    "ARG GO=1.21\n"
@@ -896,19 +911,20 @@ static void test_bases_forms(void **state)
 	at_dir(d, &p);
 	t = bases_text(&p);
 	assert_string_equal(t, "srcs/app/build/App.Dockerfile:5 golang:1.22 (app)\n"
-			       "srcs/app/build/App.Dockerfile:10 debian:bookworm (app)\n"
-			       "srcs/app/build/App.Dockerfile:13 nginx:1.27 (app)\n"
-			       "srcs/docker-compose.yml:9 redis:7 (cache)\n"
-			       "srcs/plain/Dockerfile:3 debian:13 (plain)\n"
-			       "srcs/docker-compose.yml:16 debian:trixie-slim (inline)\n");
+	                       "srcs/app/build/App.Dockerfile:10 debian:bookworm (app)\n"
+	                       "srcs/app/build/App.Dockerfile:13 nginx:1.27 (app)\n"
+	                       "srcs/docker-compose.yml:9 redis:7 (cache)\n"
+	                       "srcs/plain/Dockerfile:3 debian:13 (plain)\n"
+	                       "srcs/docker-compose.yml:16 debian:trixie-slim (inline)\n");
 	free(t);
 	assert_int_equal(project_bases(&p, &v, &n, &e), 0);
 	assert_int_equal(project_bases_check(v, n, have_alpine, &asked, &e), -1);
-	assert_string_equal(e.msg, "srcs/app/build/App.Dockerfile:5: golang:1.22: no local copy and "
-				   "no registry reachable; only debian:bookworm and debian:trixie "
-				   "can be built from the Debian mirror; also "
-				   "srcs/app/build/App.Dockerfile:13 (nginx:1.27), "
-				   "srcs/docker-compose.yml:9 (redis:7)");
+	assert_string_equal(e.msg,
+	                    "srcs/app/build/App.Dockerfile:5: golang:1.22: no local copy and "
+	                    "no registry reachable; only debian:bookworm and debian:trixie "
+	                    "can be built from the Debian mirror; also "
+	                    "srcs/app/build/App.Dockerfile:13 (nginx:1.27), "
+	                    "srcs/docker-compose.yml:9 (redis:7)");
 	/* buildable ones are never asked about */
 	assert_int_equal(asked, 3);
 	project_bases_free(v, n);
@@ -918,11 +934,12 @@ static void test_bases_forms(void **state)
 	assert_int_equal(project_bases(&p, &v, &n, &e), -1);
 	assert_int_equal(e.code, EXIT_USAGE);
 	assert_string_equal(e.msg, "srcs/plain/Dockerfile:2: FROM debian:$SUITE: a variable has no "
-				   "value (an ARG before FROM needs a default or a build arg)");
+	                           "value (an ARG before FROM needs a default or a build arg)");
 	sh("rm '%s/srcs/plain/Dockerfile'", d);
 	assert_int_equal(project_bases(&p, &v, &n, &e), -1);
-	assert_string_equal(e.msg, "srcs/docker-compose.yml:11: services.plain.build: no Dockerfile "
-				   "at srcs/plain/Dockerfile");
+	assert_string_equal(e.msg,
+	                    "srcs/docker-compose.yml:11: services.plain.build: no Dockerfile "
+	                    "at srcs/plain/Dockerfile");
 	sh("rm -rf '%s'", d);
 }
 
@@ -942,19 +959,19 @@ static void test_buildable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_check_messages),
-		cmocka_unit_test(test_resolve_default),
-		cmocka_unit_test(test_resolve_git),
-		cmocka_unit_test(test_files),
-		cmocka_unit_test(test_inputs_fixtures),
-		cmocka_unit_test(test_inputs_forms),
-		cmocka_unit_test(test_generate_secrets),
-		cmocka_unit_test(test_generate_from_example),
-		cmocka_unit_test(test_generate_from_variables),
-		cmocka_unit_test(test_env_values),
-		cmocka_unit_test(test_bases_fixtures),
-		cmocka_unit_test(test_bases_forms),
-		cmocka_unit_test(test_buildable),
+	    cmocka_unit_test(test_check_messages),
+	    cmocka_unit_test(test_resolve_default),
+	    cmocka_unit_test(test_resolve_git),
+	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_inputs_fixtures),
+	    cmocka_unit_test(test_inputs_forms),
+	    cmocka_unit_test(test_generate_secrets),
+	    cmocka_unit_test(test_generate_from_example),
+	    cmocka_unit_test(test_generate_from_variables),
+	    cmocka_unit_test(test_env_values),
+	    cmocka_unit_test(test_bases_fixtures),
+	    cmocka_unit_test(test_bases_forms),
+	    cmocka_unit_test(test_buildable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,18 +21,26 @@
 static void test_round_trip(void **state)
 {
 	struct push_entry v[2] = {
-		{ .path = (char *)"Makefile", .digest = D1, .size = 12, .mtime = 1700000000, .mode = 0644 },
-		{ .path = (char *)"srcs/a dir/with space.sh", .digest = D2, .size = 0, .mtime = 1, .mode = 0755 },
+	    {.path = (char *)"Makefile",
+	     .digest = D1,
+	     .size = 12,
+	     .mtime = 1700000000,
+	     .mode = 0644},
+	    {.path = (char *)"srcs/a dir/with space.sh",
+	     .digest = D2,
+	     .size = 0,
+	     .mtime = 1,
+	     .mode = 0755},
 	};
 	struct push_entry *back = NULL;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *text = push_manifest_format(v, 2);
 	long n;
 
 	(void)state;
 	assert_non_null(text);
 	assert_string_equal(text, D1 " 12 1700000000 0644 Makefile\n" D2
-				  " 0 1 0755 srcs/a%20dir/with%20space.sh\n");
+	                             " 0 1 0755 srcs/a%20dir/with%20space.sh\n");
 	n = push_manifest_parse(text, &back, &e);
 	assert_int_equal(n, 2);
 	assert_string_equal(back[1].path, "srcs/a dir/with space.sh");
@@ -47,9 +55,9 @@ static void test_round_trip(void **state)
 static void test_parse_sorts_and_skips_blank(void **state)
 {
 	struct push_entry *v = NULL;
-	struct err e = { .msg = "" };
-	long n = push_manifest_parse("\n" D2 " 1 1 0600 secrets/z.txt\n\n" D1 " 1 1 0644 Makefile\n",
-				     &v, &e);
+	struct err e = {.msg = ""};
+	long n = push_manifest_parse(
+	    "\n" D2 " 1 1 0600 secrets/z.txt\n\n" D1 " 1 1 0644 Makefile\n", &v, &e);
 
 	(void)state;
 	assert_int_equal(n, 2);
@@ -62,7 +70,7 @@ static void test_parse_sorts_and_skips_blank(void **state)
 static void test_parse_malformed(void **state)
 {
 	struct push_entry *v = NULL;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 
 	(void)state;
 	assert_int_equal(push_manifest_parse("garbage\n", &v, &e), -1);
@@ -74,17 +82,19 @@ static void test_parse_malformed(void **state)
 	assert_int_equal(push_manifest_parse("", &v, &e), 0);
 }
 
-
 /* A name with a newline was two manifest lines, the second one chosen by
  * the name (the next push removed "../../.bashrc"): now it is one word. */
 static void test_format_newline_is_one_entry(void **state)
 {
 	struct push_entry v[1] = {
-		{ .path = (char *)"srcs/x\n" D1 " 1 1 0644 ../../.bashrc", .digest = D2, .size = 1,
-		  .mtime = 1, .mode = 0644 },
+	    {.path = (char *)"srcs/x\n" D1 " 1 1 0644 ../../.bashrc",
+	     .digest = D2,
+	     .size = 1,
+	     .mtime = 1,
+	     .mode = 0644},
 	};
 	struct push_entry *back = NULL;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *text = push_manifest_format(v, 1);
 
 	(void)state;
@@ -95,27 +105,33 @@ static void test_format_newline_is_one_entry(void **state)
 	assert_int_equal(push_manifest_parse(text, &back, &e), -1);
 	assert_null(back);
 	assert_string_equal(e.msg, "manifest line 1: srcs/x\\x0a" D1
-				   " 1 1 0644 ../../.bashrc: the name holds a control character");
+	                           " 1 1 0644 ../../.bashrc: the name holds a control character");
 	free(text);
 }
 
 static void test_round_trip_odd_names_and_links(void **state)
 {
 	struct push_entry v[3] = {
-		{ .path = (char *)"srcs/100%", .digest = D1, .size = 1, .mtime = 1, .mode = 0644 },
-		{ .path = (char *)"srcs/link", .digest = D2, .size = 6, .mtime = 0,
-		  .mode = PUSH_MODE_LINK | 0777 },
-		{ .path = (char *)"srcs/\xc3\xa9t\xc3\xa9", .digest = D1, .size = 2, .mtime = 3,
-		  .mode = 0600 },
+	    {.path = (char *)"srcs/100%", .digest = D1, .size = 1, .mtime = 1, .mode = 0644},
+	    {.path = (char *)"srcs/link",
+	     .digest = D2,
+	     .size = 6,
+	     .mtime = 0,
+	     .mode = PUSH_MODE_LINK | 0777},
+	    {.path = (char *)"srcs/\xc3\xa9t\xc3\xa9",
+	     .digest = D1,
+	     .size = 2,
+	     .mtime = 3,
+	     .mode = 0600},
 	};
 	struct push_entry *back = NULL;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char *text = push_manifest_format(v, 3);
 	long n;
 
 	(void)state;
 	assert_string_equal(text, D1 " 1 1 0644 srcs/100%25\n" D2 " 6 0 120777 srcs/link\n" D1
-				  " 2 3 0600 srcs/\xc3\xa9t\xc3\xa9\n");
+	                             " 2 3 0600 srcs/\xc3\xa9t\xc3\xa9\n");
 	n = push_manifest_parse(text, &back, &e);
 	assert_int_equal(n, 3);
 	assert_string_equal(back[0].path, "srcs/100%");
@@ -130,22 +146,22 @@ static void test_round_trip_odd_names_and_links(void **state)
 static void test_parse_refuses_escaping_paths(void **state)
 {
 	static const char *const bad[] = {
-		D1 " 1 1 0644 ../../.bashrc\n",
-		D1 " 1 1 0644 srcs/../../x\n",
-		D1 " 1 1 0644 /etc/passwd\n",
-		D1 " 1 1 0644 %2E%2E/x\n",
-		D1 " 1 1 0644 srcs/%2Fetc\n", /* decodes to srcs//etc */
-		D1 " 1 1 0644 a/./b\n",
-		D1 " 1 1 0644 x%0Ay\n",
-		D1 " 1 1 0644 x%zz\n",
-		D1 " 1 1 0644 x%4\n",
-		D1 " 1 1 0644 x y\n",
-		D1 " 1 1 0100644 x\n",
-		D1 " 1 1 0644 x\x1b[2J\n",
-		"0000000000000000000000000000000000000000000000000000000000000g01 1 1 0644 x\n",
+	    D1 " 1 1 0644 ../../.bashrc\n",
+	    D1 " 1 1 0644 srcs/../../x\n",
+	    D1 " 1 1 0644 /etc/passwd\n",
+	    D1 " 1 1 0644 %2E%2E/x\n",
+	    D1 " 1 1 0644 srcs/%2Fetc\n", /* decodes to srcs//etc */
+	    D1 " 1 1 0644 a/./b\n",
+	    D1 " 1 1 0644 x%0Ay\n",
+	    D1 " 1 1 0644 x%zz\n",
+	    D1 " 1 1 0644 x%4\n",
+	    D1 " 1 1 0644 x y\n",
+	    D1 " 1 1 0100644 x\n",
+	    D1 " 1 1 0644 x\x1b[2J\n",
+	    "0000000000000000000000000000000000000000000000000000000000000g01 1 1 0644 x\n",
 	};
 	struct push_entry *v = NULL;
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	size_t i;
 
 	(void)state;
@@ -157,12 +173,13 @@ static void test_parse_refuses_escaping_paths(void **state)
 		assert_non_null(strstr(e.msg, "manifest line 1"));
 	}
 	push_manifest_parse(D1 " 1 1 0644 ../../.bashrc\n", &v, &e);
-	assert_string_equal(e.msg, "manifest line 1: ../../.bashrc: an empty, . or .. path component");
+	assert_string_equal(e.msg,
+	                    "manifest line 1: ../../.bashrc: an empty, . or .. path component");
 }
 
 static void test_path_check(void **state)
 {
-	struct err e = { .msg = "" };
+	struct err e = {.msg = ""};
 	char longp[PUSH_PATH_MAX + 2];
 
 	(void)state;
@@ -190,8 +207,8 @@ static void test_path_check(void **state)
 static void test_tree_digest(void **state)
 {
 	struct push_entry a[2] = {
-		{ .path = (char *)"Makefile", .digest = D1, .size = 1, .mtime = 1, .mode = 0644 },
-		{ .path = (char *)"srcs/x", .digest = D2, .size = 1, .mtime = 1, .mode = 0644 },
+	    {.path = (char *)"Makefile", .digest = D1, .size = 1, .mtime = 1, .mode = 0644},
+	    {.path = (char *)"srcs/x", .digest = D2, .size = 1, .mtime = 1, .mode = 0644},
 	};
 	struct push_entry b[2];
 	char d1[65], d2[65];
@@ -223,14 +240,14 @@ static void test_tree_digest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_parse_sorts_and_skips_blank),
-		cmocka_unit_test(test_parse_malformed),
-		cmocka_unit_test(test_format_newline_is_one_entry),
-		cmocka_unit_test(test_round_trip_odd_names_and_links),
-		cmocka_unit_test(test_parse_refuses_escaping_paths),
-		cmocka_unit_test(test_path_check),
-		cmocka_unit_test(test_tree_digest),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_parse_sorts_and_skips_blank),
+	    cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test(test_format_newline_is_one_entry),
+	    cmocka_unit_test(test_round_trip_odd_names_and_links),
+	    cmocka_unit_test(test_parse_refuses_escaping_paths),
+	    cmocka_unit_test(test_path_check),
+	    cmocka_unit_test(test_tree_digest),
 	};
 
 	return cmocka_run_group_tests_name("push", tests, NULL, NULL);

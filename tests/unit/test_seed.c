@@ -22,7 +22,7 @@
 #include "seed.h"
 #include "util.h"
 
-static const char *const pkgs[] = { "make", "a: b", "#x", NULL };
+static const char *const pkgs[] = {"make", "a: b", "#x", NULL};
 
 /* --- a small YAML reader for the checks ------------------------------------ */
 
@@ -61,7 +61,8 @@ static yaml_node_t *at(struct doc *doc, const char *path)
 
 		if (n->type == YAML_MAPPING_NODE) {
 			yaml_node_pair_t *pr;
-			for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+			for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+			     pr++) {
 				yaml_node_t *k = yaml_document_get_node(&doc->d, pr->key);
 				if (k->type == YAML_SCALAR_NODE &&
 				    strcmp((char *)k->data.scalar.value, tok) == 0)
@@ -114,7 +115,7 @@ static char *template(const char *name, size_t *len)
 }
 
 static void render(const char *name, const struct seed_var *vars, size_t n, const char *header,
-		   struct doc *doc)
+                   struct doc *doc)
 {
 	size_t tlen, olen;
 	char *tmpl = template(name, &tlen), *out = NULL;
@@ -129,21 +130,23 @@ static void render(const char *name, const struct seed_var *vars, size_t n, cons
 	doc_load(doc, out, olen);
 }
 
-#define PRIV "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQUJD\n-----END OPENSSH PRIVATE KEY-----\n"
+#define PRIV                                                                                       \
+	"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQUJD\n-----END OPENSSH "   \
+	"PRIVATE KEY-----\n"
 
 static void check_user_data(const char *login, const char *host, const char *mirror,
-			    const char *proxy)
+                            const char *proxy)
 {
 	const struct seed_var vars[] = {
-		{ "hostname", host, NULL },
-		{ "login", login, NULL },
-		{ "user_public_key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK user@x", NULL },
-		{ "host_private_key", PRIV, NULL },
-		{ "host_public_key", "ssh-ed25519 AAAAhost inception-host", NULL },
-		{ "apt_mirror", mirror, NULL },
-		{ "apt_proxy", proxy, NULL },
-		{ "packages", NULL, pkgs },
-		{ "instance_id", "iid-1", NULL },
+	    {"hostname", host, NULL},
+	    {"login", login, NULL},
+	    {"user_public_key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK user@x", NULL},
+	    {"host_private_key", PRIV, NULL},
+	    {"host_public_key", "ssh-ed25519 AAAAhost inception-host", NULL},
+	    {"apt_mirror", mirror, NULL},
+	    {"apt_proxy", proxy, NULL},
+	    {"packages", NULL, pkgs},
+	    {"instance_id", "iid-1", NULL},
 	};
 	struct doc doc;
 
@@ -151,7 +154,7 @@ static void check_user_data(const char *login, const char *host, const char *mir
 	assert_string_value(&doc, "users.0.name", login);
 	assert_string_value(&doc, "hostname", host);
 	assert_string_value(&doc, "users.0.ssh_authorized_keys.0",
-			    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK user@x");
+	                    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK user@x");
 	assert_string_value(&doc, "ssh_keys.ed25519_private", PRIV);
 	assert_string_value(&doc, "ssh_keys.ed25519_public", "ssh-ed25519 AAAAhost inception-host");
 	assert_string_value(&doc, "apt.primary.0.uri", mirror);
@@ -179,7 +182,7 @@ static void test_user_data_plain_values(void **state)
 	(void)state;
 	check_user_data("jdoe", "inception", "http://deb.debian.org/debian", NULL);
 	check_user_data("jdoe", "inception", "http://deb.debian.org/debian",
-			"http://127.0.0.1:3142");
+	                "http://127.0.0.1:3142");
 }
 
 static void test_user_data_hostile_values(void **state)
@@ -195,8 +198,8 @@ static void test_user_data_hostile_values(void **state)
 static void test_meta_data_and_network(void **state)
 {
 	const struct seed_var vars[] = {
-		{ "hostname", "vm: 1", NULL },
-		{ "instance_id", "iid-inception-0123", NULL },
+	    {"hostname", "vm: 1", NULL},
+	    {"instance_id", "iid-inception-0123", NULL},
 	};
 	struct doc doc;
 
@@ -215,11 +218,12 @@ static void test_meta_data_and_network(void **state)
 
 static void test_render_errors(void **state)
 {
-	const struct seed_var vars[] = { { "a", "x", NULL }, { "unset", NULL, NULL } };
+	const struct seed_var vars[] = {{"a", "x", NULL}, {"unset", NULL, NULL}};
 	char *out = NULL;
 	struct err e;
 	const char *t1 = "k: ${nope}\n", *t2 = "k: [unclosed\n", *t3 = "${unset}\n";
-	const char *t4 = "keep: ${a}\ndrop: ${unset}\nlist:\n  - ${unset}\n  - ${a}\nquoted: \"${a}\"\n";
+	const char *t4 =
+	    "keep: ${a}\ndrop: ${unset}\nlist:\n  - ${unset}\n  - ${a}\nquoted: \"${a}\"\n";
 	size_t len;
 
 	(void)state;
@@ -256,8 +260,8 @@ static char *iso_file(const char *iso, const char *dir, const char *name)
 	snprintf(src, sizeof(src), "/%s", name);
 	unlink(out);
 	{
-		char *const argv[] = { "xorriso", "-osirrox", "on", "-indev", (char *)iso,
-				       "-extract", src, out, NULL };
+		char *const argv[] = {"xorriso",  "-osirrox", "on", "-indev", (char *)iso,
+		                      "-extract", src,        out,  NULL};
 		if (run_argv(argv, NULL, &e) < 0)
 			fail_msg("extract %s: %s", name, e.msg);
 	}
@@ -327,10 +331,10 @@ static void test_seed_iso(void **state)
 	free(md2);
 	/* no staging directory or temp ISO left behind, and keys missing = error */
 	{
-		char *const argv[] = { "rm", "-rf", dir, NULL };
+		char *const argv[] = {"rm", "-rf", dir, NULL};
 		char *ls = NULL;
-		char *const lsargv[] = { "find", dir, "-mindepth", "1", "(", "-type", "d", "-o",
-					 "-name", "*.tmp", ")", NULL };
+		char *const lsargv[] = {"find", dir,  "-mindepth", "1",     "(", "-type",
+		                        "d",    "-o", "-name",     "*.tmp", ")", NULL};
 
 		assert_int_equal(run_argv_capture(lsargv, NULL, &ls, &e), 0);
 		assert_string_equal(ls, "");
@@ -345,11 +349,11 @@ static void test_seed_iso(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_user_data_plain_values),
-		cmocka_unit_test(test_user_data_hostile_values),
-		cmocka_unit_test(test_meta_data_and_network),
-		cmocka_unit_test(test_render_errors),
-		cmocka_unit_test(test_seed_iso),
+	    cmocka_unit_test(test_user_data_plain_values),
+	    cmocka_unit_test(test_user_data_hostile_values),
+	    cmocka_unit_test(test_meta_data_and_network),
+	    cmocka_unit_test(test_render_errors),
+	    cmocka_unit_test(test_seed_iso),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

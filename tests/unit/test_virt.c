@@ -17,12 +17,12 @@
 #include "domxml.h"
 #include "virt.h"
 
-static struct forward fw[] = { { "127.0.0.1", 2222, 22 } };
+static struct forward fw[] = {{"127.0.0.1", 2222, 22}};
 
 static char *test_domain_xml_type(const char *name, const char *type)
 {
-	struct domspec s = { 0 };
-	struct err e = { "", 0 };
+	struct domspec s = {0};
+	struct err e = {"", 0};
 	char *xml = NULL;
 
 	s.name = name;
@@ -49,7 +49,7 @@ static char *test_domain_xml(const char *name)
 static int setup(void **state)
 {
 	static struct virt v;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 
 	if (virt_open("test:///default", &v, &e) < 0) {
 		fprintf(stderr, "%s\n", e.msg);
@@ -69,7 +69,7 @@ static void test_open(void **state)
 {
 	struct virt *v = *state;
 	struct virt bad;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 
 	assert_string_equal(v->uri, "test:///default");
 	assert_true(v->local);
@@ -82,7 +82,7 @@ static void test_open(void **state)
 static void test_domain_lifecycle(void **state)
 {
 	struct virt *v = *state;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	enum virt_dom_state st;
 	char *xml = test_domain_xml("inception-unit-1");
 	char type[16];
@@ -124,7 +124,7 @@ static void test_domain_lifecycle(void **state)
 static void test_redefine_changes_type(void **state)
 {
 	struct virt *v = *state;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char *xml = test_domain_xml("inception-unit-2");
 	char *bad;
 	char type[16];
@@ -144,20 +144,24 @@ static void test_redefine_changes_type(void **state)
 static void test_volumes(void **state)
 {
 	struct virt *v = *state;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char path[512];
 	int users = -1;
 
 	assert_int_equal(virt_pool_ensure(v, "default-pool", "/default-pool", &e), 0);
 	assert_int_equal(virt_vol_exists(v, "default-pool", "t-base.qcow2", NULL, 0, &e), 0);
-	assert_int_equal(virt_vol_create(v, "default-pool", "t-base.qcow2", 1ULL << 30, NULL, &e), 0);
-	assert_int_equal(virt_vol_exists(v, "default-pool", "t-base.qcow2", path, sizeof(path), &e), 1);
+	assert_int_equal(virt_vol_create(v, "default-pool", "t-base.qcow2", 1ULL << 30, NULL, &e),
+	                 0);
+	assert_int_equal(virt_vol_exists(v, "default-pool", "t-base.qcow2", path, sizeof(path), &e),
+	                 1);
 	assert_non_null(strstr(path, "t-base.qcow2"));
 	/* creating it again fails and says which volume */
-	assert_int_equal(virt_vol_create(v, "default-pool", "t-base.qcow2", 1ULL << 30, NULL, &e), -1);
+	assert_int_equal(virt_vol_create(v, "default-pool", "t-base.qcow2", 1ULL << 30, NULL, &e),
+	                 -1);
 	assert_non_null(strstr(e.msg, "t-base.qcow2"));
 	/* an overlay needs its backing volume to exist */
-	assert_int_equal(virt_vol_create(v, "default-pool", "t-o.qcow2", 2ULL << 30, "nope", &e), -1);
+	assert_int_equal(virt_vol_create(v, "default-pool", "t-o.qcow2", 2ULL << 30, "nope", &e),
+	                 -1);
 	assert_non_null(strstr(e.msg, "nope"));
 	assert_int_equal(virt_vol_users(v, "default-pool", "t-base.qcow2", &users, &e), 0);
 	assert_int_equal(users, 0);
@@ -175,7 +179,7 @@ static void test_volumes(void **state)
 static void test_new_pool(void **state)
 {
 	struct virt *v = *state;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 
 	assert_int_equal(virt_pool_ensure(v, "inception-unit", "/inception-unit", &e), 0);
 	/* idempotent */
@@ -188,21 +192,23 @@ static void test_new_pool(void **state)
 static void test_network(void **state)
 {
 	struct virt *v = *state;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 
-	assert_int_equal(virt_net_ensure(v, "inception-unit-net", "virbr-iu", "192.168.151", &e), 0);
-	assert_int_equal(virt_net_ensure(v, "inception-unit-net", "virbr-iu", "192.168.151", &e), 0);
+	assert_int_equal(virt_net_ensure(v, "inception-unit-net", "virbr-iu", "192.168.151", &e),
+	                 0);
+	assert_int_equal(virt_net_ensure(v, "inception-unit-net", "virbr-iu", "192.168.151", &e),
+	                 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open),
-		cmocka_unit_test(test_domain_lifecycle),
-		cmocka_unit_test(test_redefine_changes_type),
-		cmocka_unit_test(test_volumes),
-		cmocka_unit_test(test_new_pool),
-		cmocka_unit_test(test_network),
+	    cmocka_unit_test(test_open),
+	    cmocka_unit_test(test_domain_lifecycle),
+	    cmocka_unit_test(test_redefine_changes_type),
+	    cmocka_unit_test(test_volumes),
+	    cmocka_unit_test(test_new_pool),
+	    cmocka_unit_test(test_network),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

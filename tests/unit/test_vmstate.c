@@ -32,7 +32,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char *argv[] = { "rm", "-rf", tmpdir, NULL };
+	char *argv[] = {"rm", "-rf", tmpdir, NULL};
 	(void)state;
 	return run_argv(argv, NULL, NULL);
 }
@@ -58,7 +58,7 @@ static void fill(struct vm_state *s)
 static void test_roundtrip(void **state)
 {
 	struct vm_state a, b;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char buf[4096];
 
 	(void)state;
@@ -74,7 +74,7 @@ static void test_roundtrip(void **state)
 static void test_parse_errors(void **state)
 {
 	struct vm_state s;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char big[400];
 
 	(void)state;
@@ -95,7 +95,7 @@ static void test_parse_errors(void **state)
 static void test_format_rejects_newline(void **state)
 {
 	struct vm_state s;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	char buf[4096];
 
 	(void)state;
@@ -113,7 +113,7 @@ static void test_save_load_and_target(void **state)
 	struct vm_state a, b;
 	struct vm_target t;
 	struct config cfg;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	struct stat st;
 
 	(void)state;
@@ -143,7 +143,7 @@ static void test_save_load_and_target(void **state)
 static void test_names(void **state)
 {
 	struct vm_paths p;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 
 	(void)state;
 	assert_int_equal(vm_paths("../x", &p, &e), -1);
@@ -155,7 +155,7 @@ static void test_names(void **state)
 static void test_lock(void **state)
 {
 	struct vm_paths p;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	int a = -1, b = -1;
 	char pid[32];
 
@@ -176,7 +176,7 @@ static void test_ssh_files(void **state)
 {
 	struct vm_paths p;
 	struct vm_state s;
-	struct err e = { "", 0 };
+	struct err e = {"", 0};
 	const char *pub = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTest host\n";
 	char *text = NULL;
 
@@ -187,8 +187,8 @@ static void test_ssh_files(void **state)
 	fill(&s);
 	assert_int_equal(vm_write_ssh_files(&p, &s, "files", &e), 0);
 	assert_int_equal(read_file(p.known_hosts, &text, NULL, &e), 0);
-	assert_string_equal(text,
-			    "[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTest host\n");
+	assert_string_equal(
+	    text, "[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheTest host\n");
 	free(text);
 	assert_int_equal(read_file(p.ssh_config, &text, NULL, &e), 0);
 	assert_non_null(strstr(text, "\nHost files\n"));
@@ -209,13 +209,13 @@ static void test_ssh_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_format_rejects_newline),
-		cmocka_unit_test(test_save_load_and_target),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_lock),
-		cmocka_unit_test(test_ssh_files),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_format_rejects_newline),
+	    cmocka_unit_test(test_save_load_and_target),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_lock),
+	    cmocka_unit_test(test_ssh_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
