@@ -2,7 +2,9 @@
 #
 #   git_has REPO TEXT
 #       0 when TEXT is in a tracked file of REPO's work tree (committed or
-#       not) or was added or removed by any commit of any ref.
+#       not) or was added or removed by any commit of any ref; 1 when not;
+#       2 (and a line) when git failed (e.g. not a repository, or one
+#       owned by another user: git's "dubious ownership").
 #   git_leak_check REPO FILE...
 #       0 when the secret held in no FILE (its content without the final
 #       newline, e.g. secrets/db_password.txt) is in REPO (git_has); else 1
@@ -14,8 +16,12 @@
 # shellcheck shell=sh
 
 git_has() {
-	git -C "$1" grep -qF -e "$2" && return 0
-	[ -n "$(git -C "$1" log --all --format=%h -S "$2")" ]
+	git -C "$1" grep -qF -e "$2"
+	_gh=$?
+	[ $_gh -eq 0 ] && return 0
+	[ $_gh -eq 1 ] || { echo "git grep in $1 failed (exit $_gh)"; return 2; }
+	_gh=$(git -C "$1" log --all --format=%h -S "$2") || { echo "git log in $1 failed"; return 2; }
+	[ -n "$_gh" ]
 }
 
 git_leak_check() {
@@ -42,7 +48,12 @@ git_leak_check() {
 	for _gf in "$@"; do
 		_gs=$(cat "$_gf") || return 1
 		[ -n "$_gs" ] || { echo "$_gf: no secret"; return 1; }
-		git_has "$_gr" "$_gs" && { echo "the secret in $_gf is in git ($_gr)"; return 1; }
+		git_has "$_gr" "$_gs"
+		case $? in
+		0) echo "the secret in $_gf is in git ($_gr)"; return 1 ;;
+		1) ;;
+		*) return 1 ;;
+		esac
 	done
 	return 0
 }
