@@ -165,6 +165,31 @@ static void test_volumes(void **state)
 	assert_non_null(strstr(e.msg, "nope"));
 	assert_int_equal(virt_vol_users(v, "default-pool", "t-base.qcow2", &users, &e), 0);
 	assert_int_equal(users, 0);
+	/* overlays count as users of their backing volume only: one, then two;
+	 * an overlay of another base counts for that base */
+	assert_int_equal(virt_vol_create(v, "default-pool", "t-other.qcow2", 1ULL << 30, NULL, &e),
+	                 0);
+	assert_int_equal(
+	    virt_vol_create(v, "default-pool", "t-u1.qcow2", 2ULL << 30, "t-base.qcow2", &e), 0);
+	assert_int_equal(
+	    virt_vol_create(v, "default-pool", "t-x1.qcow2", 2ULL << 30, "t-other.qcow2", &e), 0);
+	assert_int_equal(virt_vol_users(v, "default-pool", "t-base.qcow2", &users, &e), 0);
+	assert_int_equal(users, 1);
+	assert_int_equal(
+	    virt_vol_create(v, "default-pool", "t-u2.qcow2", 2ULL << 30, "t-base.qcow2", &e), 0);
+	assert_int_equal(virt_vol_users(v, "default-pool", "t-base.qcow2", &users, &e), 0);
+	assert_int_equal(users, 2);
+	assert_int_equal(virt_vol_users(v, "default-pool", "t-other.qcow2", &users, &e), 0);
+	assert_int_equal(users, 1);
+	/* and back down as they go */
+	assert_int_equal(virt_vol_delete(v, "default-pool", "t-u2.qcow2", &e), 0);
+	assert_int_equal(virt_vol_users(v, "default-pool", "t-base.qcow2", &users, &e), 0);
+	assert_int_equal(users, 1);
+	assert_int_equal(virt_vol_delete(v, "default-pool", "t-u1.qcow2", &e), 0);
+	assert_int_equal(virt_vol_users(v, "default-pool", "t-base.qcow2", &users, &e), 0);
+	assert_int_equal(users, 0);
+	assert_int_equal(virt_vol_delete(v, "default-pool", "t-x1.qcow2", &e), 0);
+	assert_int_equal(virt_vol_delete(v, "default-pool", "t-other.qcow2", &e), 0);
 	assert_int_equal(virt_vol_users(v, "default-pool", "missing.qcow2", &users, &e), 0);
 	assert_int_equal(users, 0);
 	assert_int_equal(virt_vol_delete(v, "default-pool", "t-base.qcow2", &e), 0);
