@@ -47,6 +47,12 @@
 
 #define OUT_MAX (4u << 20)
 
+/* docker inspect format: one "TYPE NAME SOURCE DEST" line per mount */
+#define MOUNTS_FMT "{{range .Mounts}}{{.Type}}\t{{.Name}}\t{{.Source}}\t{{.Destination}}\n{{end}}"
+/* in the MariaDB container: the client as root without a password */
+#define ROOT_NO_PW                                                                                 \
+	"exec \"$(command -v mariadb || command -v mysql)\" --no-defaults -uroot -e 'SELECT 1'"
+
 struct ctr {
 	char id[80];
 	char name[128];
@@ -520,10 +526,10 @@ static void scan_text_creds(const char *path, const char *text, struct ck_findin
 
 		lineno++;
 		p += len + (eol ? 1 : 0);
-		if (line && !is_dockerfile(path) && cred_line(line, why, sizeof(why)))
-			ck_add(f, path, lineno, "%s", why);
-		else if (line && is_dockerfile(path) && strcasestr(line, "identified by") &&
-		         cred_line(line, why, sizeof(why)))
+		/* in a Dockerfile only SQL (IDENTIFIED BY) counts here; ENV/ARG
+		 * are the Dockerfile points' */
+		if (line && (!is_dockerfile(path) || strcasestr(line, "identified by")) &&
+		    cred_line(line, why, sizeof(why)))
 			ck_add(f, path, lineno, "%s", why);
 		free(line);
 	}
@@ -1881,10 +1887,7 @@ static void volume_runtime(struct check_ctx *c, const char *role, struct ck_find
 		ck_add(f, NULL, 0, "%s", c->load_err);
 	} else if ((kk = ctr_of_role(c, role)) == NULL) {
 		ck_add(f, NULL, 0, "no %s container", role);
-	} else if (RT(c, &out, 30, "docker", "inspect", "-f",
-	              "{{range "
-	              ".Mounts}}{{.Type}}\t{{.Name}}\t{{.Source}}\t{{.Destination}}\n{{end}}",
-	              kk->id) == 0) {
+	} else if (RT(c, &out, 30, "docker", "inspect", "-f", MOUNTS_FMT, kk->id) == 0) {
 		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 			char *rest = line, *dev = NULL;
 			/* TYPE NAME SOURCE DEST, tab-separated; NAME is empty for a bind */
@@ -2108,9 +2111,7 @@ static enum ck_state pt_root_pw(struct check_ctx *c, char *ev, size_t n)
 	NEED_RUNTIME(c, ev, n);
 	if ((k = need_role(c, "mariadb", ev, n)) == NULL)
 		return CK_FAIL;
-	st = RT(c, &out, 30, "docker", "exec", k->id, "sh", "-c",
-	        "exec \"$(command -v mariadb || command -v mysql)\" --no-defaults -uroot -e "
-	        "'SELECT 1'");
+	st = RT(c, &out, 30, "docker", "exec", k->id, "sh", "-c", ROOT_NO_PW);
 	first_line(out ? out : "", l, sizeof(l));
 	if (st == 0) {
 		ev_set(ev, n, "docker exec %s mariadb -uroot (no password): logged in", k->name);

@@ -262,8 +262,9 @@ static int git_commit(const char *dir, const char *rev, char sha[41])
 
 	if (spec == NULL)
 		return -1;
-	ok = git(dir, NULL, &out, &ignore, "rev-parse", "-q", "--verify", spec, NULL) == 0 &&
-	     strlen(out) >= 40;
+	ok =
+	    git(dir, NULL, &out, &ignore, "rev-parse", "-q", "--verify", spec, (char *)NULL) == 0 &&
+	    strlen(out) >= 40;
 	if (ok) {
 		memcpy(sha, out, 40);
 		sha[40] = '\0';
@@ -277,8 +278,9 @@ static int git_is_bare(const char *dir)
 {
 	struct err ignore = {.msg = ""};
 	char *out = NULL;
-	int bare = git(dir, NULL, &out, &ignore, "rev-parse", "--is-bare-repository", NULL) == 0 &&
-	           strncmp(out, "true", 4) == 0;
+	int bare =
+	    git(dir, NULL, &out, &ignore, "rev-parse", "--is-bare-repository", (char *)NULL) == 0 &&
+	    strncmp(out, "true", 4) == 0;
 	free(out);
 	return bare;
 }
@@ -340,10 +342,11 @@ static int clone_project(const struct project_req *r, const char *url, const cha
 		if (run_argv(argv, log, e) < 0)
 			return err_wrap(e, "cloning %s", url);
 	}
-	if (git(dest, log, NULL, e, "config", "remote.origin.url", url, NULL) < 0)
+	if (git(dest, log, NULL, e, "config", "remote.origin.url", url, (char *)NULL) < 0)
 		return err_wrap(e, "cloning %s", url);
 	if (git(dest, log, NULL, e, "fetch", "-q", "--force", "--prune", "--tags", "origin",
-	        "+refs/heads/*:refs/remotes/origin/*", "+HEAD:refs/inception/head", NULL) < 0) {
+	        "+refs/heads/*:refs/remotes/origin/*", "+HEAD:refs/inception/head",
+	        (char *)NULL) < 0) {
 		err_wrap(e, "cloning %s", url);
 		return with_log_tail(log, e);
 	}
@@ -363,8 +366,8 @@ static int clone_project(const struct project_req *r, const char *url, const cha
 		return err_setc(e, EXIT_USAGE, "%s: the repository has no HEAD commit", url);
 	}
 	if (git(dest, log, NULL, e, "-c", "advice.detachedHead=false", "checkout", "-q", "--force",
-	        "--detach", sha, NULL) < 0 ||
-	    git(dest, log, NULL, e, "clean", "-q", "-ffdx", NULL) < 0)
+	        "--detach", sha, (char *)NULL) < 0 ||
+	    git(dest, log, NULL, e, "clean", "-q", "-ffdx", (char *)NULL) < 0)
 		return err_wrap(e, "checking out %s in %s", sha, dest);
 	if (path_join(p->dir, sizeof(p->dir), e, "%s%s%s", dest, prefix[0] ? "/" : "", prefix) < 0)
 		return -1;
@@ -385,7 +388,7 @@ static void work_tree_state(struct project *p)
 		return;
 	}
 	if (git(p->dir, NULL, &out, &ignore, "status", "--porcelain", "--untracked-files=no", "--",
-	        ".", NULL) == 0)
+	        ".", (char *)NULL) == 0)
 		p->dirty = out[0] != '\0';
 	free(out);
 }
@@ -486,8 +489,10 @@ int project_resolve(const struct project_req *r, struct project *p, struct err *
 		char *top = NULL, *prefix = NULL;
 		int ret;
 
-		if (git(abs, NULL, &top, &ignore, "rev-parse", "--show-toplevel", NULL) < 0 ||
-		    git(abs, NULL, &prefix, &ignore, "rev-parse", "--show-prefix", NULL) < 0) {
+		if (git(abs, NULL, &top, &ignore, "rev-parse", "--show-toplevel", (char *)NULL) <
+		        0 ||
+		    git(abs, NULL, &prefix, &ignore, "rev-parse", "--show-prefix", (char *)NULL) <
+		        0) {
 			free(top);
 			free(prefix);
 			return err_setc(e, EXIT_USAGE, "--ref %s: %s is not in a git repository",
@@ -568,7 +573,7 @@ static int tree_files(const char *dir, const char *rev, const char *log, struct 
 {
 	char *out = NULL;
 
-	if (git(dir, log, &out, e, "ls-tree", "-r", "-z", rev, NULL) < 0)
+	if (git(dir, log, &out, e, "ls-tree", "-r", "-z", rev, (char *)NULL) < 0)
 		return err_wrap(e, "listing the files of %s at %.12s", dir, rev);
 	for (char *rec = out; *rec; rec += strlen(rec) + 1) {
 		/* "MODE TYPE OID\tPATH": blobs only, no symlinks or submodules */
@@ -601,7 +606,8 @@ static int export_tree(const struct project *p, const char *export_dir, const ch
 	if (mkdir_p(export_dir, 0700, e) < 0 ||
 	    path_join(tar, sizeof(tar), e, "%s.tar", export_dir) < 0)
 		return -1;
-	if (git(p->dir, log, NULL, e, "archive", "--format=tar", "-o", tar, p->commit, NULL) < 0)
+	if (git(p->dir, log, NULL, e, "archive", "--format=tar", "-o", tar, p->commit,
+	        (char *)NULL) < 0)
 		return err_wrap(e, "exporting %.12s of %s", p->commit, p->dir);
 	{
 		char *argv[] = {"tar", "-xf", tar, "-C", (char *)export_dir, NULL};
@@ -780,6 +786,8 @@ static long brace_end(const char *s)
 static void interp_to(FILE *out, const char *s, const struct vars *vs, struct sv *names,
                       int *unresolved)
 {
+	if (s == NULL)
+		return;
 	while (*s) {
 		size_t n;
 
@@ -1175,6 +1183,8 @@ static int makefile_env_files(const struct project *p, struct project_inputs *in
 /* Whether text uses compose variables ($$ is an escape, not a use). */
 static int uses_vars(const char *text)
 {
+	if (text == NULL)
+		return 0;
 	for (const char *s = text; *s; s++) {
 		if (s[0] != '$')
 			continue;
@@ -1202,9 +1212,8 @@ static int compose_path(const struct project *p, struct compose *c, struct proje
 	if (unresolved || val[0] == '\0')
 		ret = err_setc(e, EXIT_USAGE, "%s: \"%s\" uses a variable that has no value", where,
 		               value);
-	else if ((rel = norm_path(c->dir, val, &outside)) == NULL)
-		ret = oom(e);
-	else if (input_add(in, p, kind, rel, name, where, outside, optional) < 0)
+	else if ((rel = norm_path(c->dir, val, &outside)) == NULL ||
+	         input_add(in, p, kind, rel, name, where, outside, optional) < 0)
 		ret = oom(e);
 	free(rel);
 	free(val);
@@ -1526,7 +1535,7 @@ static int scan_copy_from(struct dscan *d, const struct sv *w, unsigned line,
 
 		if (strncmp(w->v[i], "--from=", 7) != 0)
 			continue;
-		for (; from[j] && j < sizeof(lower) - 1; j++) {
+		for (; j < sizeof(lower) - 1 && from[j]; j++) {
 			lower[j] = (char)tolower((unsigned char)from[j]);
 			digits = digits && isdigit((unsigned char)from[j]);
 		}

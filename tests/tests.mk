@@ -2,10 +2,10 @@
 # (included by the root Makefile).
 
 # Tiers run by `make test`, in this order (fast to slow).
-TEST_TIERS ?= unit stack bonus check projects image push agent vm e2e
+TEST_TIERS ?= style unit stack bonus check projects image push agent vm e2e
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps test-deps vm vm-destroy test unit stack-test bonus-test check-test projects-test push-test agent-test image-test vm-test e2e fuzz fmt lint bench help
+.PHONY: deps test-deps vm vm-destroy test style-test unit stack-test bonus-test check-test projects-test push-test agent-test image-test vm-test e2e fuzz fmt lint bench help
 
 ## deps: install the Debian packages the host needs (only the missing ones)
 deps:
@@ -23,9 +23,13 @@ vm: deps build
 vm-destroy: build
 	$(BUILD)/inception destroy
 
-## test: every tier (unit stack bonus check projects image push agent vm e2e); ends with "N passed, N failed"
+## test: every tier (style unit stack bonus check projects image push agent vm e2e); ends with "N passed, N failed"
 test: test-deps
 	@tests/run $(TEST_TIERS)
+
+## style-test: make lint, check-format and check-shell as a tier
+style-test: test-deps
+	@tests/run style
 
 ## unit: cmocka unit tests under ASan/UBSan, then under valgrind
 unit: test-deps
