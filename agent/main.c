@@ -223,6 +223,8 @@ static int run_step(struct agent *a, const struct step *s, int *failed)
 	return oc == STEP_CACHED ? 1 : 0;
 }
 
+/* Longer than 60 lines: the flag parsing (a switch of one-liners), then locking, settings and the
+ * step loop, in the order a run happens. */
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

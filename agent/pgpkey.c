@@ -90,7 +90,9 @@ static const char *find(const char *hay, size_t n, const char *needle)
 #define PGP_MAX (4u << 20)
 
 /* One armor block -> binary, appended to buf.  s points at the BEGIN line;
- * *next gets the position after the END line. */
+ * *next gets the position after the END line.
+ * Longer than 60 lines: the armor's lines (header, blank, base64, CRC, END) are checked in the
+ * order they come. */
 static int dearmor_block(const char *s, size_t n, struct buf *out, const char **next, struct err *e)
 {
 	static const char endtag[] = "-----END PGP PUBLIC KEY BLOCK-----";

@@ -42,6 +42,8 @@ static void feed(struct linebuf *lb, const char *p, size_t n, const struct proc_
 	}
 }
 
+/* Longer than 60 lines: the poll loop (interrupt, timeout, read, log, capture, lines) shares the
+ * child's process group and its pipe with the wait that follows; each branch is a few lines. */
 int proc_run(const char *const argv[], const struct proc_opts *o, struct err *e)
 {
 	int pfd[2], logfd = -1, status = 0, rc = -1, killed = 0, timed_out = 0;

@@ -423,6 +423,8 @@ done:
 	return ret;
 }
 
+/* Longer than 60 lines: the install of Docker from Debian or from Docker's repository, then the
+ * engine's start and its answer, as one idempotent step. */
 static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
 	static const char *const deb_pkgs[] = {

@@ -106,7 +106,8 @@ static size_t utf8_put(unsigned cp, char *b)
 }
 
 /* A string into out (n bytes; NULL = skip it), cut at a whole character
- * when it does not fit.  \u0000 is refused (it would cut the text). */
+ * when it does not fit.  \u0000 is refused (it would cut the text).
+ * Longer than 60 lines: JSON's escapes, one case each. */
 static int j_string(struct jr *j, char *out, size_t n)
 {
 	size_t o = 0;
@@ -425,6 +426,8 @@ static void feed(struct runstate *rs, const char *p, size_t n)
 	}
 }
 
+/* Longer than 60 lines: the read loop over the guest's lines (events, other lines, time limit,
+ * interruption) shares the channel and the result it fills; each branch is a few lines. */
 int agent_run(ssh_session s, const char *agent_path, const char *args, int timeout_s,
               struct agent_result *r, struct err *e)
 {

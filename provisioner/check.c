@@ -1331,7 +1331,9 @@ enum tls_result { TLS_OK, TLS_REFUSED, TLS_ERROR, TLS_CANNOT_OFFER };
 /* A handshake allowing only version, every cipher (SECLEVEL 0) so that a
  * refusal is the server's.  info: the protocol, or the error; cert: the
  * certificate's subject and expiry.  One OpenSSL session from setup to
- * cleanup under one label, so not split. */
+ * cleanup under one label, so not split.
+ * Longer than 60 lines: one OpenSSL handshake from context to certificate, freed under one label.
+ */
 static enum tls_result tls_try(struct check_ctx *c, int version, char *info, size_t n, char *cert,
                                size_t cn)
 {
@@ -1702,6 +1704,8 @@ done:
 	return s;
 }
 
+/* Longer than 60 lines: log in, open the page, post the edit, read it back: one session's requests
+ * in order. */
 static enum ck_state pt_wp_admin_edit(struct check_ctx *c, char *ev, size_t n)
 {
 	CURL *cu;
@@ -2016,6 +2020,8 @@ static int cred_from(struct check_ctx *c, struct ctr *k, const char *envtext,
 	return -1;
 }
 
+/* Longer than 60 lines: the user, database and password each looked for in the environment and in
+ * *_FILE files, in that order, for one container. */
 static int load_db(struct check_ctx *c)
 {
 	static const char *const users[] = {
@@ -2489,6 +2495,8 @@ static void ctx_names(struct check_ctx *c)
 		snprintf(c->data_dir, sizeof(c->data_dir), "/home/%s/data", c->login);
 }
 
+/* Longer than 60 lines: the context is set up, then the table is walked; the walk is the few lines
+ * at the end. */
 int check_run(const struct check_opts *o, void (*row)(const struct check_row *r, void *arg),
               void *arg, struct err *e)
 {

@@ -255,7 +255,8 @@ static int is_name_char(int c)
 }
 
 /* ${NAME...} at p (p[0] == '$', p[1] == '{') appended to b; returns the
- * character after it. */
+ * character after it.
+ * Longer than 60 lines: the operators of ${...} (:-, -, :+, +, :?, ?), one case each. */
 static const char *expand_braced(const char *p, const struct ck_env *env, int dollar_escape,
                                  int *unknown, struct sbuf *b)
 {
@@ -1479,7 +1480,8 @@ static void service_parse(yaml_document_t *d, yaml_node_t *k, yaml_node_t *v,
 }
 
 /* The document's three top-level mappings in order, one YAML document
- * freed under one label. */
+ * freed under one label.
+ * Longer than 60 lines: the three top-level mappings read in order from one document. */
 int compose_parse(const char *file, const char *text, const struct ck_env *env, struct compose *c,
                   struct err *e)
 {

@@ -177,6 +177,8 @@ static void fmt_size(char *buf, size_t n, uint64_t v)
 		snprintf(buf, n, "%llu", (unsigned long long)v);
 }
 
+/* Longer than 60 lines: the number, the suffix and the overflow checks of one size, each with its
+ * own message. */
 int parse_size(const char *s, uint64_t *out, struct err *e)
 {
 	const char *p = s;
@@ -657,7 +659,8 @@ static int check_file(const char *s, struct err *e)
 }
 
 /* Sets one scalar key.  append: for forwards, add to the list rather than
- * replace it (repeated flags).  Errors carry no location: the caller adds it. */
+ * replace it (repeated flags).  Errors carry no location: the caller adds it.
+ * Longer than 60 lines: one case per value type of the key table. */
 static int set_value(struct config *c, const struct key *k, const char *v, bool append,
                      struct err *e)
 {

@@ -196,7 +196,8 @@ static int write_qemu_usernet(W w, const struct domspec *s, struct err *e)
 	return end(w);
 }
 
-/* Everything inside <domain>; returns < 0 on writer failure, -2 when e is set. */
+/* Everything inside <domain>; returns < 0 on writer failure, -2 when e is set.
+ * Longer than 60 lines: the domain's elements in the order libvirt's schema lists them. */
 static int write_domain(W w, const struct domspec *s, struct err *e)
 {
 	int r;

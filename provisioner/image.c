@@ -769,7 +769,9 @@ static uint64_t file_size(const char *path)
  * transfer makes progress; gives up after DOWNLOAD_TRIES failures in a row,
  * or after DOWNLOAD_RESTARTS starts from byte 0 (a server that ignores Range
  * and keeps cutting would otherwise be retried for ever).  The part file
- * never grows past the size the server announces. */
+ * never grows past the size the server announces.
+ * Longer than 60 lines: the resume loop (range, restart, progress, limits) keeps one part file and
+ * one curl handle. */
 static int download(const char *url, const char *part, const char *label, struct err *e)
 {
 	char errbuf[CURL_ERROR_SIZE], dir[PATH_MAX];
@@ -847,7 +849,9 @@ static int download(const char *url, const char *part, const char *label, struct
 }
 
 /* Downloads the image to dir and verifies it; expected NULL (a file:// url
- * without checksums) trusts the file and names it after its digest. */
+ * without checksums) trusts the file and names it after its digest.
+ * Longer than 60 lines: checksums, signature, download and verification in order, over one part
+ * file. */
 static int fetch_verify(const char *dir, const struct config *c, const char *expected, char *path,
                         size_t n, struct err *e)
 {
@@ -1200,6 +1204,8 @@ static int build_name(const char *suite, const char *mirror, char *name, size_t 
 	return path_join(name, n, e, "build-%s-%s.qcow2", suite, hex);
 }
 
+/* Longer than 60 lines: checks (root, space), the build script with its log, then the record and
+ * the rename, in the order a build happens under one lock. */
 static int build_suite(const struct config *c, const char *suite, char *path, size_t n,
                        struct err *e)
 {
@@ -1402,6 +1408,8 @@ static void prune_one(const char *path, size_t *removed, uint64_t *freed)
 	unlink(info);
 }
 
+/* Longer than 60 lines: one directory walk deciding per file (in use, partial, stale) under one
+ * lock. */
 int image_prune(const struct config *c, int all, size_t *removed, uint64_t *freed, struct err *e)
 {
 	char dir[PATH_MAX], keep[PATH_MAX], script[PATH_MAX], name[256];

@@ -186,6 +186,8 @@ struct pending {
 	char where[64];
 };
 
+/* Longer than 60 lines: global flags (a switch of one-liners), configuration loading in its order,
+ * then the dispatch. */
 int main(int argc, char **argv)
 {
 	static struct option global[64];

@@ -459,6 +459,8 @@ static int mode_ok(unsigned long mode)
 	return (mode & ~07777UL) == 0 || mode == (PUSH_MODE_LINK | 0777);
 }
 
+/* Longer than 60 lines: a loop over the manifest's lines, each line's five fields parsed and
+ * checked in order with its own refusal. */
 long push_manifest_parse(const char *text, struct push_entry **out, struct err *e)
 {
 	struct push_entry *v = NULL;
@@ -782,6 +784,8 @@ static sftp_file open_new(sftp_session sf, const char *path, unsigned mode)
 	return f;
 }
 
+/* Longer than 60 lines: one file sent as a temp name (O_EXCL), its mode and mtime set, then
+ * renamed: the SFTP handles of the one transfer stay in one function. */
 static int upload(sftp_session sf, ssh_session s, const struct item *x, const char *dst,
                   struct push_stats *st, struct err *e)
 {

@@ -173,6 +173,8 @@ static int emit_var(struct render *r, const struct seed_var *v)
 	                                        : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 }
 
+/* Longer than 60 lines: one case per YAML node kind (scalar, sequence, mapping), each a few lines
+ * of the emitter's events. */
 static int emit_node(struct render *r, yaml_node_t *node, int depth)
 {
 	const struct seed_var *v;
@@ -243,6 +245,8 @@ static int emit_node(struct render *r, yaml_node_t *node, int depth)
 	}
 }
 
+/* Longer than 60 lines: parser, document, emitter and output buffer are set up and freed under one
+ * label, in libyaml's order. */
 int seed_render(const char *tmpl, size_t len, const char *tmpl_name, const struct seed_var *vars,
                 size_t nvars, const char *header, char **out, size_t *out_len, struct err *e)
 {
@@ -374,6 +378,8 @@ done:
 	return ret;
 }
 
+/* Longer than 60 lines: the three seed files rendered from their templates, then the ISO written;
+ * one temp directory and one cleanup. */
 int seed_build(const struct config *c, const char *state_dir, const char *iso_path, struct err *e)
 {
 	char *user_pub = NULL, *host_priv = NULL, *host_pub = NULL;

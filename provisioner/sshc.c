@@ -210,6 +210,8 @@ static int drain(ssh_channel ch, int is_stderr, struct linebuf *lb, sshc_line_fn
 	}
 }
 
+/* Longer than 60 lines: the poll loop over one channel (stdout, stderr, bounds, deadline) and its
+ * exit status share the channel and the line buffers. */
 int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exit_status,
              struct err *e)
 {

@@ -195,7 +195,9 @@ static int wait_remote_eof(ssh_channel ch, long t0, int timeout_s, struct err *e
 	return 0;
 }
 
-/* docker save (here) | docker load (guest), when the host has the image. */
+/* docker save (here) | docker load (guest), when the host has the image.
+ * Longer than 60 lines: docker save here and docker load there share the pipe, the child and the
+ * channel, released under one label. */
 static int stream_base_image(ssh_session s, const char *log, int timeout_s, struct err *e)
 {
 	char *const inspect[] = {"docker",    "image",    "inspect", "--format",

@@ -130,6 +130,9 @@ static int field_is(const struct field *f, const char *s, size_t n)
 	return f->n == n && strncasecmp(f->p, s, n) == 0 && memchr(f->p, '\0', n) == NULL;
 }
 
+/* Longer than 60 lines: one pass over the lines with one output buffer; each kind of line (ours,
+ * another address, a comment) is a few lines of the loop, and its contract (hostsfile.h) reads top
+ * to bottom here. */
 int hosts_edit(const char *in, size_t len, const char *name, const char *ip, char **out,
                size_t *outlen, int *changed, struct err *e)
 {

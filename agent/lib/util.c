@@ -302,6 +302,8 @@ int run_argv_capture(char *const argv[], const char *log_path, char **out, struc
 	return *out ? 0 : err_set(e, "%s: out of memory", argv[0]);
 }
 
+/* Longer than 60 lines: the poll loop with its deadline, the bounded copy and the reaping share the
+ * descriptors and the child; split, each part would need all of them. */
 int run_argv_output(char *const argv[], int timeout_ms, size_t max, char **out, int *status,
                     struct err *e)
 {
