@@ -561,6 +561,20 @@ static void tracked_creds(struct check_ctx *c, struct ck_findings *f)
 	}
 }
 
+/* The end of a credential scan: PASS with the evidence already in ev (and
+ * the exclusions named), or FAIL with the findings. */
+static enum ck_state scan_verdict(struct check_ctx *c, struct ck_findings *f, char *ev, size_t n)
+{
+	if (f->n == 0) {
+		if (c->o.exclude)
+			ev_append(ev, n, " (excluded: %s)", c->o.exclude);
+		return CK_PASS;
+	}
+	ck_findings_format(f, ev, n);
+	ck_findings_free(f);
+	return CK_FAIL;
+}
+
 static enum ck_state pt_tracked(struct check_ctx *c, char *ev, size_t n)
 {
 	struct ck_findings f = {0};
@@ -570,18 +584,12 @@ static enum ck_state pt_tracked(struct check_ctx *c, char *ev, size_t n)
 		return CK_SKIP;
 	}
 	tracked_creds(c, &f);
-	if (f.n == 0) {
+	if (f.n == 0)
 		ev_set(ev, n,
 		       "git ls-files: %zu tracked files read, no password literal, secret "
 		       "file or private key",
 		       c->ntracked);
-		if (c->o.exclude)
-			ev_append(ev, n, " (excluded: %s)", c->o.exclude);
-		return CK_PASS;
-	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return scan_verdict(c, &f, ev, n);
 }
 
 /* Lines added in any commit (git log -p) that hold a credential and are
@@ -648,18 +656,12 @@ static enum ck_state pt_history(struct check_ctx *c, char *ev, size_t n)
 	}
 	free(out);
 	ck_findings_free(&now);
-	if (f.n == 0) {
+	if (f.n == 0)
 		ev_set(ev, n,
 		       "git log -p --all: %zu commits read, no credential outside the "
 		       "tracked files",
 		       ncommits);
-		if (c->o.exclude)
-			ev_append(ev, n, " (excluded: %s)", c->o.exclude);
-		return CK_PASS;
-	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return scan_verdict(c, &f, ev, n);
 }
 
 static enum ck_state pt_ignored(struct check_ctx *c, char *ev, size_t n)
