@@ -2211,8 +2211,8 @@ static enum ck_state pt_persistence(struct check_ctx *c, char *ev, size_t n)
 {
 	(void)c;
 	ev_set(ev, n,
-	       "reboot the machine (VM), run make, then check the site, the comment and the "
-	       "page edit are still there (inception check --evaluate does it in the VM)");
+	       "reboot the machine (VM: inception down, then up), run make, then check that the "
+	       "site, the comment and the page edit are still there (not automated yet)");
 	return CK_MANUAL;
 }
 
