@@ -191,14 +191,17 @@ static int wait_remote_eof(ssh_channel ch, long t0, int timeout_s, struct err *e
 			    timeout_s);
 		if (ssh_channel_read_timeout(ch, drain, sizeof(drain), 0, 1000) == SSH_ERROR)
 			break;
+		/* unread stderr keeps ssh_channel_is_eof() false for ever: drain it too */
+		while (ssh_channel_read_nonblocking(ch, drain, sizeof(drain), 1) > 0)
+			;
 	}
 	return 0;
 }
 
-/* docker save (here) | docker load (guest), when the host has the image.
- * Longer than 60 lines: docker save here and docker load there share the pipe, the child and the
- * channel, released under one label. */
-static int stream_base_image(ssh_session s, const char *log, int timeout_s, struct err *e)
+/* docker save (here) | docker load (guest), when the host has the image
+ * (see stack.h).  Longer than 60 lines: docker save here and docker load there share the pipe, the
+ * child and the channel, released under one label. */
+int stack_stream_base(ssh_session s, const char *log, int timeout_s, struct err *e)
 {
 	char *const inspect[] = {"docker",    "image",    "inspect", "--format",
 	                         "{{.Size}}", BASE_IMAGE, NULL};
@@ -461,7 +464,7 @@ static int run_phase(struct stack_run *r, int full, int have_base, struct err *e
 	else {
 		rc = run_agent_checked(r->s, r->agent, "--only hosts,docker,data", r->tmo, e);
 		if (rc == 0) {
-			if (stream_base_image(r->s, r->vt.paths.log, r->tmo, e) < 0)
+			if (stack_stream_base(r->s, r->vt.paths.log, r->tmo, e) < 0)
 				report_warn(
 				    "%s: the VM builds the base image from the mirror instead",
 				    e->msg);

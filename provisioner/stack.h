@@ -25,7 +25,13 @@
 
 #include "cli.h"
 #include "err.h"
+#include "sshc.h"
 #include "vmstate.h"
+
+/* docker save of the base image here piped into `sudo -n docker load -q` on
+ * s: 0 loaded, 1 this host has no such image, -1 failed (bounded by
+ * timeout_s; the remote's stderr is drained too). */
+int stack_stream_base(ssh_session s, const char *log, int timeout_s, struct err *e);
 
 /* The second half of `up` on the target vm_up gave, with the VM's lock held. */
 int stack_up(struct cli *cli, const struct vm_target *t, struct err *e);

@@ -9,6 +9,9 @@
  *       "result rc=N code=N failed_step=S steps_run=N err=MSG"
  *   driver capture HOST PORT USER IDENTITY HOSTKEY_PUB CMD TIMEOUT
  *       remote_capture(); prints "result rc=N code=N status=N bytes=N err=MSG"
+ *   driver stream HOST PORT USER IDENTITY HOSTKEY_PUB LOG TIMEOUT
+ *       stack_stream_base() (`docker` from PATH here and there); prints
+ *       "result rc=N code=N err=MSG"
  *
  * Exits 0, or 1 on an error (3 for a host key mismatch, the error's code
  * otherwise when it has one).
@@ -21,6 +24,7 @@
 #include "push.h"
 #include "report.h"
 #include "sshc.h"
+#include "stack.h"
 
 static int connect_to(char **argv, ssh_session *s, struct err *e)
 {
@@ -54,6 +58,23 @@ static int run_agent(char **argv)
 	return rc == 0 ? 0 : e.code ? e.code : 1;
 }
 
+static int run_stream(char **argv)
+{
+	struct err e = {.msg = ""};
+	ssh_session s = NULL;
+	int rc;
+
+	report_init(REPORT_HUMAN, -1);
+	if (connect_to(argv, &s, &e) < 0) {
+		fprintf(stderr, "driver: %s\n", e.msg);
+		return 1;
+	}
+	rc = stack_stream_base(s, argv[5], atoi(argv[6]), &e);
+	sshc_close(s);
+	printf("result rc=%d code=%d err=%s\n", rc, e.code, e.msg);
+	return rc == 0 ? 0 : e.code ? e.code : 1;
+}
+
 static int run_capture(char **argv)
 {
 	struct err e = {.msg = ""};
@@ -83,6 +104,8 @@ int main(int argc, char **argv)
 
 	if (argc == 10 && strcmp(argv[1], "agent") == 0)
 		return run_agent(argv + 2);
+	if (argc == 9 && strcmp(argv[1], "stream") == 0)
+		return run_stream(argv + 2);
 	if (argc == 9 && strcmp(argv[1], "capture") == 0)
 		return run_capture(argv + 2);
 	if (argc != 11) {
