@@ -217,6 +217,7 @@ int cmd_ssh(struct cli *cli, int argc, char **argv, struct err *e)
 
 		sshc_close(sess);
 		fflush(NULL);
+		signal(SIGPIPE, SIG_DFL); /* main ignores it; ssh gets the default */
 		execvp(args[0], args);
 		return err_set(e,
 		               "cannot run ssh (%s): install openssh-client, or use `inception "

@@ -7,6 +7,7 @@
  * the handler and turns its error, if any, into one line and an exit code.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,9 @@ int main(int argc, char **argv)
 			break;
 		}
 	report_init(cli.json ? REPORT_JSON : REPORT_HUMAN, cli.verbosity);
+	/* a peer that goes away (libvirtd, sshd restarting in the guest) is an
+	 * error to report, not a signal that ends us (children get SIG_DFL) */
+	signal(SIGPIPE, SIG_IGN);
 	/* `inception CMD --help` (or -h) is `inception help CMD` */
 	for (i = (size_t)optind + 1; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
