@@ -561,18 +561,24 @@ static void tracked_creds(struct check_ctx *c, struct ck_findings *f)
 	}
 }
 
+/* The end of a point that collects findings: PASS with the evidence the
+ * caller put in ev, or FAIL with the findings (file:line each). */
+static enum ck_state findings_verdict(struct ck_findings *f, char *ev, size_t n)
+{
+	if (f->n == 0)
+		return CK_PASS;
+	ck_findings_format(f, ev, n);
+	ck_findings_free(f);
+	return CK_FAIL;
+}
+
 /* The end of a credential scan: PASS with the evidence already in ev (and
  * the exclusions named), or FAIL with the findings. */
 static enum ck_state scan_verdict(struct check_ctx *c, struct ck_findings *f, char *ev, size_t n)
 {
-	if (f->n == 0) {
-		if (c->o.exclude)
-			ev_append(ev, n, " (excluded: %s)", c->o.exclude);
-		return CK_PASS;
-	}
-	ck_findings_format(f, ev, n);
-	ck_findings_free(f);
-	return CK_FAIL;
+	if (f->n == 0 && c->o.exclude)
+		ev_append(ev, n, " (excluded: %s)", c->o.exclude);
+	return findings_verdict(f, ev, n);
 }
 
 static enum ck_state pt_tracked(struct check_ctx *c, char *ev, size_t n)
@@ -738,11 +744,8 @@ static enum ck_state pt_networks(struct check_ctx *c, char *ev, size_t n)
 	if (f.n == 0) {
 		ev_set(ev, n, "%s:%d: networks: declared; all %zu services join one",
 		       c->compose_rel, c->cf.networks_line, c->cf.nsvc);
-		return CK_PASS;
 	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return findings_verdict(&f, ev, n);
 }
 
 static void scan_link(const char *rel, const char *text, struct ck_findings *f)
@@ -808,13 +811,9 @@ static enum ck_state pt_no_link(struct check_ctx *c, char *ev, size_t n)
 		nfiles++;
 		free(text);
 	}
-	if (f.n == 0) {
+	if (f.n == 0)
 		ev_set(ev, n, "no --link in the Makefile or the %zu tracked scripts", nfiles);
-		return CK_PASS;
-	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return findings_verdict(&f, ev, n);
 }
 
 /* ENTRYPOINT, CMD and the entrypoint script of every service (found
@@ -878,16 +877,12 @@ static enum ck_state pt_pid1(struct check_ctx *c, char *ev, size_t n)
 			if (have[k])
 				ck_argv_free(&a[k]);
 	}
-	if (f.n == 0) {
+	if (f.n == 0)
 		ev_set(ev, n,
 		       "ENTRYPOINT/CMD of %zu Dockerfiles and %zu entrypoint scripts: no "
 		       "background &, tail -f, sleep infinity, infinite loop or bare shell",
 		       c->ndfs, nscripts);
-		return CK_PASS;
-	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return findings_verdict(&f, ev, n);
 }
 
 /* --------------------------------------------------------- docker basics */
@@ -905,14 +900,10 @@ static enum ck_state pt_dockerfiles(struct check_ctx *c, char *ev, size_t n)
 		else if (d->df.n == 0)
 			ck_add(&f, d->path, 0, "empty (service %s)", d->service);
 	}
-	if (f.n == 0) {
+	if (f.n == 0)
 		ev_set(ev, n, "%zu services built from %zu non-empty Dockerfiles", c->ndfs,
 		       c->ndfs);
-		return CK_PASS;
-	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return findings_verdict(&f, ev, n);
 }
 
 /* An image built by a service of this compose file (a local base). */
@@ -1019,13 +1010,9 @@ static enum ck_state pt_latest(struct check_ctx *c, char *ev, size_t n)
 		    strcmp(ck_image_tag(s->image, tag, sizeof(tag)) ? tag : "", "latest") == 0)
 			ck_add(&f, c->compose_rel, s->image_line, "image: %s", s->image);
 	}
-	if (f.n == 0) {
+	if (f.n == 0)
 		ev_set(ev, n, "no FROM or image: with the latest tag (or without a tag)");
-		return CK_PASS;
-	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return findings_verdict(&f, ev, n);
 }
 
 static enum ck_state pt_ready_made(struct check_ctx *c, char *ev, size_t n)
@@ -1039,13 +1026,9 @@ static enum ck_state pt_ready_made(struct check_ctx *c, char *ev, size_t n)
 			ck_add(&f, c->compose_rel, c->cf.svc[i].line,
 			       "service %s has no build: (image %s pulled ready-made)",
 			       c->cf.svc[i].name, c->cf.svc[i].image ? c->cf.svc[i].image : "?");
-	if (f.n == 0) {
+	if (f.n == 0)
 		ev_set(ev, n, "every service of %s has build:", c->compose_rel);
-		return CK_PASS;
-	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return findings_verdict(&f, ev, n);
 }
 
 static enum ck_state pt_image_names(struct check_ctx *c, char *ev, size_t n)
@@ -1074,13 +1057,9 @@ static enum ck_state pt_image_names(struct check_ctx *c, char *ev, size_t n)
 		else
 			ev_append(list, sizeof(list), "%s%s", list[0] ? ", " : "", s->image);
 	}
-	if (f.n == 0) {
+	if (f.n == 0)
 		ev_set(ev, n, "image: = service name: %s", list);
-		return CK_PASS;
-	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return findings_verdict(&f, ev, n);
 }
 
 static enum ck_state pt_makefile_compose(struct check_ctx *c, char *ev, size_t n)
@@ -1795,13 +1774,9 @@ static enum ck_state no_nginx_in(struct check_ctx *c, const char *role, char *ev
 	for (i = 0; i < d->df.n; i++)
 		if (strcasestr(d->df.v[i].args, "nginx"))
 			ck_add(&f, d->path, d->df.v[i].line, "%s mentions nginx", d->df.v[i].kw);
-	if (f.n == 0) {
+	if (f.n == 0)
 		ev_set(ev, n, "%s: no nginx in %zu instructions", d->path, d->df.n);
-		return CK_PASS;
-	}
-	ck_findings_format(&f, ev, n);
-	ck_findings_free(&f);
-	return CK_FAIL;
+	return findings_verdict(&f, ev, n);
 }
 
 static enum ck_state pt_wp_no_nginx(struct check_ctx *c, char *ev, size_t n)
