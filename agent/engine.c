@@ -85,6 +85,8 @@ void project_ref(const struct settings *s, struct project_ref *p)
 	slash = strrchr(p->working_dir, '/');
 	if (slash && slash != p->working_dir)
 		*slash = '\0';
+	if (realpath(s->tree, p->tree) == NULL)
+		snprintf(p->tree, sizeof(p->tree), "%s", s->tree);
 }
 
 /* Appends s to the JSON string being built, escaped. */
@@ -101,24 +103,26 @@ static void json_str(char *out, size_t n, const char *s)
 }
 
 /* GET /containers/json?all=1&filters=... with the project's label (by
- * working_dir, then by config_files), SERVICE's label when not NULL, and
- * the extra filter members (",\"status\":[...]" or ""), the body in *m.
- * Returns the number of containers listed, -1 when the engine does not
- * answer. */
+ * working_dir, then by config_files, then working_dir = the tree), SERVICE's label when not NULL,
+ * and the extra filter members (",\"status\":[...]" or ""), the body in *m. Returns the number of
+ * containers listed, -1 when the engine does not answer. */
 static int list_project(const struct project_ref *p, const char *service, const char *extra,
                         struct buf *m)
 {
 	int pass;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		char filters[9000] = "{\"label\":[\"", path[9000 * 3 + 64], *esc;
 		const char *q;
 		int count = 0;
 		long code;
 		CURL *c;
 
-		json_str(filters, sizeof(filters), pass == 0 ? WD_LABEL "=" : CF_LABEL "=");
-		json_str(filters, sizeof(filters), pass == 0 ? p->working_dir : p->config_file);
+		json_str(filters, sizeof(filters), pass == 1 ? CF_LABEL "=" : WD_LABEL "=");
+		json_str(filters, sizeof(filters),
+		         pass == 0   ? p->working_dir
+		         : pass == 1 ? p->config_file
+		                     : p->tree);
 		if (service) {
 			strncat(filters, "\",\"", sizeof(filters) - strlen(filters) - 1);
 			json_str(filters, sizeof(filters), SVC_LABEL "=");
@@ -146,7 +150,7 @@ static int list_project(const struct project_ref *p, const char *service, const 
 		 * would be escaped there). */
 		for (q = m->p ? m->p : ""; (q = strstr(q, "{\"Id\":\"")) != NULL; q += 7)
 			count++;
-		if (count > 0 || pass == 1)
+		if (count > 0 || pass == 2)
 			return count;
 	}
 	return 0;
@@ -181,6 +185,9 @@ done:
 	return r;
 }
 
+/* Longer than 60 lines: the two cases (a list of services, or every
+ * container of the project when there is none) share their counting and
+ * their message, kept side by side. */
 int services_check(const struct settings *s, const struct project_ref *p, char *why, size_t n,
                    int *n_ok)
 {

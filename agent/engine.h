@@ -6,7 +6,8 @@
  * The project's containers are found by the labels compose puts on them,
  * never by name: com.docker.compose.project.working_dir equal to the
  * directory of TREE/COMPOSE, or com.docker.compose.project.config_files
- * equal to TREE/COMPOSE (a Makefile that passes --project-directory), each
+ * equal to TREE/COMPOSE, or working_dir equal to TREE (a Makefile that
+ * passes --project-directory, with one compose file or several), each
  * service by com.docker.compose.service.  The engine does the matching
  * (GET /containers/json with label, status and health filters), so the
  * answers are only counted, never parsed beyond that.
@@ -33,10 +34,11 @@ long engine_get(const char *path, struct buf *m);
 int image_present(const char *tag);
 
 /* Where the project's containers are, for the label filters: the realpath
- * of the directory of TREE/COMPOSE, and of TREE/COMPOSE itself. */
+ * of the directory of TREE/COMPOSE, of TREE/COMPOSE itself, and of TREE. */
 struct project_ref {
 	char working_dir[4096];
 	char config_file[4096];
+	char tree[4096]; /* working_dir of a Makefile passing --project-directory . */
 };
 void project_ref(const struct settings *s, struct project_ref *p);
 

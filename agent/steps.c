@@ -929,9 +929,8 @@ static int wait_services(struct agent *a, char *ok, size_t n, struct err *e)
 	return 0;
 }
 
-/* Longer than 60 lines: the services, then the HTTPS poll with the
- * certificate looked for again on each failed verification, then the TLS
- * 1.1 probe, reported as one step. */
+/* The services, then the HTTPS poll with the certificate looked for again
+ * on each failed verification, then the TLS 1.1 probe, as one step. */
 static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
 	char ca[PATH_MAX], dir[SET_STR], *slash, from[SET_STR + 160] = "", why[1024] = "",
