@@ -106,6 +106,9 @@ struct check_ctx {
 	char db_err[512];
 	char db_user[128], db_name[128], db_prefix[64];
 	char *db_password;
+	/* what the WordPress points made, for the persistence point */
+	char comment[96], comment_path[1024];
+	char page_title[96], page_path[300];
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -1674,6 +1677,8 @@ static enum ck_state pt_wp_comment(struct check_ctx *c, char *ev, size_t n)
 	if (http_req(c, cu, path, NULL, NULL, &h, err, sizeof(err)) == 0 && strstr(h.body, text)) {
 		ev_set(ev, n, "logged in as %s; comment \"%s\" on post %ld is shown", c->o.wp_user,
 		       text, id);
+		snprintf(c->comment, sizeof(c->comment), "%s", text);
+		snprintf(c->comment_path, sizeof(c->comment_path), "%s", path);
 		s = CK_PASS;
 	} else {
 		ev_set(ev, n, "logged in as %s; comment posted but not shown at %s", c->o.wp_user,
@@ -1740,6 +1745,8 @@ static enum ck_state pt_wp_admin_edit(struct check_ctx *c, char *ev, size_t n)
 	if (http_req(c, cu, path, NULL, NULL, &h, err, sizeof(err)) == 0 && strstr(h.body, title)) {
 		ev_set(ev, n, "logged in as %s; page %ld retitled \"%s\", shown at %s",
 		       c->o.wp_admin, id, title, path);
+		snprintf(c->page_title, sizeof(c->page_title), "%s", title);
+		snprintf(c->page_path, sizeof(c->page_path), "%s", path);
 		s = CK_PASS;
 	} else {
 		ev_set(ev, n, "logged in as %s; page %ld edited but %s does not show it",
@@ -2181,16 +2188,271 @@ static enum ck_state pt_admin_name(struct check_ctx *c, char *ev, size_t n)
 	return bad ? CK_FAIL : CK_PASS;
 }
 
-/* ---------------------------------------------------- persistence/restart */
-static enum ck_state pt_persistence(struct check_ctx *c, char *ev, size_t n)
+/* ---------------------------------------------------------- evaluate */
+/* The evaluation sheet's cleanup command, word for word. */
+#define SHEET_CLEANUP                                                                              \
+	"docker stop $(docker ps -qa); docker rm $(docker ps -qa); docker rmi -f $(docker images " \
+	"-qa); docker volume rm $(docker volume ls -q); docker network rm $(docker network ls "    \
+	"-q) "                                                                                     \
+	"2>/dev/null"
+#define MAKE_LOG "/var/log/inception/check-make.log"
+#define MAKE_LIMIT_S 3600
+
+/* Lines of out, or -1 when the command failed. */
+static int count_lines(struct check_ctx *c, char *const argv[], char *names, size_t nn)
 {
-	(void)c;
-	ev_set(ev, n,
-	       "reboot the machine (VM: inception down, then up), run make, then check that the "
-	       "site, the comment and the page edit are still there (not automated yet)");
-	return CK_MANUAL;
+	char *out = NULL, *line, *save = NULL;
+	int st = run_rt(c, NULL, argv, 60, &out), count = 0;
+
+	if (names)
+		names[0] = '\0';
+	if (st != 0) {
+		free(out);
+		return -1;
+	}
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		count++;
+		if (names)
+			ev_append(names, nn, "%s%s", names[0] ? " " : "", line);
+	}
+	free(out);
+	return count;
 }
 
+static enum ck_state pt_cleanup(struct check_ctx *c, char *ev, size_t n)
+{
+	char *out = NULL, nets[256], msg[512] = "";
+	long t0 = report_now_ms();
+	int st, nc, ni, nv, nn;
+
+	if (c->o.make_dir == NULL) {
+		ev_set(
+		    ev, n,
+		    "not run %s: the sheet's cleanup removes every container, image, volume and "
+		    "network of this machine's Docker; in the VM, inception check --evaluate runs "
+		    "it: %s",
+		    c->o.where ? c->o.where : "on this host", SHEET_CLEANUP);
+		return CK_SKIP;
+	}
+	report_status("cleanup", 0, "the sheet's cleanup command");
+	st = RT(c, &out, 900, "sh", "-c", SHEET_CLEANUP);
+	free(out);
+	report_progress_done();
+	nc = count_lines(c, (char *const[]){"docker", "ps", "-qa", NULL}, NULL, 0);
+	ni = count_lines(c, (char *const[]){"docker", "images", "-qa", NULL}, NULL, 0);
+	nv = count_lines(c, (char *const[]){"docker", "volume", "ls", "-q", NULL}, NULL, 0);
+	nn = count_lines(c,
+	                 (char *const[]){"docker", "network", "ls", "--format", "{{.Name}}", NULL},
+	                 nets, sizeof(nets));
+	ev_set(ev, n,
+	       "%s (%s, exit %d, %.1f s): then %d containers, %d images, %d volumes, networks "
+	       "left: %s",
+	       SHEET_CLEANUP, c->o.where ? c->o.where : "here", st,
+	       (double)(report_now_ms() - t0) / 1000.0, nc, ni, nv, nn >= 0 ? nets : "?");
+	if (nc != 0 || ni != 0 || nv != 0 || nn > 3)
+		return CK_FAIL;
+	if (c->o.restore_base) {
+		int rb = c->o.restore_base(c->o.exec_arg, msg, sizeof(msg));
+
+		ev_append(ev, n, "; %s", msg);
+		if (rb < 0)
+			return CK_FAIL;
+	}
+	return CK_PASS;
+}
+
+/* make in the project on the engine's machine, in the background there,
+ * its log's last line shown every few seconds; 0 when it exited 0. */
+static int make_timed(struct check_ctx *c, char *ev, size_t n)
+{
+	char *out = NULL, last[300] = "", shown[300];
+	long t0 = report_now_ms();
+	int st, rc = -1;
+
+	st = RT(c, &out, 60, "sh", "-c",
+	        "mkdir -p \"$(dirname \"$2\")\" && rm -f \"$2.rc\" && setsid sh -c 'make -C \"$1\" "
+	        ">\"$2\" 2>&1; echo $? >\"$2.rc\"' sh \"$1\" \"$2\" </dev/null >/dev/null 2>&1 &",
+	        "sh", (char *)c->o.make_dir, MAKE_LOG);
+	free(out);
+	if (st != 0) {
+		ev_set(ev, n, "make -C %s could not be started (exit %d)", c->o.make_dir, st);
+		return -1;
+	}
+	while (report_now_ms() - t0 < MAKE_LIMIT_S * 1000L) {
+		char *nl;
+
+		sleep(3);
+		out = NULL;
+		st = RT(c, &out, 30, "sh", "-c",
+		        "cat \"$1.rc\" 2>/dev/null || echo running; tail -n 1 \"$1\" 2>/dev/null",
+		        "sh", MAKE_LOG);
+		if (st != 0 || out == NULL) {
+			free(out);
+			continue;
+		}
+		nl = strchr(out, '\n');
+		snprintf(last, sizeof(last), "%s", nl ? nl + 1 : "");
+		chomp(last);
+		report_sanitize(last, shown, sizeof(shown));
+		if (strncmp(out, "running", 7) != 0) {
+			rc = atoi(out);
+			free(out);
+			report_progress_done();
+			ev_set(ev, n, "make -C %s %s: exit %d in %.1f s; last line \"%s\"; log %s",
+			       c->o.make_dir, c->o.where ? c->o.where : "", rc,
+			       (double)(report_now_ms() - t0) / 1000.0, shown, MAKE_LOG);
+			return rc == 0 ? 0 : -1;
+		}
+		free(out);
+		report_status("make", report_now_ms() - t0, shown);
+	}
+	report_progress_done();
+	ev_set(ev, n, "make -C %s still running after %d s; last line \"%s\"; log %s",
+	       c->o.make_dir, MAKE_LIMIT_S, last, MAKE_LOG);
+	return -1;
+}
+
+static enum ck_state pt_make(struct check_ctx *c, char *ev, size_t n)
+{
+	if (c->o.make_dir == NULL) {
+		ev_set(ev, n,
+		       "not run %s: the project is checked as it runs (run make in it first); in "
+		       "the VM, inception check --evaluate runs make after the cleanup, timed",
+		       c->o.where ? c->o.where : "on this host");
+		return CK_SKIP;
+	}
+	return make_timed(c, ev, n) == 0 ? CK_PASS : CK_FAIL;
+}
+
+/* Forgets the containers: the next runtime point asks the engine again. */
+static void runtime_reset(struct check_ctx *c)
+{
+	free(c->ctrs);
+	c->ctrs = NULL;
+	c->nctrs = 0;
+	c->loaded = 0;
+	c->load_err[0] = '\0';
+	c->https_port = 0;
+}
+
+/* Every container running (healthy when it has a health check), asked
+ * again every 3 s for at most limit_s; 0 when so, else -1 naming one. */
+static int wait_healthy(struct check_ctx *c, int limit_s, char *why, size_t n)
+{
+	long t0 = report_now_ms();
+
+	for (;;) {
+		size_t i;
+		const struct ctr *sick = NULL;
+
+		runtime_reset(c);
+		if (load_runtime(c) == 0) {
+			for (i = 0; i < c->nctrs && sick == NULL; i++)
+				if (strcmp(c->ctrs[i].status, "running") != 0 ||
+				    (c->ctrs[i].health[0] &&
+				     strcmp(c->ctrs[i].health, "healthy") != 0))
+					sick = &c->ctrs[i];
+			if (sick == NULL) {
+				report_progress_done();
+				snprintf(why, n, "%zu containers running and healthy after %.1f s",
+				         c->nctrs, (double)(report_now_ms() - t0) / 1000.0);
+				return 0;
+			}
+			snprintf(why, n, "%s is %s%s%s", sick->name, sick->status,
+			         sick->health[0] ? "/" : "", sick->health);
+		} else {
+			snprintf(why, n, "%s", c->load_err);
+		}
+		if (report_now_ms() - t0 > limit_s * 1000L)
+			break;
+		report_status("healthy", report_now_ms() - t0, why);
+		sleep(3);
+	}
+	report_progress_done();
+	ev_append(why, n, " after %d s", limit_s);
+	return -1;
+}
+
+/* GET path on the site: 1 when it answers 200 and shows text. */
+static int site_shows(struct check_ctx *c, const char *path, const char *text, char *err, size_t en)
+{
+	CURL *cu = curl_easy_init();
+	struct http h = {0};
+	int ok = 0;
+
+	if (http_req(c, cu, path, NULL, NULL, &h, err, en) == 0) {
+		ok = h.code == 200 && strstr(h.body, text) != NULL;
+		if (!ok)
+			snprintf(err, en, "GET %s: HTTP %ld, \"%s\" %s", path, h.code, text,
+			         h.code == 200 ? "not in the page" : "not seen");
+	}
+	free(h.body);
+	curl_easy_cleanup(cu);
+	return ok;
+}
+
+/* Longer than 60 lines: reboot, make, healthy, then each thing made
+ * earlier looked for: one sequence whose steps each end the point. */
+static enum ck_state pt_persistence(struct check_ctx *c, char *ev, size_t n)
+{
+	char msg[512] = "", err[512] = "";
+
+	if (!c->o.evaluate || c->o.reboot == NULL) {
+		ev_set(ev, n,
+		       "%sreboot the machine, run make in the project, then check that the site, "
+		       "the comment%s%s%s and the page edit%s%s%s made earlier are still there",
+		       !c->o.evaluate          ? "with --evaluate in the VM, inception check does "
+		                                 "this; by hand: "
+		       : c->o.make_dir == NULL ? "--local cannot reboot this machine; by hand: "
+		                               : "",
+		       c->comment[0] ? " \"" : "", c->comment, c->comment[0] ? "\"" : "",
+		       c->page_title[0] ? " \"" : "", c->page_title, c->page_title[0] ? "\"" : "");
+		return CK_MANUAL;
+	}
+	if (c->o.reboot(c->o.exec_arg, msg, sizeof(msg)) < 0) {
+		ev_set(ev, n, "reboot: %s", msg);
+		return CK_FAIL;
+	}
+	ev_set(ev, n, "%s; ", msg);
+	if (make_timed(c, msg, sizeof(msg)) < 0) {
+		ev_append(ev, n, "%s", msg);
+		return CK_FAIL;
+	}
+	ev_append(ev, n, "%s; ", msg);
+	if (wait_healthy(c, 300, msg, sizeof(msg)) < 0) {
+		ev_append(ev, n, "not healthy: %s", msg);
+		return CK_FAIL;
+	}
+	ev_append(ev, n, "%s; ", msg);
+	if (c->https_port == 0 || !site_shows(c, "/", "wp-content", err, sizeof(err))) {
+		ev_append(ev, n, "the site: %s", c->https_port ? err : "nginx publishes no 443");
+		return CK_FAIL;
+	}
+	ev_append(ev, n, "the site answers");
+	if (c->comment[0]) {
+		if (!site_shows(c, c->comment_path, c->comment, err, sizeof(err))) {
+			ev_append(ev, n, "; the comment: %s", err);
+			return CK_FAIL;
+		}
+		ev_append(ev, n, ", the post shows the comment \"%s\"", c->comment);
+	}
+	if (c->page_title[0]) {
+		if (!site_shows(c, c->page_path, c->page_title, err, sizeof(err))) {
+			ev_append(ev, n, "; the page edit: %s", err);
+			return CK_FAIL;
+		}
+		ev_append(ev, n, ", the page its edit \"%s\"", c->page_title);
+	}
+	if (!c->comment[0] && !c->page_title[0]) {
+		ev_append(ev, n,
+		          "; no comment or page edit was made earlier (no WordPress "
+		          "credentials): look for yours by hand");
+		return CK_MANUAL;
+	}
+	return CK_PASS;
+}
+
+/* ------------------------------------------------------------- restart */
 /* kill -9 of a process of the engine's host (here, or in the VM). */
 static int kill_pid(struct check_ctx *c, long pid, char *ev, size_t n, const char *name)
 {
@@ -2320,6 +2582,8 @@ static enum ck_state pt_ex_db(struct check_ctx *c, char *ev, size_t n)
 
 /* ------------------------------------------------------------- the table */
 static const struct check_point POINTS[] = {
+    {"evaluate", "the sheet's cleanup command", pt_cleanup, 0, CKP_EVALUATE},
+    {"evaluate", "make, timed", pt_make, 1, CKP_EVALUATE},
     {"preliminaries", "no credentials in tracked files", pt_tracked, 1, CKP_STATIC},
     {"preliminaries", "no credentials in git history", pt_history, 1, CKP_STATIC},
     {"preliminaries", ".env and secrets/ are git-ignored", pt_ignored, 1, CKP_STATIC},
@@ -2411,8 +2675,8 @@ int check_sections_valid(const char *only, struct err *e)
 		if (!found)
 			return err_setc(
 			    e, EXIT_USAGE,
-			    "check: --only: no section \"%.*s\" (sections: preliminaries, "
-			    "explain, docker, network, nginx, wordpress, mariadb, "
+			    "check: --only: no section \"%.*s\" (sections: evaluate, "
+			    "preliminaries, explain, docker, network, nginx, wordpress, mariadb, "
 			    "persistence, restart, bonus)",
 			    (int)w, p);
 		p += w;
@@ -2522,11 +2786,13 @@ int check_run(const struct check_opts *o, void (*row)(const struct check_row *r,
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.pt = pt;
-		if ((pt->flags & CKP_DISRUPTS) && !o->evaluate &&
+		if ((pt->flags & (CKP_DISRUPTS | CKP_EVALUATE)) && !o->evaluate &&
 		    !(o->only && in_list(o->only, pt->section))) {
 			r.state = CK_SKIP;
 			snprintf(r.evidence, sizeof(r.evidence),
-			         "disturbs the running stack: only with --evaluate or --only %s",
+			         "%s: only with --evaluate or --only %s",
+			         pt->flags & CKP_EVALUATE ? "the evaluator's flow"
+			                                  : "disturbs the running stack",
 			         pt->section);
 		} else {
 			r.state = pt->fn(c, r.evidence, sizeof(r.evidence));
@@ -2580,13 +2846,13 @@ char *check_markdown(const struct check_opts *o, const struct check_row *rows, s
 		count[rows[i].state]++;
 	snprintf(head, sizeof(head),
 	         "# Inception evaluation: %s\n\n"
-	         "`inception check --local` on %s%s%s.\n\n"
+	         "`inception check%s` on %s%s%s.\n\n"
 	         "%d PASS, %d FAIL, %d MANUAL, %d SKIP.  \"Ends\" marks the points whose failure "
 	         "ends the evaluation on the sheet.\n\n"
 	         "| Section | Point | Result | Ends | Evidence |\n|---|---|---|---|---|\n",
-	         o->dir, when, o->static_only ? " (static points only)" : "",
-	         o->evaluate ? " (--evaluate)" : "", count[CK_PASS], count[CK_FAIL],
-	         count[CK_MANUAL], count[CK_SKIP]);
+	         o->dir, o->exec ? "" : " --local", when,
+	         o->static_only ? " (static points only)" : "", o->evaluate ? " (--evaluate)" : "",
+	         count[CK_PASS], count[CK_FAIL], count[CK_MANUAL], count[CK_SKIP]);
 	md_add(&buf, &len, &cap, head, 0);
 	for (i = 0; i < n; i++) {
 		md_add(&buf, &len, &cap, "| ", 0);

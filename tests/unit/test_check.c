@@ -613,7 +613,10 @@ static void test_table_and_markdown(void **state)
 	}
 	assert_true(n >= 40);
 	assert_true(statics >= 20);
-	assert_string_equal(p[0].section, "preliminaries");
+	/* the evaluator's flow first (cleanup, make), then the sheet */
+	assert_string_equal(p[0].section, "evaluate");
+	assert_true((p[0].flags & CKP_EVALUATE) && (p[1].flags & CKP_EVALUATE));
+	assert_string_equal(p[2].section, "preliminaries");
 	assert_int_equal(check_sections_valid("nginx,restart", &e), 0);
 	assert_int_equal(check_sections_valid("nginx,nope", &e), -1);
 	assert_non_null(strstr(e.msg, "no section \"nope\""));
@@ -621,10 +624,10 @@ static void test_table_and_markdown(void **state)
 	memset(&o, 0, sizeof(o));
 	o.dir = "/p";
 	memset(rows, 0, sizeof(rows));
-	rows[0].pt = &p[0];
+	rows[0].pt = &p[2];
 	rows[0].state = CK_FAIL;
 	snprintf(rows[0].evidence, sizeof(rows[0].evidence), "a|b\nc");
-	rows[1].pt = &p[1];
+	rows[1].pt = &p[3];
 	rows[1].state = CK_PASS;
 	md = check_markdown(&o, rows, 2);
 	assert_non_null(strstr(md, "1 PASS, 1 FAIL, 0 MANUAL, 0 SKIP"));
