@@ -2393,8 +2393,9 @@ static int site_shows(struct check_ctx *c, const char *path, const char *text, c
 	return ok;
 }
 
-/* Longer than 60 lines: reboot, make, healthy, then each thing made
- * earlier looked for: one sequence whose steps each end the point. */
+/* With evaluate where the machine is ours: reboot, make, healthy, then
+ * each thing made earlier looked for; each step that fails ends the
+ * point.  Else the steps, for a person. */
 static enum ck_state pt_persistence(struct check_ctx *c, char *ev, size_t n)
 {
 	char msg[512] = "", err[512] = "";
@@ -2568,8 +2569,8 @@ static int redis_cli(struct check_ctx *c, const struct ctr *k, const char *a1, c
 	return run_rt(c, NULL, argv, 30, out);
 }
 
-/* Longer than 60 lines: counts before, page loads, counts after, then the
- * verdict: one measurement in order. */
+/* Hits before, three page loads, then the keys (WordPress's among them)
+ * and the hits after: WordPress uses redis when both grew. */
 static enum ck_state pt_bonus_redis(struct check_ctx *c, char *ev, size_t n)
 {
 	struct ctr *k;
