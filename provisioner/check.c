@@ -2196,10 +2196,10 @@ static enum ck_state pt_admin_name(struct check_ctx *c, char *ev, size_t n)
 	"-q) "                                                                                     \
 	"2>/dev/null"
 #define MAKE_LOG "/var/log/inception/check-make.log"
-/* make -C $1 in the background, detached (setsid: no hangup when the
+/* make in $1 in the background, detached (setsid: no hangup when the
  * session that started it ends), its output in $2, its status in $2.rc */
 static const char make_start[] =
-    "mkdir -p \"$(dirname \"$2\")\" && rm -f \"$2.rc\" && setsid sh -c 'make -C \"$1\" "
+    "mkdir -p \"$(dirname \"$2\")\" && rm -f \"$2.rc\" && setsid sh -c 'cd \"$1\" && make "
     ">\"$2\" 2>&1; echo $? >\"$2.rc\"' sh \"$1\" \"$2\" </dev/null >/dev/null 2>&1 &";
 #define MAKE_LIMIT_S 3600
 
@@ -2277,7 +2277,7 @@ static int make_timed(struct check_ctx *c, char *ev, size_t n)
 	st = RT(c, &out, 60, "sh", "-c", (char *)make_start, "sh", (char *)c->o.make_dir, MAKE_LOG);
 	free(out);
 	if (st != 0) {
-		ev_set(ev, n, "make -C %s could not be started (exit %d)", c->o.make_dir, st);
+		ev_set(ev, n, "make in %s could not be started (exit %d)", c->o.make_dir, st);
 		return -1;
 	}
 	while (report_now_ms() - t0 < MAKE_LIMIT_S * 1000L) {
@@ -2300,7 +2300,7 @@ static int make_timed(struct check_ctx *c, char *ev, size_t n)
 			rc = atoi(out);
 			free(out);
 			report_progress_done();
-			ev_set(ev, n, "make -C %s %s: exit %d in %.1f s; last line \"%s\"; log %s",
+			ev_set(ev, n, "make in %s %s: exit %d in %.1f s; last line \"%s\"; log %s",
 			       c->o.make_dir, c->o.where ? c->o.where : "", rc,
 			       (double)(report_now_ms() - t0) / 1000.0, shown, MAKE_LOG);
 			return rc == 0 ? 0 : -1;
@@ -2309,7 +2309,7 @@ static int make_timed(struct check_ctx *c, char *ev, size_t n)
 		report_status("make", report_now_ms() - t0, shown);
 	}
 	report_progress_done();
-	ev_set(ev, n, "make -C %s still running after %d s; last line \"%s\"; log %s",
+	ev_set(ev, n, "make in %s still running after %d s; last line \"%s\"; log %s",
 	       c->o.make_dir, MAKE_LIMIT_S, last, MAKE_LOG);
 	return -1;
 }
