@@ -106,6 +106,9 @@ struct check_ctx {
 	char db_err[512];
 	char db_user[128], db_name[128], db_prefix[64];
 	char *db_password;
+	/* what the WordPress points made, for the persistence point */
+	char comment[96], comment_path[1024];
+	char page_title[96], page_path[300];
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -1674,6 +1677,8 @@ static enum ck_state pt_wp_comment(struct check_ctx *c, char *ev, size_t n)
 	if (http_req(c, cu, path, NULL, NULL, &h, err, sizeof(err)) == 0 && strstr(h.body, text)) {
 		ev_set(ev, n, "logged in as %s; comment \"%s\" on post %ld is shown", c->o.wp_user,
 		       text, id);
+		snprintf(c->comment, sizeof(c->comment), "%s", text);
+		snprintf(c->comment_path, sizeof(c->comment_path), "%s", path);
 		s = CK_PASS;
 	} else {
 		ev_set(ev, n, "logged in as %s; comment posted but not shown at %s", c->o.wp_user,
@@ -1740,6 +1745,8 @@ static enum ck_state pt_wp_admin_edit(struct check_ctx *c, char *ev, size_t n)
 	if (http_req(c, cu, path, NULL, NULL, &h, err, sizeof(err)) == 0 && strstr(h.body, title)) {
 		ev_set(ev, n, "logged in as %s; page %ld retitled \"%s\", shown at %s",
 		       c->o.wp_admin, id, title, path);
+		snprintf(c->page_title, sizeof(c->page_title), "%s", title);
+		snprintf(c->page_path, sizeof(c->page_path), "%s", path);
 		s = CK_PASS;
 	} else {
 		ev_set(ev, n, "logged in as %s; page %ld edited but %s does not show it",
@@ -2181,16 +2188,274 @@ static enum ck_state pt_admin_name(struct check_ctx *c, char *ev, size_t n)
 	return bad ? CK_FAIL : CK_PASS;
 }
 
-/* ---------------------------------------------------- persistence/restart */
-static enum ck_state pt_persistence(struct check_ctx *c, char *ev, size_t n)
+/* ---------------------------------------------------------- evaluate */
+/* The evaluation sheet's cleanup command, word for word. */
+#define SHEET_CLEANUP                                                                              \
+	"docker stop $(docker ps -qa); docker rm $(docker ps -qa); docker rmi -f $(docker images " \
+	"-qa); docker volume rm $(docker volume ls -q); docker network rm $(docker network ls "    \
+	"-q) "                                                                                     \
+	"2>/dev/null"
+#define MAKE_LOG "/var/log/inception/check-make.log"
+/* make in $1 in the background, detached (setsid: no hangup when the
+ * session that started it ends), its output in $2, its status in $2.rc */
+static const char make_start[] =
+    "mkdir -p \"$(dirname \"$2\")\" && rm -f \"$2.rc\" && setsid sh -c 'cd \"$1\" && make "
+    ">\"$2\" 2>&1; echo $? >\"$2.rc\"' sh \"$1\" \"$2\" </dev/null >/dev/null 2>&1 &";
+#define MAKE_LIMIT_S 3600
+
+/* Lines of out, or -1 when the command failed. */
+static int count_lines(struct check_ctx *c, char *const argv[], char *names, size_t nn)
 {
-	(void)c;
-	ev_set(ev, n,
-	       "reboot the machine (VM: inception down, then up), run make, then check that the "
-	       "site, the comment and the page edit are still there (not automated yet)");
-	return CK_MANUAL;
+	char *out = NULL, *line, *save = NULL;
+	int st = run_rt(c, NULL, argv, 60, &out), count = 0;
+
+	if (names)
+		names[0] = '\0';
+	if (st != 0) {
+		free(out);
+		return -1;
+	}
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		count++;
+		if (names)
+			ev_append(names, nn, "%s%s", names[0] ? " " : "", line);
+	}
+	free(out);
+	return count;
 }
 
+static enum ck_state pt_cleanup(struct check_ctx *c, char *ev, size_t n)
+{
+	char *out = NULL, nets[256], msg[512] = "";
+	long t0 = report_now_ms();
+	int st, nc, ni, nv, nn;
+
+	if (c->o.make_dir == NULL) {
+		ev_set(
+		    ev, n,
+		    "not run %s: the sheet's cleanup removes every container, image, volume and "
+		    "network of this machine's Docker; in the VM, inception check --evaluate runs "
+		    "it: %s",
+		    c->o.where ? c->o.where : "on this host", SHEET_CLEANUP);
+		return CK_SKIP;
+	}
+	report_status("cleanup", 0, "the sheet's cleanup command");
+	st = RT(c, &out, 900, "sh", "-c", SHEET_CLEANUP);
+	free(out);
+	report_progress_done();
+	nc = count_lines(c, (char *const[]){"docker", "ps", "-qa", NULL}, NULL, 0);
+	ni = count_lines(c, (char *const[]){"docker", "images", "-qa", NULL}, NULL, 0);
+	nv = count_lines(c, (char *const[]){"docker", "volume", "ls", "-q", NULL}, NULL, 0);
+	nn = count_lines(c,
+	                 (char *const[]){"docker", "network", "ls", "--format", "{{.Name}}", NULL},
+	                 nets, sizeof(nets));
+	ev_set(ev, n,
+	       "%s (%s, exit %d, %.1f s): then %d containers, %d images, %d volumes, networks "
+	       "left: %s",
+	       SHEET_CLEANUP, c->o.where ? c->o.where : "here", st,
+	       (double)(report_now_ms() - t0) / 1000.0, nc, ni, nv, nn >= 0 ? nets : "?");
+	if (nc != 0 || ni != 0 || nv != 0 || nn > 3)
+		return CK_FAIL;
+	if (c->o.restore_base) {
+		int rb = c->o.restore_base(c->o.exec_arg, msg, sizeof(msg));
+
+		ev_append(ev, n, "; %s", msg);
+		if (rb < 0)
+			return CK_FAIL;
+	}
+	return CK_PASS;
+}
+
+/* make in the project on the engine's machine, in the background there,
+ * its log's last line shown every few seconds; 0 when it exited 0. */
+static int make_timed(struct check_ctx *c, char *ev, size_t n)
+{
+	char *out = NULL, last[300] = "", shown[300];
+	long t0 = report_now_ms();
+	int st, rc = -1;
+
+	st = RT(c, &out, 60, "sh", "-c", (char *)make_start, "sh", (char *)c->o.make_dir, MAKE_LOG);
+	free(out);
+	if (st != 0) {
+		ev_set(ev, n, "make in %s could not be started (exit %d)", c->o.make_dir, st);
+		return -1;
+	}
+	while (report_now_ms() - t0 < MAKE_LIMIT_S * 1000L) {
+		char *nl;
+
+		sleep(3);
+		out = NULL;
+		st = RT(c, &out, 30, "sh", "-c",
+		        "cat \"$1.rc\" 2>/dev/null || echo running; tail -n 1 \"$1\" 2>/dev/null",
+		        "sh", MAKE_LOG);
+		if (st != 0 || out == NULL) {
+			free(out);
+			continue;
+		}
+		nl = strchr(out, '\n');
+		snprintf(last, sizeof(last), "%s", nl ? nl + 1 : "");
+		chomp(last);
+		report_sanitize(last, shown, sizeof(shown));
+		if (strncmp(out, "running", 7) != 0) {
+			rc = atoi(out);
+			free(out);
+			report_progress_done();
+			ev_set(ev, n, "make in %s %s: exit %d in %.1f s; last line \"%s\"; log %s",
+			       c->o.make_dir, c->o.where ? c->o.where : "", rc,
+			       (double)(report_now_ms() - t0) / 1000.0, shown, MAKE_LOG);
+			return rc == 0 ? 0 : -1;
+		}
+		free(out);
+		report_status("make", report_now_ms() - t0, shown);
+	}
+	report_progress_done();
+	ev_set(ev, n, "make in %s still running after %d s; last line \"%s\"; log %s",
+	       c->o.make_dir, MAKE_LIMIT_S, last, MAKE_LOG);
+	return -1;
+}
+
+static enum ck_state pt_make(struct check_ctx *c, char *ev, size_t n)
+{
+	if (c->o.make_dir == NULL) {
+		ev_set(ev, n,
+		       "not run %s: the project is checked as it runs (run make in it first); in "
+		       "the VM, inception check --evaluate runs make after the cleanup, timed",
+		       c->o.where ? c->o.where : "on this host");
+		return CK_SKIP;
+	}
+	return make_timed(c, ev, n) == 0 ? CK_PASS : CK_FAIL;
+}
+
+/* Forgets the containers: the next runtime point asks the engine again. */
+static void runtime_reset(struct check_ctx *c)
+{
+	free(c->ctrs);
+	c->ctrs = NULL;
+	c->nctrs = 0;
+	c->loaded = 0;
+	c->load_err[0] = '\0';
+	c->https_port = 0;
+}
+
+/* Every container running (healthy when it has a health check), asked
+ * again every 3 s for at most limit_s; 0 when so, else -1 naming one. */
+static int wait_healthy(struct check_ctx *c, int limit_s, char *why, size_t n)
+{
+	long t0 = report_now_ms();
+
+	for (;;) {
+		size_t i;
+		const struct ctr *sick = NULL;
+
+		runtime_reset(c);
+		if (load_runtime(c) == 0) {
+			for (i = 0; i < c->nctrs && sick == NULL; i++)
+				if (strcmp(c->ctrs[i].status, "running") != 0 ||
+				    (c->ctrs[i].health[0] &&
+				     strcmp(c->ctrs[i].health, "healthy") != 0))
+					sick = &c->ctrs[i];
+			if (sick == NULL) {
+				report_progress_done();
+				snprintf(why, n, "%zu containers running and healthy after %.1f s",
+				         c->nctrs, (double)(report_now_ms() - t0) / 1000.0);
+				return 0;
+			}
+			snprintf(why, n, "%s is %s%s%s", sick->name, sick->status,
+			         sick->health[0] ? "/" : "", sick->health);
+		} else {
+			snprintf(why, n, "%s", c->load_err);
+		}
+		if (report_now_ms() - t0 > limit_s * 1000L)
+			break;
+		report_status("healthy", report_now_ms() - t0, why);
+		sleep(3);
+	}
+	report_progress_done();
+	ev_append(why, n, " after %d s", limit_s);
+	return -1;
+}
+
+/* GET path on the site: 1 when it answers 200 and shows text. */
+static int site_shows(struct check_ctx *c, const char *path, const char *text, char *err, size_t en)
+{
+	CURL *cu = curl_easy_init();
+	struct http h = {0};
+	int ok = 0;
+
+	if (http_req(c, cu, path, NULL, NULL, &h, err, en) == 0) {
+		ok = h.code == 200 && strstr(h.body, text) != NULL;
+		if (!ok)
+			snprintf(err, en, "GET %s: HTTP %ld, \"%s\" %s", path, h.code, text,
+			         h.code == 200 ? "not in the page" : "not seen");
+	}
+	free(h.body);
+	curl_easy_cleanup(cu);
+	return ok;
+}
+
+/* With evaluate where the machine is ours: reboot, make, healthy, then
+ * each thing made earlier looked for; each step that fails ends the
+ * point.  Else the steps, for a person. */
+static enum ck_state pt_persistence(struct check_ctx *c, char *ev, size_t n)
+{
+	char msg[512] = "", err[512] = "";
+
+	if (!c->o.evaluate || c->o.reboot == NULL) {
+		ev_set(ev, n,
+		       "%sreboot the machine, run make in the project, then check that the site, "
+		       "the comment%s%s%s and the page edit%s%s%s made earlier are still there",
+		       !c->o.evaluate          ? "with --evaluate in the VM, inception check does "
+		                                 "this; by hand: "
+		       : c->o.make_dir == NULL ? "--local cannot reboot this machine; by hand: "
+		                               : "",
+		       c->comment[0] ? " \"" : "", c->comment, c->comment[0] ? "\"" : "",
+		       c->page_title[0] ? " \"" : "", c->page_title, c->page_title[0] ? "\"" : "");
+		return CK_MANUAL;
+	}
+	if (c->o.reboot(c->o.exec_arg, msg, sizeof(msg)) < 0) {
+		ev_set(ev, n, "reboot: %s", msg);
+		return CK_FAIL;
+	}
+	ev_set(ev, n, "%s; ", msg);
+	if (make_timed(c, msg, sizeof(msg)) < 0) {
+		ev_append(ev, n, "%s", msg);
+		return CK_FAIL;
+	}
+	ev_append(ev, n, "%s; ", msg);
+	if (wait_healthy(c, 300, msg, sizeof(msg)) < 0) {
+		ev_append(ev, n, "not healthy: %s", msg);
+		return CK_FAIL;
+	}
+	ev_append(ev, n, "%s; ", msg);
+	if (c->https_port == 0 || !site_shows(c, "/", "wp-content", err, sizeof(err))) {
+		ev_append(ev, n, "the site: %s", c->https_port ? err : "nginx publishes no 443");
+		return CK_FAIL;
+	}
+	ev_append(ev, n, "the site answers");
+	if (c->comment[0]) {
+		if (!site_shows(c, c->comment_path, c->comment, err, sizeof(err))) {
+			ev_append(ev, n, "; the comment: %s", err);
+			return CK_FAIL;
+		}
+		ev_append(ev, n, ", the post shows the comment \"%s\"", c->comment);
+	}
+	if (c->page_title[0]) {
+		if (!site_shows(c, c->page_path, c->page_title, err, sizeof(err))) {
+			ev_append(ev, n, "; the page edit: %s", err);
+			return CK_FAIL;
+		}
+		ev_append(ev, n, ", the page its edit \"%s\"", c->page_title);
+	}
+	if (!c->comment[0] && !c->page_title[0]) {
+		ev_append(ev, n,
+		          "; no comment or page edit was made earlier (no WordPress "
+		          "credentials): look for yours by hand");
+		return CK_MANUAL;
+	}
+	return CK_PASS;
+}
+
+/* ------------------------------------------------------------- restart */
 /* kill -9 of a process of the engine's host (here, or in the VM). */
 static int kill_pid(struct check_ctx *c, long pid, char *ev, size_t n, const char *name)
 {
@@ -2256,29 +2521,392 @@ static enum ck_state pt_restart(struct check_ctx *c, char *ev, size_t n)
 }
 
 /* ----------------------------------------------------------------- bonus */
+/* The first container of a bonus role (checkstatic's ck_bonus_role). */
+static struct ctr *bonus_ctr(struct check_ctx *c, const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < c->nctrs; i++) {
+		const char *r = ck_bonus_role(c->ctrs[i].service);
+		if (r && strcmp(r, role) == 0)
+			return &c->ctrs[i];
+	}
+	return NULL;
+}
+
+/* A bonus point's common start: the containers, and the one of role, or
+ * SKIP when the project has none. */
+#define NEED_BONUS(c, k, role, ev, n)                                                              \
+	do {                                                                                       \
+		NEED_RUNTIME(c, ev, n);                                                            \
+		if (((k) = bonus_ctr((c), (role))) == NULL) {                                      \
+			ev_set(ev, n, "no %s service in the project", role);                       \
+			return CK_SKIP;                                                            \
+		}                                                                                  \
+	} while (0)
+
+/* In a container: the password of a service from NAME_PASSWORD, else the
+ * file NAME_PASSWORD_FILE names, else the first /run/secrets/ file whose
+ * name has the service's word; $1 the variable's stem, $2 the word. */
+#define FIND_PW                                                                                    \
+	"eval \"p=\\${${1}_PASSWORD:-}\"; if [ -z \"$p\" ]; then eval "                            \
+	"\"f=\\${${1}_PASSWORD_FILE:-}\"; "                                                        \
+	"[ -n \"$f\" ] || for f in /run/secrets/*$2*; do break; done; [ -f \"$f\" ] && "           \
+	"p=$(cat \"$f\"); fi; "
+
+/* redis-cli in the container, authenticated as its own settings say. */
+#define REDIS_CLI                                                                                  \
+	FIND_PW "shift 2; [ -n \"$p\" ] && export REDISCLI_AUTH=\"$p\"; exec redis-cli "           \
+	        "--no-auth-warning \"$@\""
+
+static int redis_cli(struct check_ctx *c, const struct ctr *k, const char *a1, const char *a2,
+                     const char *a3, char **out)
+{
+	char *argv[] = {"docker", "exec",  (char *)k->name, "sh",       "-c",       REDIS_CLI,
+	                "rcli",   "REDIS", "redis",         (char *)a1, (char *)a2, (char *)a3,
+	                NULL};
+
+	return run_rt(c, NULL, argv, 30, out);
+}
+
+/* Hits before, three page loads, then the keys (WordPress's among them)
+ * and the hits after: WordPress uses redis when both grew. */
+static enum ck_state pt_bonus_redis(struct check_ctx *c, char *ev, size_t n)
+{
+	struct ctr *k;
+	char *out = NULL, l[200], err[300];
+	long h0, h1, keys;
+	int i, st, wpkeys = 0;
+
+	NEED_BONUS(c, k, "redis", ev, n);
+	st = redis_cli(c, k, "info", "stats", NULL, &out);
+	h0 = st == 0 ? ck_info_field(out, "keyspace_hits") : -1;
+	if (h0 < 0) {
+		ev_set(ev, n, "redis-cli INFO stats in %s: exit %d, %s", k->name, st,
+		       first_line(out ? out : "", l, sizeof(l)));
+		free(out);
+		return CK_FAIL;
+	}
+	free(out);
+	if (c->https_port == 0) {
+		ev_set(ev, n, "nginx publishes no 443: no page to load");
+		return CK_FAIL;
+	}
+	for (i = 0; i < 3; i++)
+		if (!site_shows(c, "/", "<", err, sizeof(err))) {
+			ev_set(ev, n, "loading the site: %s", err);
+			return CK_FAIL;
+		}
+	out = NULL;
+	st = redis_cli(c, k, "info", "stats", NULL, &out);
+	h1 = st == 0 ? ck_info_field(out, "keyspace_hits") : -1;
+	free(out);
+	out = NULL;
+	st = redis_cli(c, k, "dbsize", NULL, NULL, &out);
+	keys = st == 0 && out && isdigit((unsigned char)out[0]) ? atol(out) : -1;
+	free(out);
+	out = NULL;
+	if (redis_cli(c, k, "--scan", "--pattern", "*alloptions*", &out) == 0 && out)
+		for (char *p = out; *p; p++)
+			wpkeys += *p == '\n';
+	free(out);
+	ev_set(ev, n,
+	       "redis-cli in %s: %ld keys, %d of WordPress's options (*alloptions*); "
+	       "keyspace_hits %ld -> %ld over 3 page loads",
+	       k->name, keys, wpkeys, h0, h1);
+	return keys > 0 && wpkeys > 0 && h1 > h0 ? CK_PASS : CK_FAIL;
+}
+
+/* The first published host port of k, preferring container port want. */
+static int published(const struct ctr *k, int want, int *ctr_port)
+{
+	struct ck_port p[16];
+	size_t np = ck_published_ports(k->ports, p, 16), i;
+
+	for (i = 0; i < np; i++)
+		if (p[i].ctr == want) {
+			*ctr_port = p[i].ctr;
+			return p[i].host;
+		}
+	if (np == 0)
+		return 0;
+	*ctr_port = p[0].ctr;
+	return p[0].host;
+}
+
+/* The volume (name, else host source) of k mounted on a WordPress
+ * container's mount too, into buf; 0 when there is one. */
+static int shared_mount(struct check_ctx *c, const struct ctr *k, const struct ctr *wp, char *buf,
+                        size_t n)
+{
+	char *a = NULL, *b = NULL, *line, *save = NULL;
+	int found = -1;
+
+	if (RT(c, &a, 30, "docker", "inspect", "-f", MOUNTS_FMT, (char *)k->id) == 0 &&
+	    RT(c, &b, 30, "docker", "inspect", "-f", MOUNTS_FMT, (char *)wp->id) == 0)
+		for (line = strtok_r(a, "\n", &save); line && found < 0;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char type[32] = "", name[256] = "", src[1024] = "", key[1300];
+
+			if (sscanf(line, "%31[^\t]\t%255[^\t]\t%1023[^\t]", type, name, src) < 2)
+				continue;
+			if (strcmp(type, "volume") == 0 && name[0] &&
+			    strcmp(name, "<no value>") != 0)
+				snprintf(key, sizeof(key), "\t%s\t", name);
+			else if (sscanf(line, "%31[^\t]\t\t%1023[^\t]", type, src) == 2)
+				snprintf(key, sizeof(key), "\t%s\t", src);
+			else
+				continue;
+			if (strstr(b, key)) {
+				snprintf(buf, n, "%.*s", (int)strlen(key) - 2, key + 1);
+				found = 0;
+			}
+		}
+	free(a);
+	free(b);
+	return found;
+}
+
+/* The listing of ftp://127.0.0.1:$2/ as $1, TLS required; the password
+ * from the environment reaches curl on its stdin, never in its argv. */
+static const char ftp_list[] = "printf 'user = \"%s:%s\"\\n' \"$1\" \"$CK_PW\" | "
+                               "curl -sS -K - --ssl-reqd -k --max-time 30 \"ftp://127.0.0.1:$2/\"";
+
+/* Longer than 60 lines: the shared volume, the credentials, the listing
+ * over TLS: three findings in order, each one ending the point. */
+static enum ck_state pt_bonus_ftp(struct check_ctx *c, char *ev, size_t n)
+{
+	struct ctr *k, *wp;
+	char vol[300] = "", *out = NULL, user[128] = "", env[300], port[16], l[200];
+	int hp, cp = 0, st;
+	enum ck_state s = CK_FAIL;
+
+	NEED_BONUS(c, k, "ftp", ev, n);
+	if ((wp = need_role(c, "wordpress", ev, n)) == NULL)
+		return CK_FAIL;
+	if (shared_mount(c, k, wp, vol, sizeof(vol)) < 0) {
+		ev_set(ev, n, "%s mounts nothing that %s mounts (docker inspect .Mounts)", k->name,
+		       wp->name);
+		return CK_FAIL;
+	}
+	if ((hp = published(k, 21, &cp)) == 0) {
+		ev_set(ev, n, "%s shares %s with %s but publishes no port", k->name, vol, wp->name);
+		return CK_FAIL;
+	}
+	st = RT(c, &out, 30, "docker", "exec", k->name, "sh", "-c",
+	        FIND_PW "eval \"u=\\${${1}_USER:-\\${${1}_USERNAME:-}}\"; printf '%s\\n%s\\n' "
+	                "\"$u\" \"$p\"",
+	        "ftpcreds", "FTP", "ftp");
+	if (st == 0 && out && out[0] != '\n') {
+		char *nl = strchr(out, '\n');
+		snprintf(user, sizeof(user), "%.*s", (int)strcspn(out, "\n"), out);
+		snprintf(env, sizeof(env), "CK_PW=%.*s", nl ? (int)strcspn(nl + 1, "\n") : 0,
+		         nl ? nl + 1 : "");
+	}
+	if (out)
+		memset(out, 0, strlen(out));
+	free(out);
+	if (user[0] == '\0' || strlen(env) <= 6) {
+		ev_set(
+		    ev, n,
+		    "%s shares %s with %s, port %d -> %d; no FTP_USER/FTP_PASSWORD(_FILE) in the "
+		    "container: log in with curl --ssl-reqd -k -u USER ftp://127.0.0.1:%d/ and "
+		    "look for wp-content",
+		    k->name, vol, wp->name, hp, cp, hp);
+		return CK_MANUAL;
+	}
+	snprintf(port, sizeof(port), "%d", hp);
+	out = NULL;
+	st = RT_ENV(c, env, &out, 60, "sh", "-c", (char *)ftp_list, "ftpls", user, port);
+	memset(env, 0, sizeof(env));
+	if (st == 0 && out && strstr(out, "wp-content")) {
+		ev_set(ev, n,
+		       "%s shares %s with %s; curl --ssl-reqd ftp://127.0.0.1:%d/ as %s %s: TLS, "
+		       "the listing shows wp-content",
+		       k->name, vol, wp->name, hp, user, c->o.where ? c->o.where : "here");
+		s = CK_PASS;
+	} else {
+		ev_set(ev, n, "curl --ssl-reqd ftp://127.0.0.1:%d/ as %s: exit %d%s %s", hp, user,
+		       st,
+		       st == 64  ? " (TLS refused)"
+		       : st == 0 ? ", no wp-content listed:"
+		                 : ",",
+		       first_line(out ? out : "", l, sizeof(l)));
+	}
+	free(out);
+	return s;
+}
+
+/* curl on the engine's machine: one GET of http://127.0.0.1:PORT/, the
+ * headers and the body in *out. */
+static int http_local(struct check_ctx *c, int port, char **out)
+{
+	char url[64];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	return RT(c, out, 30, "curl", "-sS", "-i", "--max-time", "20", url);
+}
+
+static enum ck_state pt_bonus_site(struct check_ctx *c, char *ev, size_t n)
+{
+	struct ctr *k;
+	char *out = NULL, *top = NULL, l[200];
+	int hp, cp = 0, st, php_hdr, php_body, php_proc, code = 0;
+
+	NEED_BONUS(c, k, "site", ev, n);
+	if ((hp = published(k, 80, &cp)) == 0) {
+		ev_set(ev, n,
+		       "%s publishes no port: open the site as the student shows it and "
+		       "check it is not PHP",
+		       k->name);
+		return CK_MANUAL;
+	}
+	st = http_local(c, hp, &out);
+	if (st != 0 || out == NULL || sscanf(out, "HTTP/%*s %d", &code) != 1 || code != 200) {
+		ev_set(ev, n, "curl http://127.0.0.1:%d/%s%s: exit %d, %s", hp,
+		       c->o.where ? " " : "", c->o.where ? c->o.where : "", st,
+		       first_line(out ? out : "", l, sizeof(l)));
+		free(out);
+		return CK_FAIL;
+	}
+	php_hdr = strcasestr(out, "\nX-Powered-By: PHP") != NULL;
+	php_body = strstr(out, "<?php") != NULL;
+	free(out);
+	if (RT(c, &top, 30, "docker", "top", k->name, "-o", "pid,comm") != 0) {
+		ev_set(ev, n, "docker top %s: %s", k->name,
+		       first_line(top ? top : "", l, sizeof(l)));
+		free(top);
+		return CK_FAIL;
+	}
+	php_proc = strstr(top, "php") != NULL;
+	{ /* "2500     nginx": one space */
+		char *w = top;
+
+		for (const char *r = top; *r; r++)
+			if (*r != ' ' || w == top || w[-1] != ' ')
+				*w++ = *r;
+		*w = '\0';
+	}
+	ev_set(ev, n,
+	       "curl http://127.0.0.1:%d/ (%s:%d): 200%s%s; docker top %s: %s PHP process "
+	       "(%s)",
+	       hp, k->name, cp, php_hdr ? ", X-Powered-By: PHP" : ", no X-Powered-By: PHP",
+	       php_body ? ", PHP source in the page" : "", k->name, php_proc ? "a" : "no",
+	       first_line(strchr(top, '\n') ? strchr(top, '\n') + 1 : top, l, sizeof(l)));
+	free(top);
+	return php_hdr || php_body || php_proc ? CK_FAIL : CK_PASS;
+}
+
+/* The published port of a bonus container that serves Adminer's login
+ * form (Adminer itself, or a web server in front of it); 0 if none. */
+static int adminer_port(struct check_ctx *c, const struct ctr *adm)
+{
+	size_t i, j;
+
+	for (i = 0; i <= c->nctrs; i++) {
+		const struct ctr *k = i == 0 ? adm : &c->ctrs[i - 1];
+		struct ck_port p[16];
+		size_t np;
+
+		const char *role = ck_bonus_role(k->service);
+
+		if (i > 0 && (k == adm || role == NULL || strcmp(role, "redis") == 0 ||
+		              strcmp(role, "ftp") == 0))
+			continue;
+		np = ck_published_ports(k->ports, p, 16);
+		for (j = 0; j < np; j++) {
+			char *out = NULL;
+			int found = http_local(c, p[j].host, &out) == 0 && out &&
+			            strstr(out, "auth[password]") != NULL;
+
+			free(out);
+			if (found)
+				return p[j].host;
+		}
+	}
+	return 0;
+}
+
+static enum ck_state pt_bonus_adminer(struct check_ctx *c, char *ev, size_t n)
+{
+	struct ctr *k, *db;
+	char *out = NULL, url[64], env[300], l[200];
+	int port, st, ok;
+
+	NEED_BONUS(c, k, "adminer", ev, n);
+	if ((port = adminer_port(c, k)) == 0) {
+		ev_set(ev, n,
+		       "no published port serves Adminer's login form: open Adminer as the "
+		       "student shows it and log in with the WordPress database user");
+		return CK_MANUAL;
+	}
+	if ((db = need_role(c, "mariadb", ev, n)) == NULL)
+		return CK_FAIL;
+	if (load_db(c) < 0) {
+		ev_set(ev, n, "Adminer's form on 127.0.0.1:%d; %s", port, c->db_err);
+		return CK_FAIL;
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+	snprintf(env, sizeof(env), "CK_PW=%s", c->db_password);
+	st =
+	    RT_ENV(c, env, &out, 90, "sh", "-c",
+	           "j=$(mktemp) || exit 1; curl -sS --max-time 30 -c \"$j\" -b \"$j\" -o /dev/null "
+	           "\"$1\" && printf %s \"$CK_PW\" | curl -sS -L --max-time 30 -c \"$j\" -b \"$j\" "
+	           "--data-urlencode 'auth[driver]=server' --data-urlencode \"auth[server]=$2\" "
+	           "--data-urlencode \"auth[username]=$3\" --data-urlencode 'auth[password]@-' "
+	           "--data-urlencode \"auth[db]=$4\" \"$1\"; s=$?; rm -f \"$j\"; exit $s",
+	           "adminer", url, db->service, c->db_user, c->db_name);
+	memset(env, 0, sizeof(env));
+	ok = st == 0 && out && strstr(out, "_posts") && strstr(out, "_options");
+	if (ok)
+		ev_set(ev, n,
+		       "Adminer at %s%s%s: logged in to server %s as %s, database %s lists the "
+		       "WordPress tables (_posts, _options)",
+		       url, c->o.where ? " " : "", c->o.where ? c->o.where : "", db->service,
+		       c->db_user, c->db_name);
+	else {
+		const char *t = out ? strstr(out, "<title>") : NULL;
+		ev_set(ev, n, "Adminer at %s: login as %s to %s/%s: exit %d, %s", url, c->db_user,
+		       db->service, c->db_name, st,
+		       t ? first_line(t, l, sizeof(l)) : first_line(out ? out : "", l, sizeof(l)));
+	}
+	free(out);
+	return ok ? CK_PASS : CK_FAIL;
+}
+
 static enum ck_state pt_bonus(struct check_ctx *c, char *ev, size_t n)
 {
-	char list[512] = "";
+	char list[512] = "", known[256] = "";
 	size_t i;
 
 	if (c->compose_ok)
 		for (i = 0; i < c->cf.nsvc; i++)
 			if (ck_mandatory_role(c->cf.svc[i].name) == NULL)
-				ev_append(list, sizeof(list), "%s%s", list[0] ? ", " : "",
-				          c->cf.svc[i].name);
+				ev_append(
+				    ck_bonus_role(c->cf.svc[i].name) ? known : list,
+				    ck_bonus_role(c->cf.svc[i].name) ? sizeof(known) : sizeof(list),
+				    "%s%s",
+				    (ck_bonus_role(c->cf.svc[i].name) ? known : list)[0] ? ", "
+				                                                         : "",
+				    c->cf.svc[i].name);
 	if (!c->o.static_only && load_runtime(c) == 0)
-		for (i = 0; i < c->nctrs; i++)
-			if (ck_mandatory_role(c->ctrs[i].service) == NULL &&
-			    !strstr(list, c->ctrs[i].service))
-				ev_append(list, sizeof(list), "%s%s", list[0] ? ", " : "",
-				          c->ctrs[i].service);
+		for (i = 0; i < c->nctrs; i++) {
+			const char *s = c->ctrs[i].service;
+			char *dst = ck_bonus_role(s) ? known : list;
+			size_t dn = ck_bonus_role(s) ? sizeof(known) : sizeof(list);
+
+			if (ck_mandatory_role(s) == NULL && !strstr(list, s) && !strstr(known, s))
+				ev_append(dst, dn, "%s%s", dst[0] ? ", " : "", s);
+		}
 	if (list[0] == '\0') {
-		ev_set(ev, n, "no service beyond nginx, wordpress and mariadb");
+		ev_set(ev, n, "no service beyond nginx, wordpress, mariadb%s%s",
+		       known[0] ? ", " : "", known);
 		return CK_SKIP;
 	}
 	ev_set(ev, n,
-	       "services beyond the mandatory three: %s: check each as the sheet's bonus part says",
-	       list);
+	       "other services: %s: the student shows what each does and why it is useful (the "
+	       "sheet's bonus part)%s%s",
+	       list, known[0] ? "; checked above: " : "", known);
 	return CK_MANUAL;
 }
 
@@ -2320,6 +2948,8 @@ static enum ck_state pt_ex_db(struct check_ctx *c, char *ev, size_t n)
 
 /* ------------------------------------------------------------- the table */
 static const struct check_point POINTS[] = {
+    {"evaluate", "the sheet's cleanup command", pt_cleanup, 0, CKP_EVALUATE},
+    {"evaluate", "make, timed", pt_make, 1, CKP_EVALUATE},
     {"preliminaries", "no credentials in tracked files", pt_tracked, 1, CKP_STATIC},
     {"preliminaries", "no credentials in git history", pt_history, 1, CKP_STATIC},
     {"preliminaries", ".env and secrets/ are git-ignored", pt_ignored, 1, CKP_STATIC},
@@ -2362,7 +2992,11 @@ static const struct check_point POINTS[] = {
     {"mariadb", "explain how to log in to the database", pt_ex_db, 0, CKP_STATIC},
     {"persistence", "reboot, make: everything still there", pt_persistence, 1, CKP_STATIC},
     {"restart", "kill -9 of each PID 1: back healthy", pt_restart, 0, CKP_DISRUPTS},
-    {"bonus", "services beyond the mandatory three", pt_bonus, 0, CKP_STATIC},
+    {"bonus", "redis is WordPress's object cache", pt_bonus_redis, 0, 0},
+    {"bonus", "FTP serves the WordPress volume over TLS", pt_bonus_ftp, 0, 0},
+    {"bonus", "the static site is not PHP", pt_bonus_site, 0, 0},
+    {"bonus", "Adminer logs in", pt_bonus_adminer, 0, 0},
+    {"bonus", "other services beyond the mandatory three", pt_bonus, 0, CKP_STATIC},
     {NULL, NULL, NULL, 0, 0},
 };
 
@@ -2411,8 +3045,8 @@ int check_sections_valid(const char *only, struct err *e)
 		if (!found)
 			return err_setc(
 			    e, EXIT_USAGE,
-			    "check: --only: no section \"%.*s\" (sections: preliminaries, "
-			    "explain, docker, network, nginx, wordpress, mariadb, "
+			    "check: --only: no section \"%.*s\" (sections: evaluate, "
+			    "preliminaries, explain, docker, network, nginx, wordpress, mariadb, "
 			    "persistence, restart, bonus)",
 			    (int)w, p);
 		p += w;
@@ -2522,11 +3156,13 @@ int check_run(const struct check_opts *o, void (*row)(const struct check_row *r,
 			continue;
 		memset(&r, 0, sizeof(r));
 		r.pt = pt;
-		if ((pt->flags & CKP_DISRUPTS) && !o->evaluate &&
+		if ((pt->flags & (CKP_DISRUPTS | CKP_EVALUATE)) && !o->evaluate &&
 		    !(o->only && in_list(o->only, pt->section))) {
 			r.state = CK_SKIP;
 			snprintf(r.evidence, sizeof(r.evidence),
-			         "disturbs the running stack: only with --evaluate or --only %s",
+			         "%s: only with --evaluate or --only %s",
+			         pt->flags & CKP_EVALUATE ? "the evaluator's flow"
+			                                  : "disturbs the running stack",
 			         pt->section);
 		} else {
 			r.state = pt->fn(c, r.evidence, sizeof(r.evidence));
@@ -2580,13 +3216,13 @@ char *check_markdown(const struct check_opts *o, const struct check_row *rows, s
 		count[rows[i].state]++;
 	snprintf(head, sizeof(head),
 	         "# Inception evaluation: %s\n\n"
-	         "`inception check --local` on %s%s%s.\n\n"
+	         "`inception check%s` on %s%s%s.\n\n"
 	         "%d PASS, %d FAIL, %d MANUAL, %d SKIP.  \"Ends\" marks the points whose failure "
 	         "ends the evaluation on the sheet.\n\n"
 	         "| Section | Point | Result | Ends | Evidence |\n|---|---|---|---|---|\n",
-	         o->dir, when, o->static_only ? " (static points only)" : "",
-	         o->evaluate ? " (--evaluate)" : "", count[CK_PASS], count[CK_FAIL],
-	         count[CK_MANUAL], count[CK_SKIP]);
+	         o->dir, o->exec ? "" : " --local", when,
+	         o->static_only ? " (static points only)" : "", o->evaluate ? " (--evaluate)" : "",
+	         count[CK_PASS], count[CK_FAIL], count[CK_MANUAL], count[CK_SKIP]);
 	md_add(&buf, &len, &cap, head, 0);
 	for (i = 0; i < n; i++) {
 		md_add(&buf, &len, &cap, "| ", 0);

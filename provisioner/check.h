@@ -9,8 +9,9 @@
  * static_only, the project's containers on this machine's Docker engine
  * (the `docker` CLI, argv only), its TLS port (libssl) and its site
  * (libcurl, always to 127.0.0.1 with the Host/SNI set: the name is never
- * resolved).  Points flagged CKP_DISRUPTS (kill -9 of each PID 1) run only
- * with evaluate or when their section is asked for by `only`.
+ * resolved).  Points flagged CKP_DISRUPTS (kill -9 of each PID 1) or
+ * CKP_EVALUATE (the sheet's cleanup command, a timed make) run only with
+ * evaluate or when their section is asked for by `only`.
  */
 #ifndef INCEPTION_CHECK_H
 #define INCEPTION_CHECK_H
@@ -23,6 +24,7 @@ enum ck_state { CK_PASS, CK_FAIL, CK_MANUAL, CK_SKIP };
 
 #define CKP_STATIC 1u   /* reads files and git only */
 #define CKP_DISRUPTS 2u /* disturbs the running stack */
+#define CKP_EVALUATE 4u /* the evaluator's flow: only with evaluate */
 
 struct check_opts {
 	const char *dir;                   /* the project (Makefile + srcs/) */
@@ -50,6 +52,14 @@ struct check_opts {
 	int https_port;    /* the port on 127.0.0.1 that reaches the project's 443 (a VM's
 	                    * forward); 0: the port nginx's container publishes */
 	const char *where; /* for the evidence: "in the VM" etc.; NULL: "on this host" */
+	/* evaluate's whole flow, where the engine's machine is ours (the VM):
+	 * make_dir is the project there (NULL: this flow is not run: --local);
+	 * restore_base brings the base images back after the sheet's cleanup,
+	 * reboot reboots that machine and reconnects (bounded); both return 0
+	 * or -1, with what they did or what failed in msg. */
+	const char *make_dir;
+	int (*restore_base)(void *arg, char *msg, size_t n);
+	int (*reboot)(void *arg, char *msg, size_t n);
 };
 
 struct check_ctx;

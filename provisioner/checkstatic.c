@@ -1668,3 +1668,78 @@ int cred_path(const char *path)
 		return 1;
 	return 0;
 }
+
+/* ------------------------------------------------------------ bonus roles */
+const char *ck_bonus_role(const char *service)
+{
+	static const struct {
+		const char *word, *role;
+	} words[] = {{"redis", "redis"}, {"ftp", "ftp"},      {"adminer", "adminer"},
+	             {"static", "site"}, {"website", "site"}, {"site", "site"}};
+	char low[128];
+	size_t i;
+
+	if (service == NULL || ck_mandatory_role(service) != NULL)
+		return NULL;
+	for (i = 0; service[i] && i + 1 < sizeof(low); i++)
+		low[i] = (char)tolower((unsigned char)service[i]);
+	low[i] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(low, words[i].word))
+			return words[i].role;
+	return NULL;
+}
+
+/* ----------------------------------------------------------- runtime text */
+size_t ck_published_ports(const char *ports, struct ck_port *out, size_t max)
+{
+	const char *p = ports;
+	size_t n = 0;
+
+	while (p && *p && n < max) {
+		const char *end, *eq, *comma, *colon;
+		char *num_end;
+		long ctr;
+
+		while (*p == ' ')
+			p++;
+		end = p + strcspn(p, " ");
+		ctr = strtol(p, &num_end, 10);
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (ctr > 0 && ctr < 65536 && strncmp(num_end, "/tcp=", 5) == 0 && eq) {
+			comma = memchr(eq, ',', (size_t)(end - eq));
+			if (comma == NULL)
+				comma = end;
+			colon = NULL;
+			for (const char *q = eq; q < comma; q++)
+				if (*q == ':')
+					colon = q;
+			if (colon) {
+				long host = strtol(colon + 1, NULL, 10);
+
+				if (host > 0 && host < 65536) {
+					out[n].ctr = (int)ctr;
+					out[n].host = (int)host;
+					n++;
+				}
+			}
+		}
+		p = end;
+	}
+	return n;
+}
+
+long ck_info_field(const char *info, const char *field)
+{
+	size_t l = strlen(field);
+	const char *p = info;
+
+	while (p && *p) {
+		if (strncmp(p, field, l) == 0 && p[l] == ':' && isdigit((unsigned char)p[l + 1]))
+			return strtol(p + l + 1, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}

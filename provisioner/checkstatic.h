@@ -179,6 +179,23 @@ const struct cs_service *compose_service(const struct compose *c, const char *na
  * "mariadb", or NULL for any other (a bonus service). */
 const char *ck_mandatory_role(const char *service);
 
+/* What a bonus service is, from its name: "redis", "ftp", "adminer",
+ * "site" (a static website), or NULL (a mandatory one, or another). */
+const char *ck_bonus_role(const char *service);
+
+/* ----------------------------------------------------------- runtime text */
+/* The published ports of a container as the check's docker inspect format
+ * gives them ("8080/tcp=127.0.0.1:29080, 443/tcp=0.0.0.0:8443,:::8443, "):
+ * at most max {container port, host port} pairs, in that order (tcp only;
+ * the first host binding of each).  Returns how many. */
+struct ck_port {
+	int ctr, host;
+};
+size_t ck_published_ports(const char *ports, struct ck_port *out, size_t max);
+/* The value of FIELD in redis INFO output ("keyspace_hits:12\r\n" lines):
+ * -1 when absent or not a number. */
+long ck_info_field(const char *info, const char *field);
+
 /* ----------------------------------------------------------- credentials */
 /* A password-like KEY=literal / KEY: literal, IDENTIFIED BY 'literal' or a
  * private key block in one line of a file. 1 and what in why when found. */

@@ -36,6 +36,8 @@
 struct vm_side {
 	struct vm_target vt;
 	ssh_session s;
+	char remote[PATH_MAX]; /* the pushed project in the guest */
+	char login[64];
 };
 
 /* check_opts.exec for the VM: `sudo -n [env NAME=VALUE] ARGV... 2>&1`, each
@@ -50,6 +52,10 @@ static int vm_exec(void *arg, const char *env, char *const argv[], int timeout_s
 	size_t len;
 	int i, status = -1;
 
+	if (v->s == NULL) {
+		*out = strdup("no SSH session to the VM");
+		return -2;
+	}
 	len = (size_t)snprintf(cmd, sizeof(cmd), "sudo -n%s", env ? " env" : "");
 	for (i = env ? -1 : 0; argv[i < 0 ? 0 : i] != NULL; i++) {
 		const char *w = i < 0 ? env : argv[i];
@@ -69,6 +75,116 @@ static int vm_exec(void *arg, const char *env, char *const argv[], int timeout_s
 	if (*out == NULL)
 		*out = strdup("");
 	return status;
+}
+
+/* The guest's boot id ("" when it cannot be read). */
+static void boot_id(struct vm_side *v, char *buf, size_t n)
+{
+	struct err e = {"", 0};
+	char *out = NULL;
+	int status = -1;
+
+	buf[0] = '\0';
+	if (remote_capture(v->s, "cat /proc/sys/kernel/random/boot_id", 30, &out, &status, &e) ==
+	        0 &&
+	    status == 0 && out)
+		snprintf(buf, n, "%.36s", out);
+	free(out);
+}
+
+/* check_opts.reboot: `sudo reboot` in the guest, then a new session with
+ * the pinned host key once the guest has another boot id (bounded: 900 s,
+ * the wait shown). */
+static int vm_reboot(void *arg, char *msg, size_t n)
+{
+	struct vm_side *v = arg;
+	struct sshc_opts so = {.timeout_s = 30};
+	struct err e = {"", 0};
+	char before[40], after[40] = "";
+	long t0 = report_now_ms();
+	int status = -1;
+
+	boot_id(v, before, sizeof(before));
+	if (before[0] == '\0') {
+		snprintf(msg, n, "cannot read the guest's boot id before the reboot");
+		return -1;
+	}
+	sshc_run(v->s, "sudo -n systemctl reboot || sudo -n reboot", &so, &status, &e);
+	sshc_close(v->s);
+	v->s = NULL;
+	while (report_now_ms() - t0 < 900000L) {
+		report_status("reboot", report_now_ms() - t0, "waiting for SSH (pinned host key)");
+		sleep(5);
+		err_clear(&e);
+		if (sshc_connect(&v->vt.t, &v->s, &e) < 0) {
+			v->s = NULL;
+			if (e.code == EXIT_HOSTKEY) {
+				report_progress_done();
+				snprintf(msg, n, "after the reboot: %s", e.msg);
+				return -1;
+			}
+			continue;
+		}
+		boot_id(v, after, sizeof(after));
+		if (after[0] && strcmp(after, before) != 0)
+			break;
+		sshc_close(v->s); /* still the old boot, or sshd restarting */
+		v->s = NULL;
+		after[0] = '\0';
+	}
+	report_progress_done();
+	if (v->s == NULL) {
+		snprintf(msg, n,
+		         "sudo reboot in the VM: no SSH login with a new boot id within 900 s");
+		return -1;
+	}
+	snprintf(msg, n,
+	         "sudo reboot in the VM: boot id %.8s -> %.8s, SSH back (pinned host key) "
+	         "in %.1f s",
+	         before, after, (double)(report_now_ms() - t0) / 1000.0);
+	return 0;
+}
+
+/* check_opts.restore_base: the base image back after the sheet's cleanup,
+ * as up does it: streamed from this host's Docker when it has it, else the
+ * guest agent's base step (in the agent's home, else the pushed tree). */
+static int vm_restore_base(void *arg, char *msg, size_t n)
+{
+	struct vm_side *v = arg;
+	struct agent_result r;
+	struct err e = {"", 0};
+	char a1[PATH_MAX], a2[PATH_MAX + 32], q1[PATH_MAX + 8], q2[PATH_MAX + 40],
+	    cmd[4 * PATH_MAX], *out = NULL;
+	long t0 = report_now_ms();
+	int status = -1;
+
+	if (stack_stream_base(v->s, v->vt.paths.log, 900, &e) == 0) {
+		snprintf(msg, n, "base image streamed from this host's Docker (%.1f s)",
+		         (double)(report_now_ms() - t0) / 1000.0);
+		return 0;
+	}
+	snprintf(a1, sizeof(a1), "/home/%s/.local/share/inception/agent", v->login);
+	snprintf(a2, sizeof(a2), "%s/.inception/agent", v->remote);
+	if (shell_quote(a1, q1, sizeof(q1), &e) < 0 || shell_quote(a2, q2, sizeof(q2), &e) < 0) {
+		snprintf(msg, n, "%s", e.msg);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "if test -x %s; then echo %s; else echo %s; fi", q1, q1, q2);
+	if (remote_capture(v->s, cmd, 30, &out, &status, &e) < 0 || out == NULL) {
+		free(out);
+		snprintf(msg, n, "finding the agent in the VM: %s", e.msg);
+		return -1;
+	}
+	snprintf(a1, sizeof(a1), "%.*s", (int)strcspn(out, "\n"), out);
+	free(out);
+	err_clear(&e);
+	if (agent_run(v->s, a1, "--only base", 1800, &r, &e) < 0) {
+		snprintf(msg, n, "the agent's base step (%s --only base): %s", a1, e.msg);
+		return -1;
+	}
+	snprintf(msg, n, "base image back by the agent's base step (%s --only base, %.1f s)", a1,
+	         (double)(report_now_ms() - t0) / 1000.0);
+	return 0;
 }
 
 /* The host port of the VM's forward to guest port 443, from its state
@@ -128,6 +244,11 @@ static int vm_side_open(struct cli *cli, struct vm_side *v, struct check_opts *o
 		return -1;
 	o->exec = vm_exec;
 	o->exec_arg = v;
+	snprintf(v->remote, sizeof(v->remote), "%s", remote);
+	snprintf(v->login, sizeof(v->login), "%s", cli->cfg.login ? cli->cfg.login : "");
+	o->make_dir = v->remote;
+	o->restore_base = vm_restore_base;
+	o->reboot = vm_reboot;
 	return 0;
 }
 

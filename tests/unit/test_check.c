@@ -595,6 +595,52 @@ static void test_report_rows(void **state)
 	unlink(path);
 }
 
+/* The runtime text the bonus points read: docker inspect's published
+ * ports, redis INFO fields, the bonus roles of service names. */
+static void test_runtime_text(void **state)
+{
+	struct ck_port p[4];
+	size_t n;
+
+	(void)state;
+	n = ck_published_ports("8080/tcp=127.0.0.1:29080, 8081/tcp=127.0.0.1:29081, ", p, 4);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0].ctr, 8080);
+	assert_int_equal(p[0].host, 29080);
+	assert_int_equal(p[1].ctr, 8081);
+	assert_int_equal(p[1].host, 29081);
+	/* IPv4 and IPv6 bindings of one port: the first; udp and junk skipped */
+	n = ck_published_ports("443/tcp=0.0.0.0:8443,:::8443, 53/udp=0.0.0.0:53, x=1:2, "
+	                       "21/tcp=:::2121, ",
+	                       p, 4);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0].host, 8443);
+	assert_int_equal(p[1].ctr, 21);
+	assert_int_equal(p[1].host, 2121);
+	assert_int_equal(ck_published_ports("", p, 4), 0);
+	assert_int_equal(ck_published_ports("80/tcp=0.0.0.0:, ", p, 4), 0);
+	/* at most max */
+	assert_int_equal(ck_published_ports("1/tcp=a:1, 2/tcp=a:2, 3/tcp=a:3, ", p, 2), 2);
+
+	assert_int_equal(
+	    ck_info_field("# Stats\r\nkeyspace_hits:120\r\nkeyspace_misses:7\r\n", "keyspace_hits"),
+	    120);
+	assert_int_equal(ck_info_field("keyspace_misses:7\r\n", "keyspace_hits"), -1);
+	assert_int_equal(ck_info_field("keyspace_hits_x:5\nkeyspace_hits:\n", "keyspace_hits"), -1);
+	assert_int_equal(ck_info_field("a:1\nkeyspace_hits:0\n", "keyspace_hits"), 0);
+
+	assert_string_equal(ck_bonus_role("redis"), "redis");
+	assert_string_equal(ck_bonus_role("Redis-Cache"), "redis");
+	assert_string_equal(ck_bonus_role("ftp"), "ftp");
+	assert_string_equal(ck_bonus_role("vsftpd"), "ftp");
+	assert_string_equal(ck_bonus_role("adminer"), "adminer");
+	assert_string_equal(ck_bonus_role("website"), "site");
+	assert_string_equal(ck_bonus_role("static-site"), "site");
+	assert_null(ck_bonus_role("backup"));
+	assert_null(ck_bonus_role("nginx"));
+	assert_null(ck_bonus_role("wordpress"));
+}
+
 static void test_table_and_markdown(void **state)
 {
 	const struct check_point *p = check_points();
@@ -613,7 +659,10 @@ static void test_table_and_markdown(void **state)
 	}
 	assert_true(n >= 40);
 	assert_true(statics >= 20);
-	assert_string_equal(p[0].section, "preliminaries");
+	/* the evaluator's flow first (cleanup, make), then the sheet */
+	assert_string_equal(p[0].section, "evaluate");
+	assert_true((p[0].flags & CKP_EVALUATE) && (p[1].flags & CKP_EVALUATE));
+	assert_string_equal(p[2].section, "preliminaries");
 	assert_int_equal(check_sections_valid("nginx,restart", &e), 0);
 	assert_int_equal(check_sections_valid("nginx,nope", &e), -1);
 	assert_non_null(strstr(e.msg, "no section \"nope\""));
@@ -621,10 +670,10 @@ static void test_table_and_markdown(void **state)
 	memset(&o, 0, sizeof(o));
 	o.dir = "/p";
 	memset(rows, 0, sizeof(rows));
-	rows[0].pt = &p[0];
+	rows[0].pt = &p[2];
 	rows[0].state = CK_FAIL;
 	snprintf(rows[0].evidence, sizeof(rows[0].evidence), "a|b\nc");
-	rows[1].pt = &p[1];
+	rows[1].pt = &p[3];
 	rows[1].state = CK_PASS;
 	md = check_markdown(&o, rows, 2);
 	assert_non_null(strstr(md, "1 PASS, 1 FAIL, 0 MANUAL, 0 SKIP"));
@@ -638,23 +687,15 @@ static void test_table_and_markdown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_dockerfile_lines),
-	    cmocka_unit_test(test_froms_args),
-	    cmocka_unit_test(test_cmdline),
-	    cmocka_unit_test(test_argv_scan),
-	    cmocka_unit_test(test_argv_script),
-	    cmocka_unit_test(test_script_scan),
-	    cmocka_unit_test(test_copy_source),
-	    cmocka_unit_test(test_secrets_in_dockerfile),
-	    cmocka_unit_test(test_penultimate),
-	    cmocka_unit_test(test_image_names),
-	    cmocka_unit_test(test_expand),
-	    cmocka_unit_test(test_compose),
-	    cmocka_unit_test(test_credentials),
-	    cmocka_unit_test(test_findings_format),
-	    cmocka_unit_test(test_run_output),
-	    cmocka_unit_test(test_report_rows),
-	    cmocka_unit_test(test_table_and_markdown),
+	    cmocka_unit_test(test_dockerfile_lines), cmocka_unit_test(test_froms_args),
+	    cmocka_unit_test(test_cmdline),          cmocka_unit_test(test_argv_scan),
+	    cmocka_unit_test(test_argv_script),      cmocka_unit_test(test_script_scan),
+	    cmocka_unit_test(test_copy_source),      cmocka_unit_test(test_secrets_in_dockerfile),
+	    cmocka_unit_test(test_penultimate),      cmocka_unit_test(test_image_names),
+	    cmocka_unit_test(test_expand),           cmocka_unit_test(test_compose),
+	    cmocka_unit_test(test_credentials),      cmocka_unit_test(test_findings_format),
+	    cmocka_unit_test(test_run_output),       cmocka_unit_test(test_report_rows),
+	    cmocka_unit_test(test_runtime_text),     cmocka_unit_test(test_table_and_markdown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
