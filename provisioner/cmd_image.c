@@ -9,19 +9,27 @@
  *                  (like `up`), unless --no-build-fallback.
  *   build [SUITE]  build the image from the apt mirror (default: image.build,
  *                  else trixie), unless that build is cached
- *   list           the cached images and partial downloads
+ *   list           the cached images (plain and golden layers) and partial
+ *                  downloads, each with the VMs whose overlay it backs; then
+ *                  the projects' Docker cache snapshots in the storage pool
  *   prune [--all]  remove partial downloads, logs and the images the current
- *                  configuration does not use (--all: every image)
+ *                  configuration does not use (--all: every image); and the
+ *                  Docker cache snapshots no VM's Docker disk is backed by
+ *                  that a newer snapshot of the same project replaced
+ *                  (--all: every one no VM uses)
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
 #include "image.h"
 #include "report.h"
+#include "virt.h"
+#include "vm_cache.h"
 
 static void mib(char *buf, size_t n, uint64_t bytes)
 {
@@ -81,7 +89,74 @@ static int image_build_cmd(struct cli *cli, const char *suite, struct err *e)
 	return show_path("image", "ready", t0, path);
 }
 
-static int image_list_cmd(struct err *e)
+/* "vm1 vm2" that match (a field of the VM's state equal to want). */
+struct users {
+	const char *want;
+	int docker; /* compare cache_from, else base_vol */
+	char list[512];
+};
+
+static int add_user(const char *vm, const struct vm_state *s, void *arg)
+{
+	struct users *u = arg;
+	size_t l = strlen(u->list);
+
+	if (strcmp(u->docker ? s->cache_from : s->base_vol, u->want) == 0)
+		snprintf(u->list + l, sizeof(u->list) - l, "%s%s", l ? " " : "", vm);
+	return 0;
+}
+
+static void users_of(const char *want, int docker, char *out, size_t n)
+{
+	struct users u = {want, docker, ""};
+	struct err le = {"", 0};
+
+	vm_states_each(add_user, &u, &le);
+	snprintf(out, n, "%s", u.list[0] ? u.list : "-");
+}
+
+/* The Docker cache snapshots in the pool, with the VMs backed by them. */
+static void list_caches(struct cli *cli)
+{
+	struct virt v;
+	struct err le = {"", 0};
+	char **names = NULL;
+	size_t count = 0, i;
+
+	if (virt_open(cli->cfg.libvirt_uri, &v, &le) < 0) {
+		report_info("Docker caches: not listed (%s)", le.msg);
+		return;
+	}
+	if (virt_vol_list(&v, "inception", VM_CACHE_PREFIX, &names, &count, &le) < 0)
+		count = 0;
+	report_kv_begin("Docker caches (storage pool inception):");
+	for (i = 0; i < count; i++) {
+		char path[4096], val[600];
+		long long kb = 0;
+
+		users_of(names[i], 1, val, sizeof(val));
+		if (virt_vol_exists(&v, "inception", names[i], path, sizeof(path), &le) == 1) {
+			struct stat st;
+
+			if (stat(path, &st) == 0)
+				kb = (long long)st.st_blocks / 2;
+		}
+		{
+			char line[700];
+
+			snprintf(line, sizeof(line), "%8.1f MiB  used by: %s", (double)kb / 1024.0,
+			         val);
+			report_kv(names[i], line, NULL);
+		}
+	}
+	report_kv_end();
+	if (count == 0)
+		report_info("no Docker cache yet (kept after a healthy up)");
+	virt_names_free(names);
+	virt_close(&v);
+}
+
+static int image_list_cmd(struct cli *cli, struct err *e)
 {
 	struct image_entry *v = NULL;
 	size_t n = 0, i;
@@ -92,19 +167,32 @@ static int image_list_cmd(struct err *e)
 	snprintf(title, sizeof(title), "Images in %s:", dir);
 	report_kv_begin(title);
 	for (i = 0; i < n; i++) {
-		char val[128], size[32], when[32];
+		char val[900], size[32], when[32], vol[160], ok[160], used[600], note[1200];
 		struct tm tm;
+		struct err le = {"", 0};
 
 		mib(size, sizeof(size), v[i].size);
 		localtime_r(&v[i].mtime, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-		snprintf(val, sizeof(val), "%-5s %10s  %s", v[i].kind, size, when);
-		report_kv(v[i].name, val, v[i].source[0] ? v[i].source : NULL);
+		if (vm_base_names(v[i].name, vol, sizeof(vol), ok, sizeof(ok), &le) < 0)
+			vol[0] = '\0';
+		users_of(vol, 0, used, sizeof(used));
+		snprintf(val, sizeof(val), "%-6s %10s  %s  used by: %s", v[i].kind, size, when,
+		         used);
+		snprintf(note, sizeof(note), "%s%s", v[i].source[0] ? "made from " : "",
+		         v[i].source);
+		if (v[i].sha512[0]) {
+			size_t l = strlen(note);
+			snprintf(note + l, sizeof(note) - l, "%ssha512 %.16s...", l ? "; " : "",
+			         v[i].sha512);
+		}
+		report_kv(v[i].name, val, note[0] ? note : NULL);
 	}
 	report_kv_end();
 	if (n == 0)
 		report_info("no cached image (`inception image build` or `inception image fetch`)");
 	free(v);
+	list_caches(cli);
 	return 0;
 }
 
@@ -116,6 +204,21 @@ static int image_prune_cmd(struct cli *cli, int all, struct err *e)
 
 	if (image_prune(&cli->cfg, all, &removed, &freed, e) < 0)
 		return -1;
+	{
+		struct virt v;
+		struct err le = {"", 0};
+		size_t caches = 0;
+
+		/* the pool's Docker caches: without libvirt, only the image cache */
+		if (virt_open(cli->cfg.libvirt_uri, &v, &le) == 0) {
+			if (vm_cache_prune(&v, "inception", all, &caches, &le) < 0)
+				report_warn("Docker caches: %s", le.msg);
+			virt_close(&v);
+			removed += caches;
+		} else {
+			report_info("Docker caches: not pruned (%s)", le.msg);
+		}
+	}
 	mib(size, sizeof(size), freed);
 	snprintf(num, sizeof(num), "%zu", removed);
 	report_kv_begin(NULL);
@@ -165,7 +268,7 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 	if (strcmp(sub, "fetch") == 0)
 		return image_fetch_cmd(cli, refresh, no_fallback, e);
 	if (strcmp(sub, "list") == 0)
-		return image_list_cmd(e);
+		return image_list_cmd(cli, e);
 	if (strcmp(sub, "prune") == 0)
 		return image_prune_cmd(cli, all, e);
 	return err_setc(e, EXIT_USAGE,
