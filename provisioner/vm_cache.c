@@ -162,6 +162,21 @@ static int uses_cache(const char *vm, const struct vm_state *s, void *arg)
 	return strcmp(s->cache_from, (const char *)arg) == 0 ? 1 : 0;
 }
 
+/* A snapshot is in use when a VM's state names it or a volume of the pool
+ * is backed by it (a VM of another state directory, or anything else); an
+ * unanswered question counts as in use. */
+static int cache_in_use(struct virt *v, const char *pool, const char *name)
+{
+	struct err le = {"", 0};
+	int users = 0;
+
+	if (vm_states_each(uses_cache, (void *)name, &le) != 0)
+		return 1;
+	if (virt_vol_users(v, pool, name, &users, &le) < 0)
+		return 1;
+	return users > 0;
+}
+
 /* Deletes the project's older snapshots that no VM's Docker disk is backed
  * by (the newest, keep, stays). */
 static void drop_old(struct virt *v, const char *pool, const char *key, const char *keep)
@@ -174,7 +189,7 @@ static void drop_old(struct virt *v, const char *pool, const char *key, const ch
 	if (virt_vol_list(v, pool, prefix, &names, &count, &le) < 0)
 		return;
 	for (i = 0; i < count; i++) {
-		if (strcmp(names[i], keep) == 0 || vm_states_each(uses_cache, names[i], &le) != 0)
+		if (strcmp(names[i], keep) == 0 || cache_in_use(v, pool, names[i]))
 			continue;
 		if (virt_vol_delete(v, pool, names[i], &le) == 0)
 			report_debug("docker cache: %s dropped (superseded by %s)", names[i], keep);
@@ -298,17 +313,13 @@ int vm_cache_prune(struct virt *v, const char *pool, int all, size_t *removed, s
 		return -1;
 	for (i = 0; i < count && ret == 0; i++) {
 		char key[17], newest[160];
-		struct err le = {"", 0};
-		int used;
 
 		if (strlen(names[i]) < plen + 16)
 			continue;
 		memcpy(key, names[i] + plen, 16);
 		key[16] = '\0';
-		used = vm_states_each(uses_cache, names[i], &le);
-		if (used != 0)
-			continue; /* a VM's Docker disk is backed by it (or its state is unreadable)
-			           */
+		if (cache_in_use(v, pool, names[i]))
+			continue; /* a VM's Docker disk is backed by it */
 		if (!all && vm_cache_newest(names, count, key, newest, sizeof(newest)) == 1 &&
 		    strcmp(newest, names[i]) == 0)
 			continue; /* the project's cache */
