@@ -9,14 +9,17 @@
  *                  (like `up`), unless --no-build-fallback.
  *   build [SUITE]  build the image from the apt mirror (default: image.build,
  *                  else trixie), unless that build is cached
- *   list           the cached images (plain and golden layers) and partial
- *                  downloads, each with the VMs whose overlay it backs; then
- *                  the projects' Docker cache snapshots in the storage pool
- *   prune [--all]  remove partial downloads, logs and the images the current
- *                  configuration does not use (--all: every image); and the
- *                  Docker cache snapshots no VM's Docker disk is backed by
- *                  that a newer snapshot of the same project replaced
- *                  (--all: every one no VM uses)
+ *   list [--caches]
+ *                  the cached images (plain and golden layers) and partial
+ *                  downloads, each with the VMs whose overlay it backs;
+ *                  --caches: then the projects' Docker cache snapshots in the
+ *                  storage pool (asks libvirt)
+ *   prune [--all] [--caches]
+ *                  remove partial downloads, logs and the images the current
+ *                  configuration does not use (--all: every image); with
+ *                  --caches, also the Docker cache snapshots of the storage
+ *                  pool that no VM uses and that a newer snapshot of the same
+ *                  project replaced (--all: every one no VM uses)
  */
 #include <limits.h>
 #include <stdio.h>
@@ -156,7 +159,7 @@ static void list_caches(struct cli *cli)
 	virt_close(&v);
 }
 
-static int image_list_cmd(struct cli *cli, struct err *e)
+static int image_list_cmd(struct cli *cli, int caches, struct err *e)
 {
 	struct image_entry *v = NULL;
 	size_t n = 0, i;
@@ -177,26 +180,22 @@ static int image_list_cmd(struct cli *cli, struct err *e)
 		if (vm_base_names(v[i].name, vol, sizeof(vol), ok, sizeof(ok), &le) < 0)
 			vol[0] = '\0';
 		users_of(vol, 0, used, sizeof(used));
-		snprintf(val, sizeof(val), "%-6s %10s  %s  used by: %s", v[i].kind, size, when,
-		         used);
-		snprintf(note, sizeof(note), "%s%s", v[i].source[0] ? "made from " : "",
-		         v[i].source);
-		if (v[i].sha512[0]) {
-			size_t l = strlen(note);
-			snprintf(note + l, sizeof(note) - l, "%ssha512 %.16s...", l ? "; " : "",
-			         v[i].sha512);
-		}
+		/* the note stays the source alone (url, or what it was made from) */
+		snprintf(val, sizeof(val), "%-6s %10s  %s  sha512 %.16s  used by: %s", v[i].kind,
+		         size, when, v[i].sha512[0] ? v[i].sha512 : "-", used);
+		snprintf(note, sizeof(note), "%s", v[i].source);
 		report_kv(v[i].name, val, note[0] ? note : NULL);
 	}
 	report_kv_end();
 	if (n == 0)
 		report_info("no cached image (`inception image build` or `inception image fetch`)");
 	free(v);
-	list_caches(cli);
+	if (caches)
+		list_caches(cli);
 	return 0;
 }
 
-static int image_prune_cmd(struct cli *cli, int all, struct err *e)
+static int image_prune_cmd(struct cli *cli, int all, int caches, struct err *e)
 {
 	size_t removed;
 	uint64_t freed;
@@ -204,20 +203,19 @@ static int image_prune_cmd(struct cli *cli, int all, struct err *e)
 
 	if (image_prune(&cli->cfg, all, &removed, &freed, e) < 0)
 		return -1;
-	{
+	if (caches) {
 		struct virt v;
-		struct err le = {"", 0};
-		size_t caches = 0;
+		size_t n = 0;
 
-		/* the pool's Docker caches: without libvirt, only the image cache */
-		if (virt_open(cli->cfg.libvirt_uri, &v, &le) == 0) {
-			if (vm_cache_prune(&v, "inception", all, &caches, &le) < 0)
-				report_warn("Docker caches: %s", le.msg);
+		/* the pool's Docker caches (what a VM uses stays) */
+		if (virt_open(cli->cfg.libvirt_uri, &v, e) < 0)
+			return err_wrap(e, "image prune --caches");
+		if (vm_cache_prune(&v, "inception", all, &n, e) < 0) {
 			virt_close(&v);
-			removed += caches;
-		} else {
-			report_info("Docker caches: not pruned (%s)", le.msg);
+			return err_wrap(e, "image prune --caches");
 		}
+		virt_close(&v);
+		removed += n;
 	}
 	mib(size, sizeof(size), freed);
 	snprintf(num, sizeof(num), "%zu", removed);
@@ -233,9 +231,10 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 	static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
 	                                     {"refresh", no_argument, NULL, 'r'},
 	                                     {"no-build-fallback", no_argument, NULL, 'n'},
+	                                     {"caches", no_argument, NULL, 'C'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *sub;
-	int ch, all = 0, refresh = 0, no_fallback = 0;
+	int ch, all = 0, refresh = 0, no_fallback = 0, caches = 0;
 
 	while ((ch = cli_getopt(cli, argc, argv, "a", opts, e)) != -1) {
 		if (ch == '?')
@@ -246,12 +245,16 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 			refresh = 1;
 		else if (ch == 'n')
 			no_fallback = 1;
+		else if (ch == 'C')
+			caches = 1;
 	}
 	if (optind >= argc)
 		return err_setc(e, EXIT_USAGE, "image: say fetch, build, list or prune");
 	sub = argv[optind++];
 	if (all && strcmp(sub, "prune") != 0)
 		return err_setc(e, EXIT_USAGE, "image %s: --all is for prune", sub);
+	if (caches && strcmp(sub, "prune") != 0 && strcmp(sub, "list") != 0)
+		return err_setc(e, EXIT_USAGE, "image %s: --caches is for list and prune", sub);
 	if ((refresh || no_fallback) && strcmp(sub, "fetch") != 0)
 		return err_setc(e, EXIT_USAGE,
 		                "image %s: --refresh and --no-build-fallback are for "
@@ -268,9 +271,9 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 	if (strcmp(sub, "fetch") == 0)
 		return image_fetch_cmd(cli, refresh, no_fallback, e);
 	if (strcmp(sub, "list") == 0)
-		return image_list_cmd(cli, e);
+		return image_list_cmd(cli, caches, e);
 	if (strcmp(sub, "prune") == 0)
-		return image_prune_cmd(cli, all, e);
+		return image_prune_cmd(cli, all, caches, e);
 	return err_setc(e, EXIT_USAGE,
 	                "image: unknown subcommand \"%s\" (fetch, build, list, prune)", sub);
 }
