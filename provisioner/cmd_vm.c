@@ -49,6 +49,7 @@ static int parse_up_opts(struct cli *cli, int argc, char **argv, struct vm_up_op
 	static const struct option opts[] = {
 	    {"no-build-fallback", no_argument, NULL, 'B'},
 	    {"vm-only", no_argument, NULL, 'M'},
+	    {"clean", no_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -61,6 +62,8 @@ static int parse_up_opts(struct cli *cli, int argc, char **argv, struct vm_up_op
 			o->no_build_fallback = 1;
 		if (c == 'M')
 			o->vm_only = 1;
+		if (c == 'C')
+			o->clean = 1;
 	}
 	if (optind < argc)
 		return err_setc(e, EXIT_USAGE, "%s: unexpected argument \"%s\"", argv[0],
@@ -88,7 +91,7 @@ static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
 	}
 	ret = stack_up(cli, &t, e);
 	sshc_close(t.live);
-	if (ret < 0)
+	if (ret < 0 || vm_cache_keep(cli, e) < 0)
 		return -1;
 	if (!cli->cfg.map_domain)
 		return 0;
@@ -111,7 +114,14 @@ static int up_cmd(struct cli *cli, int argc, char **argv, int destroy_first, str
 		return -1;
 	if (destroy_first && vm_destroy(&cli->cfg, cli->cfg.vm_name, e) < 0)
 		return -1;
-	if (vm_paths(cli->cfg.vm_name, &p, e) < 0 || vm_lock(&p, &lock, e) < 0)
+	if (vm_paths(cli->cfg.vm_name, &p, e) < 0)
+		return -1;
+	/* --clean chooses how a VM is made: an existing one stays as it is */
+	if (o.clean && !destroy_first && access(p.state, F_OK) == 0)
+		report_warn("--clean: VM %s exists already and is kept as it was made (`inception "
+		            "status` says from what); `inception rebuild --clean` makes it anew",
+		            cli->cfg.vm_name);
+	if (vm_lock(&p, &lock, e) < 0)
 		return -1;
 	ret = up_locked(cli, &o, e);
 	vm_unlock(lock);
@@ -184,6 +194,12 @@ int cmd_status(struct cli *cli, int argc, char **argv, struct err *e)
 	report_kv("state_dir", p.dir, NULL);
 	report_kv("console_log", p.console, NULL);
 	report_kv("phase", s.phase, NULL);
+	/* what this VM reused: the base layer its overlay is backed by (a
+	 * golden layer, or the plain image with --clean or without one), and the
+	 * project's Docker cache snapshot its Docker disk was made from */
+	report_kv("base_layer", s.base_vol[0] ? s.base_vol : "none", NULL);
+	report_kv("docker_cache", s.cache_from[0] ? s.cache_from : "none", NULL);
+	report_kv("docker_cache_saved", s.cache_saved[0] ? s.cache_saved : "none", NULL);
 	report_kv_end();
 	if (have_virt)
 		virt_close(&v);

@@ -253,6 +253,14 @@ static int write_domain(W w, const struct domspec *s, struct err *e)
 	if (s->seed_vol &&
 	    write_disk(w, "cdrom", "raw", s->pool, s->seed_vol, "sda", "sata", 1) < 0)
 		return -1;
+	/* the Docker disk: the guest finds it as /dev/disk/by-id/virtio-docker */
+	if (s->docker_vol && (start(w, "disk") < 0 || attr(w, "type", "volume") < 0 ||
+	                      attr(w, "device", "disk") < 0 ||
+	                      empty_el(w, "driver", "name", "qemu", "type", "qcow2") < 0 ||
+	                      empty_el(w, "source", "pool", s->pool, "volume", s->docker_vol) < 0 ||
+	                      empty_el(w, "target", "dev", "vdb", "bus", "virtio") < 0 ||
+	                      text_el(w, "serial", "docker") < 0 || end(w) < 0))
+		return -1;
 	if (s->net == NET_NAT) {
 		if (start(w, "interface") < 0 || attr(w, "type", "network") < 0 ||
 		    empty_el(w, "source", "network", s->network, NULL, NULL) < 0 ||

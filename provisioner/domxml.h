@@ -32,6 +32,7 @@ struct domspec {
 	const char *pool;        /* storage pool holding the volumes */
 	const char *disk_vol;    /* the overlay (qcow2) */
 	const char *seed_vol;    /* the NoCloud ISO (raw), may be NULL */
+	const char *docker_vol;  /* the Docker disk (qcow2, vdb, serial "docker"), may be NULL */
 	const char *console_log; /* serial console log file, may be NULL */
 	enum net_mode net;
 	const char *network; /* NET_NAT: libvirt network name */

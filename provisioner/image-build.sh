@@ -3,7 +3,17 @@
 # without loop mounts (run by the provisioner's image module, which caches the
 # result under a digest of this script, the suite and the mirror).
 #
-#   image-build.sh SUITE MIRROR OUT.qcow2 WORKDIR
+#   image-build.sh SUITE MIRROR OUT.qcow2 WORKDIR [golden]
+#
+# Every image leaves mmdebstrap as a new instance: no SSH host keys, no
+# cloud-init state, no logs, an empty /etc/machine-id (mmdebstrap's cleanup).
+#
+# With "golden", the image is the golden layer: the same system plus Docker
+# Engine, its CLI, buildx and compose v2 from the mirror (docker.io,
+# docker-cli, docker-buildx, docker-compose), installed here at native speed
+# instead of in the emulated guest.  docker.service and docker.socket are left
+# disabled: the guest agent's docker step starts them, after cloud-init has
+# mounted the VM's Docker disk on /var/lib/docker.
 #
 # 1. mmdebstrap installs a small system (kernel, systemd, sshd, cloud-init,
 #    qemu-guest-agent, ...) into WORKDIR/rootfs; hooks configure
@@ -20,8 +30,9 @@
 # root (mmdebstrap's root mode, file ownership in the image).
 set -eu
 
-[ $# -eq 4 ] || { echo "usage: $0 SUITE MIRROR OUT.qcow2 WORKDIR" >&2; exit 2; }
-suite=$1 mirror=$2 out=$3 work=$4
+[ $# -eq 4 ] || [ $# -eq 5 ] || { echo "usage: $0 SUITE MIRROR OUT.qcow2 WORKDIR [golden]" >&2; exit 2; }
+suite=$1 mirror=$2 out=$3 work=$4 variant=${5:-plain}
+case $variant in plain | golden) ;; *) echo "image-build: unknown variant $variant" >&2; exit 2 ;; esac
 
 # The image's packages.  make, curl, libcurl and ca-certificates are what the
 # guest agent needs; cloud-guest-utils (growpart) lets cloud-init grow the root
@@ -29,6 +40,14 @@ suite=$1 mirror=$2 out=$3 work=$4
 PACKAGES="linux-image-cloud-amd64 initramfs-tools systemd-sysv systemd-resolved
 udev dbus openssh-server cloud-init cloud-guest-utils fdisk sudo ca-certificates
 curl libcurl4t64 make iproute2 netbase kmod e2fsprogs qemu-guest-agent"
+# The golden layer's additions (trixie splits the CLI and buildx out of
+# docker.io; compose v2 is the docker-compose package).
+DOCKER_PACKAGES="docker.io docker-cli docker-buildx docker-compose"
+[ "$variant" = plain ] || PACKAGES="$PACKAGES $DOCKER_PACKAGES"
+# Docker stays off at boot in the golden layer (see the top).
+GOLDEN_HOOK=true
+# shellcheck disable=SC2016 # $1 is the hook's rootfs, expanded by mmdebstrap's sh
+[ "$variant" = plain ] || GOLDEN_HOOK='chroot "$1" systemctl disable docker.service docker.socket'
 
 DISK_MIB=4096     # virtual size; cloud-init grows the partition to vm.disk
 PART_START_MIB=1  # the partition starts at 1 MiB; GRUB's core image sits before it
@@ -51,7 +70,7 @@ disk=$work/disk.raw
 rm -rf "$rootfs" "$disk"
 mkdir -p "$work"
 
-step "mmdebstrap $suite from $mirror"
+step "mmdebstrap $suite from $mirror ($variant)"
 # Hooks run on the host with the rootfs as $1.  They are single-quoted on
 # purpose: mmdebstrap runs them with sh, where "$1" is the rootfs.  The
 # package list is split into words on purpose (one line, comma-separated).
@@ -71,6 +90,8 @@ mmdebstrap --mode=root --variant=apt --components=main \
 	--customize-hook='chroot "$1" systemctl enable systemd-networkd systemd-resolved' \
 	--customize-hook='printf "datasource_list: [ NoCloud, None ]\n" > "$1/etc/cloud/cloud.cfg.d/90-inception.cfg"' \
 	--customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
+	--customize-hook="$GOLDEN_HOOK" \
+	--customize-hook='rm -rf "$1"/var/lib/cloud/* "$1"/var/log/*.log "$1"/var/log/journal/*'  \
 	--customize-hook='printf "localhost\n" > "$1/etc/hostname"' \
 	--customize-hook='cd "$1" && for f in vmlinuz initrd.img; do [ -e "$f" ] || ln -sf "$(ls boot/$f-* | sort -V | tail -n 1)" "$f"; done' \
 	--customize-hook='printf "serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\nset timeout=1\nmenuentry Debian {\n  search --no-floppy --label root --set=root\n  linux /vmlinuz root=LABEL=root ro console=tty0 console=ttyS0,115200\n  initrd /initrd.img\n}\n" > "$1/boot/grub/grub.cfg"' \

@@ -1176,37 +1176,58 @@ static int rm_rf(const char *path)
 	return nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* The cache name of the build for (suite, mirror, script). */
-static int build_name(const char *suite, const char *mirror, char *name, size_t n, char *script,
-                      size_t script_n, struct err *e)
+/* The cache name of the build for (suite, mirror, script, variant): the
+ * plain image "build-SUITE-KEY.qcow2" (KEY over suite, mirror and the
+ * script), the golden layer "golden-SUITE-KEY.qcow2" (KEY over the same plus
+ * the variant and docker.source). */
+static int build_name(const char *suite, const char *mirror, int golden, char *name, size_t n,
+                      char *script, size_t script_n, struct err *e)
 {
 	char *text = NULL;
 	size_t len;
-	unsigned char d[32];
-	unsigned int dl = 0;
 	char hex[65];
-	EVP_MD_CTX *ctx;
-	int ok;
 
 	if (data_path("provisioner/image-build.sh", script, script_n, e) < 0 ||
 	    read_file(script, &text, &len, e) < 0)
 		return -1;
-	ctx = EVP_MD_CTX_new();
+	if (image_layer_key(suite, mirror, text, len, golden ? "golden debian" : NULL, hex, e) <
+	    0) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	return path_join(name, n, e, "%s-%s-%s.qcow2", golden ? "golden" : "build", suite, hex);
+}
+
+int image_layer_key(const char *suite, const char *mirror, const char *script, size_t script_len,
+                    const char *variant, char hex[17], struct err *e)
+{
+	unsigned char d[32];
+	unsigned int dl = 0;
+	char full[65];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok;
+
+	/* the plain image's key is what it always was (suite, mirror, script):
+	 * the golden layer's adds its variant */
 	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
 	     EVP_DigestUpdate(ctx, suite, strlen(suite) + 1) == 1 &&
 	     EVP_DigestUpdate(ctx, mirror, strlen(mirror) + 1) == 1 &&
-	     EVP_DigestUpdate(ctx, text, len) == 1 && EVP_DigestFinal_ex(ctx, d, &dl) == 1;
+	     EVP_DigestUpdate(ctx, script, script_len) == 1 &&
+	     (variant == NULL || EVP_DigestUpdate(ctx, variant, strlen(variant) + 1) == 1) &&
+	     EVP_DigestFinal_ex(ctx, d, &dl) == 1;
 	EVP_MD_CTX_free(ctx);
-	free(text);
 	if (!ok)
 		return err_set(e, "digest of the build inputs failed");
-	hex_encode(d, 8, hex);
-	return path_join(name, n, e, "build-%s-%s.qcow2", suite, hex);
+	hex_encode(d, 8, full);
+	memcpy(hex, full, 16);
+	hex[16] = '\0';
+	return 0;
 }
 
 /* Longer than 60 lines: checks (root, space), the build script with its log, then the record and
  * the rename, in the order a build happens under one lock. */
-static int build_suite(const struct config *c, const char *suite, char *path, size_t n,
+static int build_suite(const struct config *c, const char *suite, int golden, char *path, size_t n,
                        struct err *e)
 {
 	const char *mirror = c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR;
@@ -1216,7 +1237,7 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 	long t0;
 
 	if (image_cache_dir(dir, sizeof(dir), e) < 0 ||
-	    build_name(suite, mirror, name, sizeof(name), script, sizeof(script), e) < 0 ||
+	    build_name(suite, mirror, golden, name, sizeof(name), script, sizeof(script), e) < 0 ||
 	    path_join(path, n, e, "%s/%s", dir, name) < 0 ||
 	    path_join(lock, sizeof(lock), e, "%s.lock", path) < 0 ||
 	    path_join(work, sizeof(work), e, "%s.work", path) < 0 ||
@@ -1265,11 +1286,18 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 		err_set(e, "truncate %s: %s", log, strerror(errno));
 		goto done;
 	}
-	report_info("image build: Debian %s from %s (log: %s)", suite, mirror, log);
+	report_info("image build: %sDebian %s from %s (log: %s)",
+	            golden ? "golden layer (Debian + Docker), " : "", suite, mirror, log);
 	t0 = report_now_ms();
 	{
-		char *const argv[] = {"sh", script, (char *)suite, (char *)mirror,
-		                      path, work,   NULL};
+		char *const argv[] = {"sh",
+		                      script,
+		                      (char *)suite,
+		                      (char *)mirror,
+		                      path,
+		                      work,
+		                      golden ? "golden" : NULL,
+		                      NULL};
 
 		if (run_build(argv, log, c->apt_proxy, last, sizeof(last), e) < 0) {
 			rm_rf(work);
@@ -1285,8 +1313,13 @@ static int build_suite(const struct config *c, const char *suite, char *path, si
 		char src[1024];
 		char hex[IMAGE_SHA512_HEX + 1];
 
-		snprintf(src, sizeof(src), "%s @ %s", suite, mirror);
-		if (write_info(path, "build", "source", src, "script", script, e) < 0 ||
+		snprintf(
+		    src, sizeof(src), "%s @ %s%s", suite, mirror,
+		    golden ? " + docker.io docker-cli docker-buildx docker-compose (docker.source "
+		             "debian)"
+		           : "");
+		if (write_info(path, golden ? "golden" : "build", "source", src, "script", script,
+		               e) < 0 ||
 		    sha_file(path, EVP_sha512(), "record SHA512", hex, e) < 0 ||
 		    record_set(path, hex, e) < 0)
 			goto done;
@@ -1301,7 +1334,34 @@ done:
 
 int image_build(const struct config *c, char *path, size_t n, struct err *e)
 {
-	return build_suite(c, c->image_build ? c->image_build : DEFAULT_SUITE, path, n, e);
+	return build_suite(c, c->image_build ? c->image_build : DEFAULT_SUITE, 0, path, n, e);
+}
+
+int image_golden_why(const struct config *c, char *why, size_t n)
+{
+	if (c->image_build == NULL && c->image_url != NULL) {
+		snprintf(why, n,
+		         "image.url: a downloaded image gets no golden layer yet (the "
+		         "one-boot install is not implemented); the agent installs Docker");
+		return 0;
+	}
+	if (c->docker_source != DOCKER_DEBIAN) {
+		snprintf(why, n,
+		         "docker.source docker: Docker's own repository is installed by the "
+		         "agent in the guest (it is not reachable at image build time here)");
+		return 0;
+	}
+	why[0] = '\0';
+	return 1;
+}
+
+int image_golden(const struct config *c, char *path, size_t n, struct err *e)
+{
+	char why[256];
+
+	if (!image_golden_why(c, why, sizeof(why)))
+		return err_set(e, "no golden layer: %s", why);
+	return build_suite(c, c->image_build ? c->image_build : DEFAULT_SUITE, 1, path, n, e);
 }
 
 int image_ensure(const struct config *c, int no_build_fallback, char *path, size_t n, struct err *e)
@@ -1329,7 +1389,7 @@ int image_ensure(const struct config *c, int no_build_fallback, char *path, size
 	report_warn("%s; building a Debian %s image from %s instead", e->msg, DEFAULT_SUITE,
 	            c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR);
 	err_clear(e);
-	return build_suite(c, DEFAULT_SUITE, path, n, e);
+	return build_suite(c, DEFAULT_SUITE, 0, path, n, e);
 }
 
 /* --- list and prune --------------------------------------------------------- */
@@ -1366,6 +1426,8 @@ static int list_impl(const char *dir, struct image_entry **out, size_t *count, s
 		}
 		if (info_get(info, "url", ent.source, sizeof(ent.source)) < 0)
 			info_get(info, "source", ent.source, sizeof(ent.source));
+		if (info_get(info, "sha512", ent.sha512, sizeof(ent.sha512)) < 0)
+			ent.sha512[0] = '\0';
 		{
 			struct image_entry *nvp = realloc(v, (nv + 1) * sizeof(*v));
 			if (nvp == NULL) {
@@ -1412,22 +1474,30 @@ static void prune_one(const char *path, size_t *removed, uint64_t *freed)
  * lock. */
 int image_prune(const struct config *c, int all, size_t *removed, uint64_t *freed, struct err *e)
 {
-	char dir[PATH_MAX], keep[PATH_MAX], script[PATH_MAX], name[256];
+	char dir[PATH_MAX], keep[PATH_MAX], keep_golden[PATH_MAX], script[PATH_MAX], name[256];
 	DIR *d;
 	struct dirent *de;
 
 	*removed = 0;
 	*freed = 0;
 	keep[0] = '\0';
+	keep_golden[0] = '\0';
 	if (image_cache_dir(dir, sizeof(dir), e) < 0)
 		return -1;
 	if (!all) {
 		if (c->image_build != NULL || c->image_url == NULL) {
-			if (build_name(c->image_build ? c->image_build : DEFAULT_SUITE,
-			               c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR, name,
-			               sizeof(name), script, sizeof(script), e) < 0)
+			const char *suite = c->image_build ? c->image_build : DEFAULT_SUITE;
+			const char *mirror = c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR;
+
+			if (build_name(suite, mirror, 0, name, sizeof(name), script, sizeof(script),
+			               e) < 0 ||
+			    path_join(keep, sizeof(keep), e, "%s/%s", dir, name) < 0)
 				return -1;
-			if (path_join(keep, sizeof(keep), e, "%s/%s", dir, name) < 0)
+			if (c->docker_source == DOCKER_DEBIAN &&
+			    (build_name(suite, mirror, 1, name, sizeof(name), script,
+			                sizeof(script), e) < 0 ||
+			     path_join(keep_golden, sizeof(keep_golden), e, "%s/%s", dir, name) <
+			         0))
 				return -1;
 		} else if (find_cached_url(dir, c->image_url, keep, sizeof(keep)) < 0) {
 			keep[0] = '\0';
@@ -1445,7 +1515,7 @@ int image_prune(const struct config *c, int all, size_t *removed, uint64_t *free
 			continue;
 		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
 			continue;
-		if (strcmp(p, keep) == 0)
+		if (strcmp(p, keep) == 0 || strcmp(p, keep_golden) == 0)
 			continue;
 		/* a build in progress holds the lock of its image */
 		snprintf(lock, sizeof(lock), "%.*s.lock",

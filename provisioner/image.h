@@ -6,6 +6,11 @@
  *   build-<suite>-<key>.qcow2   an image built from the apt mirror, named by a
  *                               digest of its inputs (suite, mirror, packages,
  *                               the build script's content)
+ *   golden-<suite>-<key>.qcow2  the golden layer: the same build plus Docker
+ *                               Engine, CLI, buildx and compose v2 from the
+ *                               mirror (the key adds the variant and
+ *                               docker.source); every VM's overlay is backed
+ *                               by it, unless up --clean
  *   <image>.info                where it came from (key=value lines)
  *   *.part, logs/               partial downloads, build logs
  *
@@ -51,14 +56,24 @@ int image_fetch(const struct config *c, char *path, size_t n, struct err *e);
  * (suite = c->image_build, default "trixie"). */
 int image_build(const struct config *c, char *path, size_t n, struct err *e);
 
+/* The golden layer for c (Debian + Docker, built natively on the host with
+ * mmdebstrap), cached or built now.  Fails when none applies (see
+ * image_golden_why). */
+int image_golden(const struct config *c, char *path, size_t n, struct err *e);
+
+/* 1 when c gets a golden layer (image built from the mirror, docker.source
+ * debian), else 0 with the reason in why. */
+int image_golden_why(const struct config *c, char *why, size_t n);
+
 /* The cache directory (created 0755 if missing). */
 int image_cache_dir(char *buf, size_t n, struct err *e);
 
 struct image_entry {
 	char name[256];    /* file name in the cache */
-	char kind[8];      /* "url", "build" or "part" */
-	char source[1024]; /* url, or "suite @ mirror" */
-	uint64_t size;     /* bytes on disk */
+	char kind[8];      /* "url", "build", "golden" or "part" */
+	char source[1024]; /* url, or "suite @ mirror" (+ what the golden layer adds) */
+	char sha512[IMAGE_SHA512_HEX + 1]; /* its recorded digest, or "" */
+	uint64_t size;                     /* bytes on disk */
 	time_t mtime;
 };
 
@@ -77,6 +92,11 @@ int image_prune(const struct config *c, int all, size_t *removed, uint64_t *free
  * Fails if the name is missing or listed twice with different digests. */
 int image_sums_find(const char *text, size_t len, const char *name, char hex[IMAGE_SHA512_HEX + 1],
                     struct err *e);
+
+/* The 16-hex-digit key of a build: SHA-256 over suite, mirror and the build
+ * script's text, plus variant when not NULL (the golden layer). */
+int image_layer_key(const char *suite, const char *mirror, const char *script, size_t script_len,
+                    const char *variant, char hex[17], struct err *e);
 
 /* SHA512 of a file, 128 lowercase hex digits. */
 int image_sha512_file(const char *path, char hex[IMAGE_SHA512_HEX + 1], struct err *e);

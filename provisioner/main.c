@@ -29,7 +29,9 @@ static const struct command COMMANDS[] = {
      "waits for SSH (pinned host key) and cloud-init, pushes the tree and runs the agent\n"
      "until https://LOGIN.42.fr answers.  Run again: verifies and returns quickly.\n"
      "  --no-build-fallback   do not build the image when the download fails\n"
-     "  --vm-only             stop once the VM answers SSH (no push, no agent)"},
+     "  --vm-only             stop once the VM answers SSH (no push, no agent)\n"
+     "  --clean               a new VM from the plain Debian image with a blank Docker\n"
+     "                        disk: no golden layer, no Docker cache"},
     {"status", cmd_status, "[--json]", "show the VM's state, ports, SSH and cloud-init status",
      NULL},
     {"ssh", cmd_ssh, "[-- CMD...]", "open a shell in the VM, or run CMD there",
@@ -43,10 +45,13 @@ static const struct command COMMANDS[] = {
     {"rebuild", cmd_rebuild, "[options]", "destroy, then up",
      "Destroys the VM (keeps the image cache), then runs `up` with the same options.\n"
      "  --no-build-fallback   do not build the image when the download fails\n"
-     "  --vm-only             stop once the VM answers SSH (no push, no agent)"},
+     "  --vm-only             stop once the VM answers SSH (no push, no agent)\n"
+     "  --clean               a new VM from the plain Debian image with a blank Docker\n"
+     "                        disk: no golden layer, no Docker cache"},
     {"image", cmd_image,
-     "fetch [--refresh] [--no-build-fallback] | build [SUITE] | list | prune [--all]",
-     "manage the cached base images", NULL},
+     "fetch [--refresh] [--no-build-fallback] | build [SUITE] | list [--caches] | prune [--all] "
+     "[--caches]",
+     "manage the cached base images, golden layers and Docker caches", NULL},
     {"config", cmd_config, "[--keys]",
      "print the effective configuration and where each value came from",
      "  --keys   list every configuration key with its flag and meaning"},

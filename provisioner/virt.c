@@ -681,3 +681,92 @@ int virt_kvm_available(struct virt *v)
 	free(caps);
 	return 1;
 }
+
+int virt_pool_refresh(struct virt *v, const char *pool, struct err *e)
+{
+	virStoragePoolPtr p = pool_get(v, pool, e);
+	int ret = 0;
+
+	if (p == NULL)
+		return -1;
+	if (virStoragePoolRefresh(p, 0) < 0)
+		ret = err_set(e, "refresh storage pool %s: %s", pool, lv_msg());
+	virStoragePoolFree(p);
+	return ret;
+}
+
+int virt_vol_list(struct virt *v, const char *pool, const char *prefix, char ***names,
+                  size_t *count, struct err *e)
+{
+	virStoragePoolPtr p = pool_get(v, pool, e);
+	virStorageVolPtr *vols = NULL;
+	char **out = NULL;
+	size_t k = 0;
+	int n, i, ret = -1;
+
+	*names = NULL;
+	*count = 0;
+	if (p == NULL)
+		return -1;
+	n = virStoragePoolListAllVolumes(p, &vols, 0);
+	if (n < 0) {
+		err_set(e, "list volumes of %s: %s", pool, lv_msg());
+		goto done;
+	}
+	out = calloc((size_t)n + 1, sizeof(*out));
+	if (out == NULL) {
+		err_set(e, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		const char *name = virStorageVolGetName(vols[i]);
+
+		if (name && strncmp(name, prefix, strlen(prefix)) == 0) {
+			out[k] = strdup(name);
+			if (out[k] == NULL) {
+				err_set(e, "out of memory");
+				goto done;
+			}
+			k++;
+		}
+	}
+	*names = out;
+	*count = k;
+	out = NULL;
+	ret = 0;
+done:
+	if (out) {
+		for (i = 0; out[i]; i++)
+			free(out[i]);
+		free(out);
+	}
+	for (i = 0; vols && i < n; i++)
+		virStorageVolFree(vols[i]);
+	free(vols);
+	virStoragePoolFree(p);
+	return ret;
+}
+
+int virt_dom_fsfreeze(struct virt *v, const char *name, int freeze, struct err *e)
+{
+	virDomainPtr d = dom_get(v, name, e);
+	int r;
+
+	if (d == NULL)
+		return -1;
+	r = freeze ? virDomainFSFreeze(d, NULL, 0, 0) : virDomainFSThaw(d, NULL, 0, 0);
+	virDomainFree(d);
+	if (r < 0)
+		return err_set(e, "%s the guest's filesystems (qemu-guest-agent): %s",
+		               freeze ? "freeze" : "thaw", lv_msg());
+	return r;
+}
+
+void virt_names_free(char **names)
+{
+	size_t i;
+
+	for (i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+}

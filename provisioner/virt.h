@@ -93,4 +93,18 @@ int virt_dom_ipv4(struct virt *v, const char *name, const char *network, char *i
  * (the local device itself is checked by accel.c's kvm_device_check). */
 int virt_kvm_available(struct virt *v);
 
+/* Rescans the pool's directory (a volume written beside libvirt). */
+int virt_pool_refresh(struct virt *v, const char *pool, struct err *e);
+
+/* The names of the pool's volumes that start with prefix (*names is a
+ * NULL-terminated malloc'ed array of malloc'ed strings; free with
+ * virt_names_free). */
+int virt_vol_list(struct virt *v, const char *pool, const char *prefix, char ***names,
+                  size_t *count, struct err *e);
+void virt_names_free(char **names);
+
+/* Freezes (freeze 1) or thaws (0) the guest's mounted filesystems through
+ * qemu-guest-agent; returns how many, or -1. */
+int virt_dom_fsfreeze(struct virt *v, const char *name, int freeze, struct err *e);
+
 #endif

@@ -14,7 +14,12 @@
 struct vm_up_opts {
 	int no_build_fallback; /* --no-build-fallback: never build the image instead */
 	int vm_only;           /* --vm-only: stop once the VM answers SSH, cloud-init done */
+	int clean;             /* --clean: the plain Debian image, a blank Docker disk */
 };
+
+/* After a healthy up: keeps a copy-on-write snapshot of the VM's Docker disk
+ * as its project's build cache, when the tree built is new (vm_cache.c). */
+int vm_cache_keep(struct cli *cli, struct err *e);
 
 /* With the VM's lock held: image, keys, seed, volumes, domain, boot, wait.
  * On success t is the VM's SSH target. */

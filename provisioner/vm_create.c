@@ -1,10 +1,13 @@
 /*
  * vm_create.c: a new VM's parts, each an idempotent step recorded in the
- * VM's state file: image (cached, downloaded or built) -> keys and the
- * cloud-init seed -> volumes (the base image uploaded once per pool under
- * a host-wide lock, a qcow2 overlay per VM, the seed ISO) -> domain.  The
- * domain is defined again on every start, so memory, cpus and forwards
- * follow the configuration.
+ * VM's state file: image (the golden layer, Debian + Docker, when one
+ * applies and not --clean; else the plain image: cached, downloaded or
+ * built) -> keys and the cloud-init seed -> volumes (the base image uploaded
+ * once per pool under a host-wide lock and shared read-only, a qcow2 overlay
+ * per VM, the VM's Docker disk backed by its project's newest Docker cache
+ * snapshot unless --clean (vm_cache.c), the seed ISO) -> domain.  The domain
+ * is defined again on every start, so memory, cpus and forwards follow the
+ * configuration.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include "report.h"
 #include "seed.h"
 #include "util.h"
+#include "vm_cache.h"
 #include "vm_int.h"
 
 static void upload_progress(uint64_t done, uint64_t total, void *arg)
@@ -49,7 +53,7 @@ int vm_pool_lock(int *fd, struct err *e)
 
 /* Volume name of the base image: "base-<cache file stem>.qcow2", with a
  * marker volume "<...>.ok" that exists only after a complete upload. */
-static int base_names(const char *image, char *vol, size_t n, char *ok, size_t m, struct err *e)
+int vm_base_names(const char *image, char *vol, size_t n, char *ok, size_t m, struct err *e)
 {
 	const char *b = strrchr(image, '/');
 	char stem[64];
@@ -74,7 +78,7 @@ static int ensure_base_volume(struct up *u, const char *image, struct err *e)
 	char vol[128], ok[128];
 	int lock = -1, r, ret = -1;
 
-	if (base_names(image, vol, sizeof(vol), ok, sizeof(ok), e) < 0)
+	if (vm_base_names(image, vol, sizeof(vol), ok, sizeof(ok), e) < 0)
 		return -1;
 	snprintf(u->s.base_vol, sizeof(u->s.base_vol), "%s", vol);
 	if (vm_pool_lock(&lock, e) < 0)
@@ -175,6 +179,7 @@ int vm_define_domain(struct up *u, const char *domtype, struct err *e)
 	ds.pool = u->s.pool;
 	ds.disk_vol = u->s.disk_vol;
 	ds.seed_vol = u->s.seed_vol;
+	ds.docker_vol = u->s.docker_vol[0] ? u->s.docker_vol : NULL;
 	ds.console_log = u->v.local ? u->p.console : NULL;
 	ds.net = u->cfg->net_mode;
 	ds.network = NAT_NETWORK;
@@ -191,18 +196,73 @@ int vm_define_domain(struct up *u, const char *domtype, struct err *e)
 	return ret;
 }
 
+/* The base layer: the golden layer unless --clean or none applies (then
+ * the plain Debian image). */
+static int choose_image(struct up *u, const struct vm_up_opts *o, char *image, size_t n,
+                        struct err *e)
+{
+	char why[256];
+	long t0 = report_now_ms();
+
+	if (!o->clean && image_golden_why(u->cfg, why, sizeof(why))) {
+		report_step_begin("image",
+		                  "golden layer: Debian + Docker (cached or built natively)");
+		if (image_golden(u->cfg, image, n, e) < 0)
+			return vm_step_fail("image", t0, e);
+		return vm_step_ok("image", t0, image);
+	}
+	if (o->clean)
+		report_info(
+		    "--clean: the plain Debian image, a blank Docker disk (no golden layer, "
+		    "no Docker cache)");
+	else
+		report_info("no golden layer: %s", why);
+	report_step_begin("image", "base image (cached, downloaded or built)");
+	if (image_ensure(u->cfg, o->no_build_fallback, image, n, e) < 0)
+		return vm_step_fail("image", t0, e);
+	return vm_step_ok("image", t0, image);
+}
+
+/* The VM's Docker disk (kept when an interrupted up left it): backed by the
+ * project's newest Docker cache snapshot, or blank with --clean, with none
+ * yet, or when libvirt is remote. */
+static int ensure_docker_volume(struct up *u, const struct vm_up_opts *o, struct err *e)
+{
+	char key[17], snap[160] = "";
+	int r;
+
+	snprintf(u->s.docker_vol, sizeof(u->s.docker_vol), "%s-docker.qcow2", u->s.domain);
+	r = virt_vol_exists(&u->v, POOL_NAME, u->s.docker_vol, NULL, 0, e);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	if (!o->clean && u->v.local) {
+		if (vm_cache_key(u->cfg, key, e) < 0)
+			return -1;
+		r = vm_cache_latest(&u->v, POOL_NAME, key, snap, sizeof(snap), e);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			snap[0] = '\0';
+	}
+	snprintf(u->s.cache_from, sizeof(u->s.cache_from), "%s", snap[0] ? snap : "none");
+	if (virt_vol_create(&u->v, POOL_NAME, u->s.docker_vol, u->cfg->disk, snap[0] ? snap : NULL,
+	                    e) < 0)
+		return -1;
+	if (snap[0])
+		report_info("Docker disk from the project's cache %s (copy-on-write)", snap);
+	return 0;
+}
+
 /* Creates what is missing: keys, seed, volumes, network, domain. */
 int vm_create(struct up *u, const struct vm_up_opts *o, struct err *e)
 {
 	char image[PATH_MAX];
-	long t0 = report_now_ms();
+	long t0;
 	uint64_t size;
 	int r;
 
-	report_step_begin("image", "base image (cached, downloaded or built)");
-	if (image_ensure(u->cfg, o->no_build_fallback, image, sizeof(image), e) < 0)
-		return vm_step_fail("image", t0, e);
-	vm_step_ok("image", t0, image);
+	if (choose_image(u, o, image, sizeof(image), e) < 0)
+		return -1;
 
 	t0 = report_now_ms();
 	report_step_begin("seed", "SSH keys and cloud-init seed");
@@ -228,14 +288,18 @@ int vm_create(struct up *u, const struct vm_up_opts *o, struct err *e)
 	if (r < 0 || (r == 0 && virt_vol_create(&u->v, POOL_NAME, u->s.disk_vol, u->cfg->disk,
 	                                        u->s.base_vol, e) < 0))
 		return vm_step_fail("volumes", t0, e);
+	if (ensure_docker_volume(u, o, e) < 0 || vmstate_save(&u->p, &u->s, e) < 0)
+		return vm_step_fail("volumes", t0, e);
 	if (virt_vol_delete(&u->v, POOL_NAME, u->s.seed_vol, e) < 0 ||
 	    virt_vol_upload(&u->v, POOL_NAME, u->s.seed_vol, u->p.seed, "raw", NULL, NULL, e) < 0)
 		return vm_step_fail("volumes", t0, e);
 	size = u->cfg->disk;
 	{
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s/%s (%llu GiB, backed by %s)", POOL_NAME,
-		         u->s.disk_vol, (unsigned long long)(size >> 30), u->s.base_vol);
+		char msg[1024];
+		snprintf(msg, sizeof(msg),
+		         "%s/%s (%llu GiB, backed by %s), Docker disk %s (from %s)", POOL_NAME,
+		         u->s.disk_vol, (unsigned long long)(size >> 30), u->s.base_vol,
+		         u->s.docker_vol, u->s.cache_from);
 		vm_step_ok("volumes", t0, msg);
 	}
 

@@ -280,6 +280,7 @@ int vm_destroy(const struct config *cfg, const char *name, struct err *e)
 			goto fail;
 		if (s.pool[0]) {
 			if ((s.disk_vol[0] && virt_vol_delete(&v, s.pool, s.disk_vol, e) < 0) ||
+			    (s.docker_vol[0] && virt_vol_delete(&v, s.pool, s.docker_vol, e) < 0) ||
 			    (s.seed_vol[0] && virt_vol_delete(&v, s.pool, s.seed_vol, e) < 0))
 				goto fail;
 			/* the base volume goes with its last user (the image cache stays) */

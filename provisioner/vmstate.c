@@ -106,7 +106,9 @@ static const struct field fields[] = {
     S(login),      S(accel),
     S(forwards),   S(phase),
     S(hosts_file), S(hosts_name),
-    S(stack_ok),
+    S(stack_ok),   S(docker_vol),
+    S(cache_from), S(cache_saved),
+    S(cache_tree),
 };
 #undef S
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
