@@ -106,7 +106,10 @@ static const struct field fields[] = {
     S(login),      S(accel),
     S(forwards),   S(phase),
     S(hosts_file), S(hosts_name),
-    S(stack_ok),
+    S(stack_ok),   S(project),
+    S(project_dir), S(project_compose),
+    S(project_commit), {"project_dirty", offsetof(struct vm_state, project_dirty), 0},
+    S(project_gen),
 };
 #undef S
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -199,7 +202,7 @@ int vmstate_load(const struct vm_paths *p, struct vm_state *s, struct err *e)
 
 int vmstate_save(const struct vm_paths *p, const struct vm_state *s, struct err *e)
 {
-	char buf[4096];
+	char buf[8192];
 
 	if (vmstate_format(s, buf, sizeof(buf), e) < 0)
 		return -1;

@@ -58,6 +58,13 @@ struct vm_state {
 	char stack_ok[65];    /* tree digest of the last push whose full agent run
 	                       * ended healthy: the same tree again needs no probe
 	                       * of the agent and base image before the run */
+	char project[1024];       /* the project pushed last: PROJECT as given, or
+	                           * "bundled stack" / the directory when defaulted */
+	char project_dir[1024];   /* its directory on the host (a clone for a URL) */
+	char project_compose[64]; /* its compose file, relative to push.dir */
+	char project_commit[41];  /* its commit ("" outside git) */
+	unsigned project_dirty;   /* 1: pushed with uncommitted changes */
+	char project_gen[1024];   /* where its generated inputs are kept (STATE/...) */
 };
 
 /* Loads the state file; a missing file is -1 with e->code EXIT_NOVM. */
