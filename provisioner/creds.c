@@ -68,15 +68,21 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Whether the push carries rel: in the file list (the bundled stack: never
- * its srcs/.env, which is the host's own). */
+/* Whether the push carries rel: in the file list (git's tree), else in the
+ * work tree (the bundled stack: only its Makefile and srcs/, never the
+ * host's own srcs/.env). */
 static int pushed(const struct project *p, char *const *files, size_t nfiles, const char *rel)
 {
-	char *key = (char *)rel;
+	char *key = (char *)rel, path[PATH_MAX];
+	struct stat st;
 
-	if (p->bundled && strcmp(rel, "srcs/.env") == 0)
+	if (p->bundled && (strcmp(rel, "srcs/.env") == 0 ||
+	                   (strncmp(rel, "srcs/", 5) != 0 && strcmp(rel, "Makefile") != 0)))
 		return 0;
-	return nfiles && bsearch(&key, files, nfiles, sizeof(*files), cmp_str) != NULL;
+	if (files)
+		return nfiles && bsearch(&key, files, nfiles, sizeof(*files), cmp_str) != NULL;
+	return path_join(path, sizeof(path), NULL, "%s/%s", p->dir, rel) == 0 &&
+	       stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* (Three passes over the inputs: what the push carries, what the gen

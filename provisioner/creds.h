@@ -46,10 +46,11 @@ struct creds_inputs {
 int creds_gen_dir(const char *state_dir, const struct project *p, char *buf, size_t n,
                   struct err *e);
 
-/* Marks each input missing unless the push carries it (in files: a sorted
- * list of project paths), then takes those kept in the gen directory from an
- * earlier up, and generates the rest when generate is set.  For the
- * bundled stack generate is implied. */
+/* Marks each input missing unless the push carries it (files: the sorted
+ * project paths of git's tree for --committed; NULL = the work tree), then
+ * takes those kept in the gen directory from an earlier up, and generates
+ * the rest when generate is set.  For the bundled stack (whose srcs/.env
+ * and secrets/ are never pushed) generate is implied. */
 int creds_ensure(const struct config *c, const struct project *p, struct project_inputs *in,
                  char *const *files, size_t nfiles, const char *state_dir, int generate,
                  struct creds_inputs *out, struct err *e);

@@ -379,10 +379,12 @@ static int prepare_project(struct stack_run *r, struct err *e)
 	char export_dir[PATH_MAX];
 	size_t i;
 
-	if (path_join(export_dir, sizeof(export_dir), e, "%s/export", r->vt.paths.dir) < 0 ||
-	    project_files(&r->proj, r->o->committed && !r->proj.bundled, export_dir,
-	                  r->vt.paths.log, &r->files, e) < 0 ||
-	    project_inputs(&r->proj, &r->in, e) < 0 ||
+	snprintf(r->files.root, sizeof(r->files.root), "%s", r->proj.dir);
+	if (r->o->committed && !r->proj.bundled &&
+	    (path_join(export_dir, sizeof(export_dir), e, "%s/export", r->vt.paths.dir) < 0 ||
+	     project_files(&r->proj, 1, export_dir, r->vt.paths.log, &r->files, e) < 0))
+		return -1;
+	if (project_inputs(&r->proj, &r->in, e) < 0 ||
 	    creds_ensure(&r->cli->cfg, &r->proj, &r->in, r->files.paths, r->files.n,
 	                 r->vt.paths.dir, r->o->generate_missing, &r->ci, e) < 0)
 		return -1;
