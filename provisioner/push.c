@@ -1104,7 +1104,23 @@ static int remote_same(sftp_session sf, const struct push_entry *listing, long n
 	return same;
 }
 
-/* Removes the files of the old manifest that are no longer in the tree. */
+/* The directories of a removed file that it left empty, up to (not
+ * including) its root: rmdir refuses a directory that is not empty. */
+static void rmdir_emptied(sftp_session sf, const struct roots *root, const char *path,
+                          char *dst)
+{
+	size_t rl = strlen(strncmp(path, META_PFX, 5) == 0 ? root->meta : root->tree);
+	char *slash;
+
+	while ((slash = strrchr(dst, '/')) != NULL && (size_t)(slash - dst) > rl) {
+		*slash = '\0';
+		if (sftp_rmdir(sf, dst) < 0)
+			break;
+	}
+}
+
+/* Removes the files of the old manifest that are no longer in the tree (and
+ * the directories they leave empty). */
 static int remove_gone(sftp_session sf, ssh_session s, const struct roots *root,
                        const struct push_entry *old, long nold, const struct items *it,
                        struct push_stats *st, struct err *e)
@@ -1124,6 +1140,7 @@ static int remove_gone(sftp_session sf, ssh_session s, const struct roots *root,
 		if (sftp_unlink(sf, dst) < 0 && sftp_get_error(sf) != SSH_FX_NO_SUCH_FILE)
 			return sftp_fail(sf, s, e, "unlink", dst);
 		st->removed++;
+		rmdir_emptied(sf, root, old[i].path, dst);
 	}
 	return 0;
 }
