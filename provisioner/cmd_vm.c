@@ -56,8 +56,7 @@ int cli_project_opt(int c, struct stack_opts *so)
 	return 1;
 }
 
-int cli_project_arg(struct cli *cli, int argc, char **argv, struct stack_opts *so,
-                    struct err *e)
+int cli_project_arg(struct cli *cli, int argc, char **argv, struct stack_opts *so, struct err *e)
 {
 	if (optind < argc)
 		so->project = argv[optind++];
@@ -75,8 +74,7 @@ struct up_req {
 	struct project p;
 };
 
-static int parse_up_opts(struct cli *cli, int argc, char **argv, struct up_req *u,
-                         struct err *e)
+static int parse_up_opts(struct cli *cli, int argc, char **argv, struct up_req *u, struct err *e)
 {
 	static const struct option opts[] = {
 	    {"no-build-fallback", no_argument, NULL, 'B'},

@@ -2312,8 +2312,8 @@ static char *sv_join(const struct sv *v, const char *sep)
 
 /* The compose variables: the first dotenv input (generated or the
  * project's); DOMAIN_NAME also from the env files when the dotenv lacks it. */
-static int info_vars(const struct project *p, const struct project_inputs *in,
-                     const char *gen_dir, struct vars *vs, char **domain)
+static int info_vars(const struct project *p, const struct project_inputs *in, const char *gen_dir,
+                     struct vars *vs, char **domain)
 {
 	int have_dotenv = 0;
 

@@ -1106,8 +1106,7 @@ static int remote_same(sftp_session sf, const struct push_entry *listing, long n
 
 /* The directories of a removed file that it left empty, up to (not
  * including) its root: rmdir refuses a directory that is not empty. */
-static void rmdir_emptied(sftp_session sf, const struct roots *root, const char *path,
-                          char *dst)
+static void rmdir_emptied(sftp_session sf, const struct roots *root, const char *path, char *dst)
 {
 	size_t rl = strlen(strncmp(path, META_PFX, 5) == 0 ? root->meta : root->tree);
 	char *slash;
@@ -1221,8 +1220,7 @@ static long old_manifest(sftp_session sf, ssh_session s, const struct roots *r,
 /* Writes the manifest when it changed, then tree.digest (last: the agent
  * redoes make only for a complete tree). */
 static int write_manifest(sftp_session sf, ssh_session s, const struct roots *r,
-                          const struct items *it, long nold, struct push_stats *st,
-                          struct err *e)
+                          const struct items *it, long nold, struct push_stats *st, struct err *e)
 {
 	struct push_entry *cur = calloc(it->n ? it->n : 1, sizeof(*cur));
 	char path[PATH_MAX], digest_line[80], *manifest = NULL, *old_digest = NULL;

@@ -50,16 +50,16 @@
 #include "err.h"
 
 struct push_src {
-	const char *top;          /* the project's directory */
-	char *const *paths;       /* its files, relative to top (project_files);
-	                           * NULL = every file of top without .git */
+	const char *top;    /* the project's directory */
+	char *const *paths; /* its files, relative to top (project_files);
+	                     * NULL = every file of top without .git */
 	size_t npaths;
-	int bundled;              /* top is the bundled stack: Makefile + srcs/ */
-	const char *gen_dir;      /* generated inputs are read from gen_dir/PATH */
-	char *const *gen;         /* ... their project paths */
+	int bundled;         /* top is the bundled stack: Makefile + srcs/ */
+	const char *gen_dir; /* generated inputs are read from gen_dir/PATH */
+	char *const *gen;    /* ... their project paths */
 	size_t ngen;
-	const char *agent_bin;    /* the agent binary; NULL = not sent */
-	const char *agent_conf;   /* agent settings text; NULL = not sent */
+	const char *agent_bin;     /* the agent binary; NULL = not sent */
+	const char *agent_conf;    /* agent settings text; NULL = not sent */
 	int with_agent_src;        /* also send agent/ sources (for build-in-guest) */
 	const char *agent_src_top; /* the directory holding agent/ (sources); NULL = top */
 	int timeout_s;             /* bound on a command in the guest (timeouts.agent) */

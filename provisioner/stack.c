@@ -110,8 +110,8 @@ static void find_agent_src(const char *top, char *buf, size_t n)
 
 /* Copies the read end of a pipe into the channel (docker save -> docker
  * load), draining the remote side's output as it goes. */
-static int pipe_to_channel(ssh_session s, int fd, ssh_channel ch, const char *image,
-                           uint64_t total, struct err *e)
+static int pipe_to_channel(ssh_session s, int fd, ssh_channel ch, const char *image, uint64_t total,
+                           struct err *e)
 {
 	char label[160];
 
@@ -287,10 +287,20 @@ static int bundled_dir(char *buf, size_t n)
 	return -1;
 }
 
+/* Whether dir is inception's own source tree (its agent and provisioner). */
+static int source_tree(const char *dir)
+{
+	char p[PATH_MAX];
+
+	return path_join(p, sizeof(p), NULL, "%s/provisioner/stack.c", dir) == 0 &&
+	       access(p, R_OK) == 0 && path_join(p, sizeof(p), NULL, "%s/agent/main.c", dir) == 0 &&
+	       access(p, R_OK) == 0;
+}
+
 int stack_resolve(const struct stack_opts *o, struct project *p, struct err *e)
 {
 	struct project_req r;
-	char bundled[PATH_MAX], clones[PATH_MAX], real[PATH_MAX];
+	char bundled[PATH_MAX], clones[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX];
 
 	memset(&r, 0, sizeof(r));
 	r.spec = o->project;
@@ -299,6 +309,10 @@ int stack_resolve(const struct stack_opts *o, struct project *p, struct err *e)
 	if (xdg_cache_dir(clones, sizeof(clones), "projects", e) < 0)
 		return -1;
 	r.clone_dir = clones;
+	/* run from this repository's source tree (not only its Makefile and
+	 * srcs/): the bundled stack, even when INCEPTION_TOP names a copy */
+	if (o->project == NULL && r.bundled_dir && getcwd(cwd, sizeof(cwd)) && source_tree(cwd))
+		r.cwd = bundled;
 	if (o->bundled && r.bundled_dir)
 		r.cwd = bundled;
 	if (project_resolve(&r, p, e) < 0)
@@ -347,7 +361,8 @@ static int agent_conf_text(struct stack_run *r, struct err *e)
 		size_t j;
 		for (j = 0; j < i && strcmp(r->bases[j].image, r->bases[i].image) != 0; j++)
 			;
-		if (j == i && !strpbrk(r->bases[i].image, " |\n") && !strpbrk(r->bases[i].file, " \n"))
+		if (j == i && !strpbrk(r->bases[i].image, " |\n") &&
+		    !strpbrk(r->bases[i].file, " \n"))
 			fprintf(bf, "%s%s|%s:%u", ftell(bf) ? " " : "", r->bases[i].image,
 			        r->bases[i].file, r->bases[i].line);
 	}
@@ -573,7 +588,8 @@ static void dockerfile_where(const struct stack_run *r, const char *svc, unsigne
  * the build names a "Dockerfile:N", says where in the project. */
 static void show_guest_log(struct stack_run *r, const char *log, struct err *e)
 {
-	char q[600], cmd[700], *out = NULL, *line, *save = NULL, svc[128] = "", where[PATH_MAX] = "";
+	char q[600], cmd[700], *out = NULL, *line, *save = NULL, svc[128] = "",
+	                       where[PATH_MAX] = "";
 	struct err e2 = {.msg = ""};
 	int status = -1;
 
@@ -782,8 +798,8 @@ static void report_healthy(const struct stack_run *r)
 		snprintf(domain, sizeof(domain), "%s" DOMAIN_SUFFIX, r->cli->cfg.login);
 	report_info("%s healthy: https://%s/ (in the VM; from this host through the "
 	            "forwards %s, e.g. curl --resolve %s:PORT:127.0.0.1 https://%s:PORT/)",
-	            project_label(&r->proj), domain,
-	            r->vs.forwards[0] ? r->vs.forwards : "(none)", domain, domain);
+	            project_label(&r->proj), domain, r->vs.forwards[0] ? r->vs.forwards : "(none)",
+	            domain, domain);
 	report_info("shell: inception ssh   (or: ssh -F %s %s)", r->vt.paths.ssh_config,
 	            r->cli->cfg.vm_name);
 	if (r->ci.n)
@@ -813,8 +829,7 @@ done:
 	return rc;
 }
 
-int stack_push(struct cli *cli, const struct stack_opts *o, const struct project *p,
-               struct err *e)
+int stack_push(struct cli *cli, const struct stack_opts *o, const struct project *p, struct err *e)
 {
 	return run_stack(cli, o, p, NULL, 0, e);
 }

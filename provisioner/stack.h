@@ -61,8 +61,7 @@ int stack_resolve(const struct stack_opts *o, struct project *p, struct err *e);
 /* The second half of `up` on the target vm_up gave, with the VM's lock held. */
 int stack_up(struct cli *cli, const struct stack_opts *o, const struct project *p,
              const struct vm_target *t, struct err *e);
-int stack_push(struct cli *cli, const struct stack_opts *o, const struct project *p,
-               struct err *e);
+int stack_push(struct cli *cli, const struct stack_opts *o, const struct project *p, struct err *e);
 
 /* The project tree (Makefile + srcs/): $INCEPTION_TOP, else the current
  * directory, else the directory above the binary's (build/inception). */

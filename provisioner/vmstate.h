@@ -50,14 +50,14 @@ struct vm_state {
 	char ssh_host[64];  /* 127.0.0.1 or the guest IP */
 	unsigned ssh_port;
 	char login[CONFIG_LOGIN_MAX + 1];
-	char accel[8];        /* domain type that booted: "qemu" or "kvm" */
-	char forwards[512];   /* "127.0.0.1:2222->22 ..." for status */
-	char phase[16];       /* created, booting, ready, down */
-	char hosts_file[256]; /* host.map_domain: the hosts file `up` added a line to */
-	char hosts_name[160]; /* ... and the name it mapped (destroy removes it) */
-	char stack_ok[65];    /* tree digest of the last push whose full agent run
-	                       * ended healthy: the same tree again needs no probe
-	                       * of the agent and base image before the run */
+	char accel[8];            /* domain type that booted: "qemu" or "kvm" */
+	char forwards[512];       /* "127.0.0.1:2222->22 ..." for status */
+	char phase[16];           /* created, booting, ready, down */
+	char hosts_file[256];     /* host.map_domain: the hosts file `up` added a line to */
+	char hosts_name[160];     /* ... and the name it mapped (destroy removes it) */
+	char stack_ok[65];        /* tree digest of the last push whose full agent run
+	                           * ended healthy: the same tree again needs no probe
+	                           * of the agent and base image before the run */
 	char project[1024];       /* the project pushed last: PROJECT as given, or
 	                           * "bundled stack" / the directory when defaulted */
 	char project_dir[1024];   /* its directory on the host (a clone for a URL) */

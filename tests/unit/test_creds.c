@@ -52,8 +52,7 @@ static void resolve(const char *dir, struct project *p)
  * `inception creds` does. */
 static void test_bundled(void **state)
 {
-	char dir[] = "/tmp/inception-creds-XXXXXX", path[PATH_MAX + 64], val[128], pw1[64],
-	                                                                        pw2[64];
+	char dir[] = "/tmp/inception-creds-XXXXXX", path[PATH_MAX + 64], val[128], pw1[64], pw2[64];
 	struct config c;
 	struct project p;
 	struct project_inputs in;
