@@ -1,10 +1,10 @@
 /*
  * health.h: is the stack answering, the way a browser would see it?
  *
- * A libcurl GET of https://DOMAIN:PORT/ with the name resolved the normal
- * way (so through /etc/hosts, which the hosts step wrote), the server
- * certificate verified against the stack's own certificate (cafile; never
- * "insecure"), TLS 1.2 as the minimum.  Then a TLS 1.1 ClientHello must be
+ * A libcurl GET of https://DOMAIN:PORT/ sent to 127.0.0.1 (CURLOPT_RESOLVE:
+ * SNI and Host are DOMAIN), the server certificate verified against the
+ * project's own certificate (cafile), or, when none could be found (cafile
+ * NULL), the handshake only; TLS 1.2 as the minimum.  Then a TLS 1.1 ClientHello must be
  * refused by the server with what a TLS server sends when it will not
  * speak that version: a fatal protocol_version (or handshake_failure)
  * alert.  A server that closes the connection, answers in plain text or
@@ -20,7 +20,7 @@ struct health_result {
 	char tls_version[16]; /* "TLSv1.3" ... */
 };
 
-/* One GET; 0 when the status is 200..399. */
+/* One GET; 0 when the status is 200..399.  cafile NULL: not verified. */
 int health_get(const char *domain, int port, const char *cafile, struct health_result *r,
                struct err *e);
 

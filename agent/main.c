@@ -10,6 +10,7 @@
  *         [--only STEP[,STEP...]] [--from STEP] [--force]
  *   agent --version | --help
  *   agent --has-image NAME:TAG   exit 0 when the Docker engine has the image
+ *   agent --missing-bases        the `bases` images the engine lacks, one a line
  *
  * Settings: see settings.h (default file: agent.conf next to the binary).
  * A lock (STATE_DIR/lock, inherited by the commands the agent runs) keeps
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "agstate.h"
+#include "engine.h"
 #include "events.h"
 #include "proc.h"
 #include "settings.h"
@@ -52,10 +54,11 @@ static void usage(FILE *f)
 	    f, "usage: agent [--json] [--conf FILE] [--set KEY=VALUE]... [--login L] [--tree DIR]\n"
 	       "             [--only STEP[,STEP...]] [--from STEP] [--force]\n"
 	       "       agent --version | --has-image NAME:TAG (exit 0 if the engine has it)\n"
+	       "       agent --missing-bases (the bases images the engine lacks)\n"
 	       "steps: hosts docker data base make health\n"
-	       "settings keys: login domain tree docker_source apt_mirror apt_proxy hosts_file\n"
-	       "  cloud_cfg_dir state_file log_dir data_dir cert_container cert_path\n"
-	       "  health_tries health_wait health_port\n");
+	       "settings keys: login domain tree meta compose services bases data_dirs\n"
+	       "  docker_source apt_mirror apt_proxy hosts_file cloud_cfg_dir state_file log_dir\n"
+	       "  cert_file pull_timeout health_tries health_wait health_port\n");
 }
 
 /* Refuses anything but Debian: the steps use apt, Debian package names and
@@ -239,12 +242,13 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"has-image", required_argument, NULL, 'I'},
+	    {"missing-bases", no_argument, NULL, 'M'},
 	    {NULL, 0, NULL, 0},
 	};
 	static struct agent a;
 	char conf[PATH_MAX] = "", *sets[64];
 	const char *conf_arg = NULL, *only = NULL, *from = NULL, *login = NULL, *tree = NULL;
-	int json = 0, nsets = 0, c, i, run[16] = {0}, failed = 0, make_cached = 0;
+	int json = 0, nsets = 0, c, i, run[16] = {0}, failed = 0, make_cached = 0, missing = 0;
 	const struct step *t = steps_table();
 	struct err e = {.msg = ""};
 	struct sigaction sa;
@@ -269,6 +273,7 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'I': /* a quick question for the provisioner; needs the docker socket */
 			return image_present(optarg) ? 0 : 1;
+		case 'M': missing = 1; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -293,6 +298,18 @@ int main(int argc, char **argv)
 		snprintf(a.s.tree, sizeof(a.s.tree), "%s", tree);
 	if (settings_finish(&a.s, &e) < 0 || select_steps(only, from, run, &e) < 0)
 		goto usage_err;
+	if (missing) { /* a question for the host, before it streams images */
+		int rc;
+
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc = steps_missing_bases(&a.s, &e);
+		curl_global_cleanup();
+		if (rc < 0) {
+			fprintf(stderr, "agent: %s\n", e.msg);
+			return 1;
+		}
+		return 0;
+	}
 	if (geteuid() != 0) {
 		err_set(&e, "refusing to run: must run as root (try: sudo %s)", argv[0]);
 		goto usage_err;
@@ -311,8 +328,8 @@ int main(int argc, char **argv)
 	ev_close();
 	ev_init(json, a.s.log_dir);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	ev_log("inception-agent %s: login %s, tree %s, docker %s", INCEPTION_VERSION, a.s.login,
-	       a.s.tree, a.s.docker_source);
+	ev_log("inception-agent %s: login %s, tree %s, compose %s, meta %s, docker %s",
+	       INCEPTION_VERSION, a.s.login, a.s.tree, a.s.compose, a.s.meta, a.s.docker_source);
 	a.lock_fd = -1;
 	if (take_lock(&a.s, &a.lock_fd, &e) < 0 || agstate_load(&a.st, a.s.state_file, &e) < 0) {
 		ev_log("%s", e.msg);

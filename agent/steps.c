@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "engine.h"
 #include "names.h"
 #include "events.h"
 #include "health.h"
@@ -347,13 +348,6 @@ static int apt_mirror_source(struct agent *a, struct err *e)
 	                               (size_t)n, 0644, -1, -1, e);
 }
 
-static size_t discard_body(char *p, size_t size, size_t nmemb, void *arg)
-{
-	(void)p;
-	(void)arg;
-	return size * nmemb;
-}
-
 /* The key download, at most 1 MiB. */
 static size_t mem_write(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -496,129 +490,119 @@ static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t
 
 /* ------------------------------------------------------------------- data */
 
-static int step_data(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
+/* mkdir -p DIR, every directory it creates owned by the login. */
+static int make_dir_owned(const char *dir, const struct passwd *pw, int *created, struct err *e)
 {
-	static const char *const subs[] = {"", "/wordpress", "/mariadb", NULL};
-	struct passwd *pw = getpwnam(a->s.login);
 	char path[PATH_MAX];
-	int i, created = 0;
+	size_t i, len = strlen(dir);
 
-	for (i = 0; subs[i]; i++) {
+	if (len >= sizeof(path))
+		return err_set(e, "%s: path too long", dir);
+	memcpy(path, dir, len + 1);
+	for (i = 1; i <= len; i++) {
 		struct stat st;
 
-		snprintf(path, sizeof(path), "%s%s", a->s.data_dir, subs[i]);
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
 		if (stat(path, &st) == 0) {
 			if (!S_ISDIR(st.st_mode))
 				return err_set(e, "%s exists and is not a directory", path);
-			continue;
+		} else if (errno == ENOENT) {
+			if (mkdir(path, 0755) < 0 && errno != EEXIST)
+				return err_set(e, "mkdir %s: %s", path, strerror(errno));
+			if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+				return err_set(e, "chown %s: %s", path, strerror(errno));
+			(*created)++;
+		} else {
+			return err_set(e, "%s: %s", path, strerror(errno));
 		}
-		if (mkdir_p(path, 0755, e) < 0)
-			return -1;
-		if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
-			return err_set(e, "chown %s: %s", path, strerror(errno));
-		created++;
+		path[i] = i < len ? '/' : '\0';
 	}
+	return 0;
+}
+
+static int step_data(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
+{
+	struct passwd *pw = getpwnam(a->s.login);
+	const char *p = a->s.data_dirs;
+	char dir[SET_STR];
+	int created = 0, count = 0, r;
+
+	while ((r = settings_next_dir(&p, dir, sizeof(dir), e)) == 1) {
+		if (make_dir_owned(dir, pw, &created, e) < 0)
+			return -1;
+		count++;
+	}
+	if (r < 0)
+		return -1;
 	*oc = created ? STEP_OK : STEP_CACHED;
-	snprintf(msg, n, "%s/{wordpress,mariadb}%s", a->s.data_dir, created ? " created" : "");
+	if (count == 0)
+		snprintf(msg, n, "the compose file has no bind-mounted host directory");
+	else
+		snprintf(msg, n, "%d director%s (%s)%s", count, count == 1 ? "y" : "ies",
+		         a->s.data_dirs, created ? ", created" : ", present");
 	return 0;
 }
 
 /* ------------------------------------------------------------------- base */
 
-/* One GET to the engine over /run/docker.sock, the body kept in *m when m
- * is not NULL: asking dockerd itself takes milliseconds, where starting the
- * docker CLI takes seconds in a TCG guest.  The HTTP status, 0 when the
- * engine does not answer. */
-static long docker_get(const char *path, struct buf *m)
+/* The Debian suite an image names when it is one this agent can build from
+ * the Debian mirror (debian:bookworm, debian:12, debian:trixie-slim,
+ * docker.io/library/debian:13...); NULL otherwise. */
+static const char *debian_suite(const char *image)
 {
-	char url[512], errbuf[CURL_ERROR_SIZE];
-	long code = 0;
-	CURL *c;
+	static const char *const suites[][2] = {
+	    {"bullseye", "11"}, {"bookworm", "12"}, {"trixie", "13"}, {NULL, NULL}};
+	const char *tag;
+	size_t len;
+	int i;
 
-	if (snprintf(url, sizeof(url), "http://localhost%s", path) >= (int)sizeof(url))
-		return 0;
-	c = curl_easy_init();
-	if (c == NULL)
-		return 0;
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, "/run/docker.sock");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, m ? mem_write : discard_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, m);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
-	return code;
-}
-
-/* GET /images/TAG/json: 1 when the engine has the image. */
-int image_present(const char *tag)
-{
-	char path[300];
-
-	if (snprintf(path, sizeof(path), "/images/%s/json", tag) >= (int)sizeof(path))
-		return 0;
-	return docker_get(path, NULL) == 200;
-}
-
-/* GET /containers/NAME/json: 1 when it runs and, if it has a health check,
- * is healthy.  The engine writes compact JSON ("Running":true,
- * "Health":{"Status":"healthy",...}), so looking for those is enough. */
-static int container_healthy(const char *name)
-{
-	struct buf m;
-	char path[128];
-	int ok = 0;
-
-	buf_init(&m, 1u << 20);
-	if (snprintf(path, sizeof(path), "/containers/%s/json", name) < (int)sizeof(path) &&
-	    docker_get(path, &m) == 200 && m.p && strstr(m.p, "\"Running\":true")) {
-		const char *h = strstr(m.p, "\"Health\":{\"Status\":\"");
-
-		ok = h == NULL || strncmp(h + 20, "healthy\"", 8) == 0;
-	}
-	buf_free(&m);
-	return ok;
-}
-
-/* The first of the comma-separated containers that is not running healthy
- * (copied into buf), or NULL when all are (or the list is empty). */
-static const char *first_unhealthy(const char *list, char *buf, size_t n)
-{
-	const char *p = list;
-
-	while (*p) {
-		size_t len = strcspn(p, ",");
-
-		if (len > 0 && len < n) {
-			memcpy(buf, p, len);
-			buf[len] = '\0';
-			if (!container_healthy(buf))
-				return buf;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
+	if (strncmp(image, "docker.io/", 10) == 0)
+		image += 10;
+	if (strncmp(image, "library/", 8) == 0)
+		image += 8;
+	if (strncmp(image, "debian:", 7) != 0 || strchr(image, '@'))
+		return NULL;
+	tag = image + 7;
+	len = strlen(tag);
+	if (len > 5 && strcmp(tag + len - 5, "-slim") == 0)
+		len -= 5;
+	for (i = 0; suites[i][0]; i++)
+		if ((strlen(suites[i][0]) == len && strncmp(tag, suites[i][0], len) == 0) ||
+		    (strlen(suites[i][1]) == len && strncmp(tag, suites[i][1], len) == 0))
+			return suites[i][0];
 	return NULL;
 }
 
-static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
+static const char *mirror_of(const struct agent *a)
 {
-	char script[PATH_MAX], mirror[SET_STR + 16];
-	const char *env[3] = {NULL, "PULL_TIMEOUT=15", NULL};
-	const char *argv[] = {"sh", script, NULL};
+	return a->s.apt_mirror[0] ? a->s.apt_mirror : "http://deb.debian.org/debian";
+}
 
-	if (image_present(BASE_IMAGE)) {
-		*oc = STEP_CACHED;
-		snprintf(msg, n, BASE_IMAGE " present");
-		return 0;
-	}
-	snprintf(script, sizeof(script), "%s/srcs/requirements/tools/base-image.sh", a->s.tree);
-	if (access(script, R_OK) != 0)
-		return err_set(e, "%s: %s (was the tree pushed?)", script, strerror(errno));
+/* Longer than 60 lines: one mmdebstrap command line (minbase, merged /usr,
+ * no docs, apt's caches emptied) and its `docker import`, which must stay
+ * together to be read against each other. */
+static int build_debian(struct agent *a, const char *image, const char *suite, struct err *e)
+{
+	static const char clean_hook[] =
+	    "rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin "
+	    "\"$1\"/var/cache/apt/archives/*.deb \"$1\"/var/log/*.log \"$1\"/tmp/*";
+	static const char apt_hook[] =
+	    "printf '%s\\n' 'APT::Keep-Downloaded-Packages \"false\";' "
+	    "'DPkg::Post-Invoke { \"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/*.bin || "
+	    "true\"; };' 'Dir::Cache::pkgcache \"\";' 'Dir::Cache::srcpkgcache \"\";' "
+	    "'Acquire::Languages \"none\";' >\"$1\"/etc/apt/apt.conf.d/docker-clean";
+	static const char hooks[] = "/usr/share/mmdebstrap/hooks/merged-usr";
+	char dir[] = "/var/tmp/inception-base.XXXXXX", tar[64], main_src[SET_STR + 64],
+	     upd_src[SET_STR + 64], sec_src[SET_STR + 80], sec[SET_STR + 16], proxy[SET_STR + 40],
+	     hookdir[sizeof(hooks) + 16], message[SET_STR + 64];
+	const char *argv[32];
+	const char *mirror = mirror_of(a);
+	size_t ml = strlen(mirror);
+	struct stat st;
+	int i = 0, rc;
+
 	if (access("/usr/bin/mmdebstrap", X_OK) != 0) {
 		static const char *const inst[] = {"install", "-y", "--no-install-recommends",
 		                                   "mmdebstrap", NULL};
@@ -627,17 +611,152 @@ static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 		if (apt(a, inst, NULL) < 0 && (apt(a, update, e) < 0 || apt(a, inst, e) < 0))
 			return err_wrap(e, "installing mmdebstrap");
 	}
-	snprintf(mirror, sizeof(mirror), "DEBIAN_MIRROR=%s",
-	         a->s.apt_mirror[0] ? a->s.apt_mirror : "http://deb.debian.org/debian");
-	env[0] = mirror;
-	if (run_logged(a, argv, env, 1800, e) < 0)
-		return err_wrap(e, "base-image.sh");
-	if (!image_present(BASE_IMAGE))
-		return err_set(e, BASE_IMAGE " still missing after base-image.sh");
+	if (mkdtemp(dir) == NULL)
+		return err_set(e, "mkdtemp %s: %s", dir, strerror(errno));
+	snprintf(tar, sizeof(tar), "%s/rootfs.tar", dir);
+	snprintf(sec, sizeof(sec), "%s", mirror);
+	if (ml >= 7 && strcmp(mirror + ml - 7, "/debian") == 0)
+		snprintf(sec, sizeof(sec), "%.*s/debian-security", (int)(ml - 7), mirror);
+	snprintf(main_src, sizeof(main_src), "deb %s %s main", mirror, suite);
+	snprintf(upd_src, sizeof(upd_src), "deb %s %s-updates main", mirror, suite);
+	snprintf(sec_src, sizeof(sec_src), "deb %s %s-security main", sec, suite);
+	argv[i++] = "mmdebstrap";
+	argv[i++] = "--variant=minbase";
+	argv[i++] = "--format=tar";
+	argv[i++] = "--aptopt=Acquire::Retries \"5\"";
+	if (a->s.apt_proxy[0]) {
+		snprintf(proxy, sizeof(proxy), "--aptopt=Acquire::http::Proxy \"%s\"",
+		         a->s.apt_proxy);
+		argv[i++] = proxy;
+	}
+	if (stat(hooks, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(hookdir, sizeof(hookdir), "--hook-dir=%s", hooks);
+		argv[i++] = hookdir;
+	}
+	argv[i++] = "--dpkgopt=path-exclude=/usr/share/man/*";
+	argv[i++] = "--dpkgopt=path-exclude=/usr/share/doc/*";
+	argv[i++] = "--dpkgopt=path-include=/usr/share/doc/*/copyright";
+	argv[i++] = "--dpkgopt=path-exclude=/usr/share/info/*";
+	argv[i++] = "--dpkgopt=path-exclude=/usr/share/locale/*";
+	argv[i++] = "--customize-hook";
+	argv[i++] = clean_hook;
+	argv[i++] = "--customize-hook";
+	argv[i++] = apt_hook;
+	argv[i++] = suite;
+	argv[i++] = tar;
+	argv[i++] = main_src;
+	argv[i++] = upd_src;
+	argv[i++] = sec_src;
+	argv[i] = NULL;
+	ev_log("base: building %s from %s with mmdebstrap (minbase)", image, mirror);
+	rc = run_logged(a, argv, NULL, 1800, e);
+	if (rc < 0)
+		err_wrap(e, "mmdebstrap %s from %s", suite, mirror);
+	if (rc == 0) {
+		const char *imp[] = {"docker",    "import", "--change", "CMD [\"bash\"]",
+		                     "--message", message,  tar,        image,
+		                     NULL};
+
+		snprintf(message, sizeof(message), "debian %s minbase from %s (inception agent)",
+		         suite, mirror);
+		rc = run_logged(a, imp, NULL, 600, e);
+		if (rc < 0)
+			err_wrap(e, "docker import %s", image);
+	}
+	unlink(tar);
+	rmdir(dir);
+	if (rc == 0 && !image_present(image))
+		rc = err_set(e, "%s still missing after docker import", image);
+	return rc;
+}
+
+/* Longer than 60 lines: the base images in their order of preference (the
+ * engine's own, pulled, built from the Debian mirror), and the one error
+ * that names every image none of these can provide, before any build. */
+static int step_base(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
+{
+	struct base_ref b[64];
+	int missing[64], nb = 0, nm = 0, i, r, pulled = 0, built = 0, bad = -1;
+	const char *p = a->s.bases;
+	char others[2048] = "";
+
+	while (nb < 64 && (r = settings_next_base(&p, &b[nb], e)) == 1)
+		nb++;
+	if (r < 0)
+		return -1;
+	if (nb == 0) {
+		*oc = STEP_CACHED;
+		snprintf(msg, n, "no base image to provide (bases is empty)");
+		return 0;
+	}
+	if (!engine_answers())
+		return err_set(e, "dockerd does not answer on %s (run the docker step first)",
+		               engine_sock());
+	for (i = 0; i < nb; i++)
+		if (!image_present(b[i].image))
+			missing[nm++] = i;
+	if (nm == 0) {
+		*oc = STEP_CACHED;
+		snprintf(msg, n, "%d base image%s present", nb, nb == 1 ? "" : "s");
+		return 0;
+	}
+	for (i = 0; i < nm; i++) {
+		const char *pull[] = {"docker", "pull", "-q", b[missing[i]].image, NULL};
+		struct err pe = {.msg = ""};
+
+		ev_log("base: %s missing: docker pull (at most %d s)", b[missing[i]].image,
+		       a->s.pull_timeout);
+		if (run_logged(a, pull, NULL, a->s.pull_timeout, &pe) == 0 &&
+		    image_present(b[missing[i]].image)) {
+			pulled++;
+			missing[i] = -1;
+			continue;
+		}
+		ev_log("base: pull of %s failed: %s", b[missing[i]].image, pe.msg);
+		if (debian_suite(b[missing[i]].image) == NULL) {
+			if (bad < 0)
+				bad = missing[i];
+			else
+				snprintf(others + strlen(others), sizeof(others) - strlen(others),
+				         "%s%s (%s)", others[0] ? ", " : "; also ",
+				         b[missing[i]].where, b[missing[i]].image);
+		}
+	}
+	if (bad >= 0)
+		return err_set(e,
+		               "%s: %s: no registry reachable and no local copy (the VM cannot "
+		               "pull it, this host's Docker does not have it, and only "
+		               "debian:<suite> can be built from the Debian mirror): use a debian "
+		               "base, or load the image into this host's Docker first%s",
+		               b[bad].where, b[bad].image, others);
+	for (i = 0; i < nm; i++) {
+		if (missing[i] < 0)
+			continue;
+		if (build_debian(a, b[missing[i]].image, debian_suite(b[missing[i]].image), e) < 0)
+			return err_wrap(e, "%s: %s", b[missing[i]].where, b[missing[i]].image);
+		built++;
+	}
 	*oc = STEP_OK;
-	snprintf(msg, n, BASE_IMAGE " built from %s",
-	         a->s.apt_mirror[0] ? a->s.apt_mirror : "the Debian mirror");
+	snprintf(msg, n, "%d base image%s: %d present, %d pulled, %d built from %s", nb,
+	         nb == 1 ? "" : "s", nb - nm, pulled, built, mirror_of(a));
 	return 0;
+}
+
+/* The images of `bases` the engine lacks, one per line (agent
+ * --missing-bases, for the host to stream the ones it has). */
+int steps_missing_bases(const struct settings *s, struct err *e)
+{
+	struct base_ref b;
+	const char *p = s->bases;
+	int r;
+
+	if (!engine_answers())
+		return err_set(e, "dockerd does not answer on %s", engine_sock());
+	while ((r = settings_next_base(&p, &b, e)) == 1)
+		if (!image_present(b.image))
+			printf("%s\n", b.image);
+	fflush(stdout);
+	return r;
 }
 
 /* ------------------------------------------------------------------- make */
@@ -648,7 +767,7 @@ void tree_key(const struct settings *s, char *key, size_t n)
 	size_t len = 0, i;
 
 	snprintf(key, n, "-");
-	snprintf(path, sizeof(path), "%s/.inception/tree.digest", s->tree);
+	snprintf(path, sizeof(path), "%s/tree.digest", s->meta);
 	if (read_file_max(path, &data, &len, MAX_FILE, NULL) < 0)
 		return;
 	for (i = 0; i < len && i + 1 < n; i++) {
@@ -667,21 +786,26 @@ void tree_key(const struct settings *s, char *key, size_t n)
 static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
 	const char *argv[] = {"make", "-C", a->s.tree, NULL};
-	char key[80];
-
-	char sick[64];
+	char key[80], why[1024];
 
 	tree_key(&a->s, key, sizeof(key));
 	if (!a->force && strcmp(key, "-") != 0 && agstate_done(&a->st, "make", key)) {
-		/* the same tree, but the stack may have been stopped since */
-		if (first_unhealthy(a->s.stack_containers, sick, sizeof(sick)) == NULL) {
+		/* the same tree, but the project may have been stopped since */
+		struct project_ref pr;
+		int r;
+
+		project_ref(&a->s, &pr);
+		r = services_check(&a->s, &pr, why, sizeof(why), NULL);
+		if (r == 0) {
 			*oc = STEP_CACHED;
 			snprintf(msg, n,
-			         "tree unchanged since the last make (%.12s), stack healthy", key);
+			         "tree unchanged since the last make (%.12s), every service "
+			         "running healthy",
+			         key);
 			return 0;
 		}
-		ev_log("make: tree unchanged, but container %s is not running healthy: make again",
-		       sick);
+		ev_log("make: tree unchanged, but %s: make again",
+		       r < 0 ? "the engine does not answer" : why);
 	}
 	if (access("/usr/bin/make", X_OK) != 0) {
 		static const char *const inst[] = {"install", "-y", "--no-install-recommends",
@@ -706,58 +830,145 @@ static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 
 /* ----------------------------------------------------------------- health */
 
-static int fetch_cert(struct agent *a, const char *dest, struct err *e)
+/* The certificate the project serves, copied to dest: the running container
+ * of the project that publishes the health port, the first ssl_certificate
+ * its nginx configuration names (`nginx -T`), `docker cp -L` of that file.
+ * 0 with from = "service web: /etc/nginx/certs/site.crt", else -1 with why
+ * (the reason it cannot be verified). */
+static int find_cert(struct agent *a, const char *dest, char *from, size_t fn, char *why, size_t wn)
 {
-	char src[SET_STR + 80];
-	const char *argv[] = {"docker", "cp", src, dest, NULL};
+	struct project_ref pr;
+	char id[80], svc[128], path[SET_STR] = "", src[SET_STR + 96], *out = NULL, *line, *save;
+	const char *nginx[] = {"docker", "exec", id, "nginx", "-T", NULL};
+	const char *cp[] = {"docker", "cp", "-L", src, dest, NULL};
+	char *pem = NULL;
+	size_t len = 0;
+	struct err e = {.msg = ""};
+	int r;
 
-	snprintf(src, sizeof(src), "%s:%s", a->s.cert_container, a->s.cert_path);
-	if (run_logged(a, argv, NULL, 60, e) < 0)
-		return err_wrap(e, "copying the stack's certificate (%s)", src);
+	project_ref(&a->s, &pr);
+	r = project_publisher(&pr, a->s.health_port, id, sizeof(id), svc, sizeof(svc));
+	if (r != 0) {
+		snprintf(why, wn,
+		         r < 0 ? "the engine does not answer"
+		               : "no running container of the project publishes port %d",
+		         a->s.health_port);
+		return -1;
+	}
+	if (proc_capture(nginx, &out, &e) < 0) {
+		snprintf(why, wn,
+		         "service %s publishes port %d, but `nginx -T` fails in it (%.200s)", svc,
+		         a->s.health_port, e.msg);
+		free(out);
+		return -1;
+	}
+	for (line = strtok_r(out ? out : (char[]){""}, "\n", &save); line && !path[0];
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *q = line + strspn(line, " \t");
+
+		if (strncmp(q, "ssl_certificate", 15) != 0 || (q[15] != ' ' && q[15] != '\t'))
+			continue;
+		q += 15 + strspn(q + 15, " \t\"'");
+		q[strcspn(q, " \t;\"'")] = '\0';
+		if (q[0] && !strchr(q, '$') && strncmp(q, "data:", 5) != 0)
+			snprintf(path, sizeof(path), "%s%s", q[0] == '/' ? "" : "/etc/nginx/", q);
+	}
+	free(out);
+	if (!path[0]) {
+		snprintf(why, wn, "the nginx of service %s names no ssl_certificate file", svc);
+		return -1;
+	}
+	snprintf(src, sizeof(src), "%s:%s", id, path);
+	if (run_logged(a, cp, NULL, 60, &e) < 0) {
+		snprintf(why, wn, "docker cp of %s from service %s failed (%.200s)", path, svc,
+		         e.msg);
+		return -1;
+	}
+	r = read_file_max(dest, &pem, &len, MAX_FILE, NULL) == 0 &&
+	    strstr(pem, "-----BEGIN CERTIFICATE-----") != NULL;
+	free(pem);
+	if (!r) {
+		snprintf(why, wn, "%s in service %s is not a PEM certificate", path, svc);
+		return -1;
+	}
+	snprintf(from, fn, "service %s: %s", svc, path);
 	return 0;
 }
 
+/* Every service running (healthy where checked), polled: a container just
+ * started may still be starting. */
+static int wait_services(struct agent *a, char *ok, size_t n, struct err *e)
+{
+	struct project_ref pr;
+	char why[1024];
+	int i, good = 0;
+
+	project_ref(&a->s, &pr);
+	for (i = 1;; i++) {
+		int r = services_check(&a->s, &pr, why, sizeof(why), &good);
+
+		if (r < 0)
+			return err_set(e, "dockerd does not answer on %s", engine_sock());
+		if (r == 0)
+			break;
+		ev_log("health: services, try %d/%d: %s", i, a->s.health_tries, why);
+		if (i >= a->s.health_tries)
+			return err_set(e, "not every service runs healthy after %d s: %s",
+			               (i - 1) * a->s.health_wait, why);
+		if (i % 5 == 0)
+			ev_emit("health", "progress", -1, why, NULL);
+		if (proc_interrupted)
+			return err_set(e, "interrupted");
+		sleep((unsigned)a->s.health_wait);
+	}
+	if (a->s.services[0])
+		snprintf(ok, n, "services %s running (healthy where checked)", a->s.services);
+	else
+		snprintf(ok, n, "%d containers of the project running (healthy where checked)",
+		         good);
+	return 0;
+}
+
+/* The services, then the HTTPS poll with the certificate looked for again
+ * on each failed verification, then the TLS 1.1 probe, as one step. */
 static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
-	char ca[PATH_MAX], dir[SET_STR], *slash;
+	char ca[PATH_MAX], dir[SET_STR], *slash, from[SET_STR + 160] = "", why[1024] = "",
+	                                                        svcs[1200];
 	struct health_result r = {0};
-	int i, have_cert = 0;
+	int i, have_cert = 0, unverified = 0;
 
+	if (wait_services(a, svcs, sizeof(svcs), e) < 0)
+		return -1;
 	snprintf(dir, sizeof(dir), "%s", a->s.state_file);
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
-	snprintf(ca, sizeof(ca), "%s/stack-cert.pem", slash ? dir : ".");
+	snprintf(ca, sizeof(ca), "%s/project-cert.pem", slash ? dir : ".");
 	if (a->s.cert_file[0]) {
 		snprintf(ca, sizeof(ca), "%s", a->s.cert_file);
-		have_cert = 1;
-	} else if (access(ca, R_OK) == 0) {
-		/* the copy from the last run: refreshed below if it no longer verifies */
+		snprintf(from, sizeof(from), "cert_file %s", a->s.cert_file);
 		have_cert = 1;
 	}
 	for (i = 1; i <= a->s.health_tries; i++) {
 		if (proc_interrupted)
 			return err_set(e, "interrupted");
-		/* The certificate is made at the container's first start: copy it
-		 * fresh on the first try and whenever verification fails. */
+		/* A certificate made at the container's first start may not be
+		 * there yet: looked for on each try until found, and again when
+		 * it no longer verifies. */
 		if (!have_cert) {
-			struct err ce = {.msg = ""};
-
-			if (fetch_cert(a, ca, &ce) == 0)
-				have_cert = 1;
-			else
-				err_set(e, "%s", ce.msg);
+			have_cert = find_cert(a, ca, from, sizeof(from), why, sizeof(why)) == 0;
+			unverified = !have_cert;
 		}
-		if (have_cert) {
-			if (health_get(a->s.domain, a->s.health_port, ca, &r, e) == 0)
-				break;
-			if (!a->s.cert_file[0] &&
-			    (strstr(e->msg, "certificate") || strstr(e->msg, "SSL")))
-				have_cert = 0;
-		}
+		if (health_get(a->s.domain, a->s.health_port, have_cert ? ca : NULL, &r, e) == 0)
+			break;
+		if (have_cert && !a->s.cert_file[0] &&
+		    (strstr(e->msg, "certificate") || strstr(e->msg, "SSL")))
+			have_cert = 0;
 		ev_log("health: try %d/%d: %s", i, a->s.health_tries, e->msg);
 		if (i == a->s.health_tries)
-			return err_wrap(e, "not healthy after %d tries", a->s.health_tries);
+			return err_wrap(e, "not healthy after %d tries%s%s", a->s.health_tries,
+			                from[0] ? "; certificate from " : "", from);
 		if (i % 5 == 0)
 			ev_emit("health", "progress", -1, e->msg, NULL);
 		sleep((unsigned)a->s.health_wait);
@@ -765,20 +976,28 @@ static int step_health(struct agent *a, enum step_outcome *oc, char *msg, size_t
 	if (health_old_tls_refused(a->s.domain, a->s.health_port, e) < 0)
 		return -1;
 	*oc = STEP_OK;
-	snprintf(msg, n, "https://%s/ HTTP %ld, certificate verified, TLS 1.2+ only (1.1 refused)",
-	         a->s.domain, r.http_code);
+	if (unverified)
+		snprintf(msg, n,
+		         "https://%s/ (127.0.0.1:%d) HTTP %ld, TLS 1.2+ only (1.1 refused); "
+		         "certificate not verified: %s; %s",
+		         a->s.domain, a->s.health_port, r.http_code, why, svcs);
+	else
+		snprintf(msg, n,
+		         "https://%s/ (127.0.0.1:%d) HTTP %ld, certificate verified (%s), TLS 1.2+ "
+		         "only (1.1 refused); %s",
+		         a->s.domain, a->s.health_port, r.http_code, from, svcs);
 	return 0;
 }
 
 /* ------------------------------------------------------------------ table */
 
 static const struct step table[] = {
-    {"hosts", "LOGIN.42.fr -> 127.0.0.1 in /etc/hosts", step_hosts},
+    {"hosts", "the domain -> 127.0.0.1 in /etc/hosts", step_hosts},
     {"docker", "Docker engine and compose v2", step_docker},
-    {"data", "volume directories", step_data},
-    {"base", BASE_IMAGE " base image", step_base},
-    {"make", "make in the pushed tree (build + up)", step_make},
-    {"health", "HTTPS health check", step_health},
+    {"data", "the compose file's bind-mounted host directories", step_data},
+    {"base", "the base images the Dockerfiles build FROM", step_base},
+    {"make", "make in the project (build + up)", step_make},
+    {"health", "every service running, HTTPS for the domain", step_health},
     {NULL, NULL, NULL},
 };
 

@@ -8,14 +8,24 @@
  *   docker  engine + compose v2: Debian's docker.io docker-cli docker-buildx
  *           docker-compose, or Docker's own repository (key fingerprint pinned,
  *           pgpkey.h); dockerd enabled and answering; LOGIN in group docker
- *   data    DATA_DIR/{wordpress,mariadb}, created owned by LOGIN
- *   base    debian:bookworm in the engine, through the tree's
- *           srcs/requirements/tools/base-image.sh (pull, else mmdebstrap)
- *   make    `make` in the pushed tree; redone when the tree changed (its key is
- *           TREE/.inception/tree.digest, a digest of every pushed file's path,
- *           mode and content, written by the push)
- *   health  https://DOMAIN/ answers over TLS 1.2+ with the stack's own
- *           certificate, TLS 1.1 refused (health.h); never cached
+ *   data    the `data_dirs` (the compose file's bind-mounted host directories),
+ *           each directory created owned by LOGIN
+ *   base    every `bases` image (the Dockerfiles' FROM) in the engine: present,
+ *           else `docker pull` (pull_timeout), else for debian:<suite>
+ *           (bullseye, bookworm, trixie, 11-13, -slim) built from the Debian
+ *           mirror (mmdebstrap minbase | docker import), else one error naming
+ *           FILE:LINE and the image (the others after it), before any make
+ *   make    `make -C TREE`; redone when the tree changed (its key is
+ *           META/tree.digest, a digest of every pushed file's path, mode and
+ *           content, written by the push) or when a service of the project
+ *           is not running healthy (engine.h: found by compose labels)
+ *   health  every service running, healthy where it has a check (polled);
+ *           then https://DOMAIN/ on 127.0.0.1:health_port over TLS 1.2+, TLS
+ *           1.1 refused (health.h), the certificate verified when it can be
+ *           found: cert_file, else the one the project serves (the container
+ *           publishing the port, its `nginx -T` ssl_certificate, docker cp);
+ *           else the handshake only, and the message says "certificate not
+ *           verified: WHY"; never cached
  *
  * Each step decides itself whether there is anything to do: it returns
  * "cached" when the recorded state and a cheap check say it is done.
@@ -52,10 +62,10 @@ struct step {
 const struct step *steps_table(void);
 const struct step *step_find(const char *name);
 
-/* 1 when the engine has the image (asked over /run/docker.sock). */
-int image_present(const char *tag);
+/* Prints the `bases` images the engine lacks, one per line. */
+int steps_missing_bases(const struct settings *s, struct err *e);
 
-/* Key of the "make" step: TREE/.inception/tree.digest ("-" if none). */
+/* Key of the "make" step: META/tree.digest ("-" if none). */
 void tree_key(const struct settings *s, char *key, size_t n);
 
 #endif
