@@ -330,7 +330,7 @@ int stack_resolve(const struct stack_opts *o, struct project *p, struct err *e)
 /* The label vm.state and status show for p. */
 static const char *project_label(const struct project *p)
 {
-	return p->bundled ? "bundled stack" : p->source[0] ? p->source : p->dir;
+	return p->bundled ? "bundled stack" : p->cloned && p->source[0] ? p->source : p->dir;
 }
 
 static int conf_add(FILE *f, const char *key, const char *value, struct err *e)
