@@ -59,7 +59,7 @@ PY
 then
 	t_ok "status and creds (--json) name the project and its commit; creds lists its generated files"
 else
-	t_fail "status and creds name the project" "$(cat "$logdir/p1-json.err" | tail -2)"
+	t_fail "status and creds name the project" "$(tail -2 "$logdir/p1-json.err")"
 fi
 
 # P2. the same project again: nothing to do
