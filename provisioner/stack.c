@@ -472,24 +472,30 @@ static void run_free(struct stack_run *r)
 }
 
 /* Another project ran in this VM: its containers are stopped (volumes
- * kept) before its files are replaced. */
+ * kept) before its files are replaced.  Its compose projects are found by
+ * the label compose puts on their containers (the compose file's
+ * directory), whatever name its Makefile gave them (-p). */
 static void stop_old_project(struct stack_run *r)
 {
-	char dir[PATH_MAX], q[PATH_MAX + 64], cf[200], cmd[2 * PATH_MAX + 256], *out = NULL;
+	char dir[PATH_MAX], q[PATH_MAX + 64], cmd[2 * PATH_MAX + 512], *out = NULL, *slash;
 	struct err e2 = {.msg = ""};
 	int status = -1;
 
 	report_info("this VM ran %s: stopping its containers (docker compose down, volumes "
 	            "kept) before pushing %s",
 	            r->vs.project, project_label(&r->proj));
-	if (path_join(dir, sizeof(dir), &e2, "%s", r->remote) < 0 ||
-	    shell_quote(dir, q, sizeof(q), &e2) < 0 ||
-	    shell_quote(r->vs.project_compose, cf, sizeof(cf), &e2) < 0)
+	if (path_join(dir, sizeof(dir), &e2, "%s/%s", r->remote, r->vs.project_compose) < 0)
+		return;
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if (shell_quote(dir, q, sizeof(q), &e2) < 0)
 		return;
 	snprintf(cmd, sizeof(cmd),
-	         "cd %s 2>/dev/null && test -f %s && sudo -n docker compose -f %s down 2>&1 | "
-	         "tail -n 5",
-	         q, cf, cf);
+	         "for p in $(sudo -n docker ps -a --filter "
+	         "label=com.docker.compose.project.working_dir=%s --format "
+	         "'{{.Label \"com.docker.compose.project\"}}' | sort -u); do "
+	         "sudo -n docker compose -p \"$p\" down 2>&1 | tail -n 3; done",
+	         q);
 	if (remote_capture(r->s, cmd, r->tmo, &out, &status, &e2) < 0)
 		report_warn("stopping the old project's containers: %s", e2.msg);
 	free(out);
@@ -764,7 +770,7 @@ static int run_phase(struct stack_run *r, int full, struct err *e)
 	struct agent_result ar;
 	int cached = 0, rc;
 
-	if (full && ensure_agent(r, &cached, e) < 0)
+	if (ensure_agent(r, &cached, e) < 0)
 		return -1;
 	if (!full)
 		rc = run_agent_checked(r, "--only make,health", &ar, e);
