@@ -343,48 +343,52 @@ static int conf_add(FILE *f, const char *key, const char *value, struct err *e)
 	return 0;
 }
 
-/* agent.conf (see CONTRACT: the keys the agent reads), malloc'd into r->conf. */
-static int agent_conf_text(struct stack_run *r, struct err *e)
+int stack_agent_conf(const struct config *c, const struct project *p,
+                     const struct project_info *info, const struct project_base *bases,
+                     size_t nbases, const char *remote, const char *meta, char **out, struct err *e)
 {
-	const struct config *c = &r->cli->cfg;
-	char domain[256], *bases = NULL;
+	char domain[256], *list = NULL;
 	size_t len = 0, blen = 0;
 	FILE *f, *bf;
 	int bad;
 
-	snprintf(domain, sizeof(domain), "%s", r->info.domain ? r->info.domain : "");
-	if (!r->info.domain)
+	*out = NULL;
+	snprintf(domain, sizeof(domain), "%s", info->domain ? info->domain : "");
+	if (!info->domain)
 		snprintf(domain, sizeof(domain), "%s" DOMAIN_SUFFIX, c->login);
-	if ((bf = open_memstream(&bases, &blen)) == NULL)
+	if ((bf = open_memstream(&list, &blen)) == NULL)
 		return err_set(e, "out of memory");
-	for (size_t i = 0; i < r->nbases; i++) {
+	for (size_t i = 0; i < nbases; i++) {
 		size_t j;
-		for (j = 0; j < i && strcmp(r->bases[j].image, r->bases[i].image) != 0; j++)
+		for (j = 0; j < i && strcmp(bases[j].image, bases[i].image) != 0; j++)
 			;
-		if (j == i && !strpbrk(r->bases[i].image, " |\n") &&
-		    !strpbrk(r->bases[i].file, " \n"))
-			fprintf(bf, "%s%s|%s:%u", ftell(bf) ? " " : "", r->bases[i].image,
-			        r->bases[i].file, r->bases[i].line);
+		if (j == i && !strpbrk(bases[i].image, " |\n") && !strpbrk(bases[i].file, " \n"))
+			fprintf(bf, "%s%s|%s:%u", ftell(bf) ? " " : "", bases[i].image,
+			        bases[i].file, bases[i].line);
 	}
 	fclose(bf);
-	if ((f = open_memstream(&r->conf, &len)) == NULL) {
-		free(bases);
+	if ((f = open_memstream(out, &len)) == NULL) {
+		free(list);
 		return err_set(e, "out of memory");
 	}
 	fputs("# Written by inception (the provisioner) for its guest agent.\n", f);
-	bad = conf_add(f, "login", c->login, e) < 0 || conf_add(f, "tree", r->remote, e) < 0 ||
-	      conf_add(f, "meta", r->meta, e) < 0 ||
+	bad = conf_add(f, "login", c->login, e) < 0 || conf_add(f, "tree", remote, e) < 0 ||
+	      conf_add(f, "meta", meta, e) < 0 ||
 	      conf_add(f, "docker_source", docker_source_name(c->docker_source), e) < 0 ||
 	      conf_add(f, "apt_mirror", c->apt_mirror, e) < 0 ||
 	      conf_add(f, "apt_proxy", c->apt_proxy, e) < 0 ||
-	      conf_add(f, "domain", domain, e) < 0 ||
-	      conf_add(f, "compose", r->proj.compose, e) < 0 ||
-	      conf_add(f, "services", r->info.services, e) < 0 ||
-	      conf_add(f, "bases", bases ? bases : "", e) < 0 ||
-	      conf_add(f, "data_dirs", r->info.data_dirs, e) < 0;
+	      conf_add(f, "domain", domain, e) < 0 || conf_add(f, "compose", p->compose, e) < 0 ||
+	      conf_add(f, "services", info->services, e) < 0 ||
+	      conf_add(f, "bases", list ? list : "", e) < 0 ||
+	      conf_add(f, "data_dirs", info->data_dirs, e) < 0;
 	fclose(f);
-	free(bases);
-	return bad ? -1 : 0;
+	free(list);
+	if (bad) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /* The project's side: its files, inputs (listed up front when missing,
@@ -413,7 +417,8 @@ static int prepare_project(struct stack_run *r, struct err *e)
 	if (project_compose_info(&r->proj, &r->in, r->ci.gen, &r->info, e) < 0 ||
 	    project_bases(&r->proj, &r->bases, &r->nbases, e) < 0)
 		return -1;
-	return agent_conf_text(r, e);
+	return stack_agent_conf(&r->cli->cfg, &r->proj, &r->info, r->bases, r->nbases, r->remote,
+	                        r->meta, &r->conf, e);
 }
 
 /* The project, the VM's target and state, the generated inputs, the agent's

@@ -55,6 +55,16 @@ struct stack_opts {
 int stack_stream_base(ssh_session s, const char *image, const char *log, int timeout_s,
                       struct err *e);
 
+/* The agent's settings (agent.conf) for project p: login, tree (remote),
+ * meta, docker_source, apt_mirror/apt_proxy when set, domain (info's
+ * DOMAIN_NAME, else LOGIN.42.fr), compose, services, bases ("IMAGE|FILE:LINE"
+ * each image once, first place kept, space-separated) and data_dirs.  A
+ * value with a newline is refused.  *out is malloc'd. */
+int stack_agent_conf(const struct config *c, const struct project *p,
+                     const struct project_info *info, const struct project_base *bases,
+                     size_t nbases, const char *remote, const char *meta, char **out,
+                     struct err *e);
+
 /* The project o names (see above); EXIT_USAGE when it is none. */
 int stack_resolve(const struct stack_opts *o, struct project *p, struct err *e);
 
