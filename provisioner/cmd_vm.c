@@ -147,7 +147,9 @@ static int up_cmd(struct cli *cli, int argc, char **argv, int destroy_first, str
 		return -1;
 	if (vm_paths(cli->cfg.vm_name, &p, e) < 0 || vm_lock(&p, &lock, e) < 0)
 		return -1;
-	ret = up_locked(cli, &u, e);
+	ret = u.o.vm_only ? 0 : stack_precheck(cli, &u.so, &u.p, e);
+	if (ret == 0)
+		ret = up_locked(cli, &u, e);
 	vm_unlock(lock);
 	return ret;
 }

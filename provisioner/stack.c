@@ -324,7 +324,58 @@ int stack_resolve(const struct stack_opts *o, struct project *p, struct err *e)
 		p->bundled = 1;
 	if (p->bundled && o->committed)
 		report_warn("--committed: the bundled stack is pushed as its Makefile and srcs/");
+	else if (o->committed && p->commit[0] == '\0')
+		return err_setc(e, EXIT_USAGE, "--committed: %s is not in a git repository",
+		                p->dir);
 	return 0;
+}
+
+/* The inputs p reads: the missing ones listed (made with
+ * --generate-missing), once per run. */
+static void list_inputs(const struct creds_inputs *ci, const struct stack_opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < ci->nmade; i++)
+		report_info("generated %s (kept in %s, 0600)", ci->made[i], ci->gen);
+	for (i = 0; i < ci->nmissing; i++)
+		report_warn("missing input: %s%s", ci->missing[i],
+		            o->generate_missing ? ""
+		                                : " (going on: the project's make may create "
+		                                  "it; --generate-missing makes it here)");
+}
+
+int stack_precheck(struct cli *cli, struct stack_opts *o, const struct project *p, struct err *e)
+{
+	struct vm_paths vp;
+	struct project_files f;
+	struct project_inputs in;
+	struct creds_inputs ci;
+	struct project_base *bases = NULL;
+	size_t nbases = 0;
+	char export_dir[PATH_MAX];
+	int rc = -1;
+
+	memset(&f, 0, sizeof(f));
+	memset(&in, 0, sizeof(in));
+	memset(&ci, 0, sizeof(ci));
+	if (vm_paths(cli->cfg.vm_name, &vp, e) < 0 ||
+	    path_join(export_dir, sizeof(export_dir), e, "%s/export", vp.dir) < 0)
+		return -1;
+	if (o->committed && !p->bundled && project_files(p, 1, export_dir, vp.log, &f, e) < 0)
+		goto done;
+	if (project_inputs(p, &in, e) < 0 || project_bases(p, &bases, &nbases, e) < 0 ||
+	    creds_ensure(&cli->cfg, p, &in, f.paths, f.n, vp.dir, o->generate_missing, &ci, e) < 0)
+		goto done;
+	list_inputs(&ci, o);
+	o->listed = 1;
+	rc = 0;
+done:
+	project_files_free(&f);
+	project_inputs_free(&in);
+	creds_inputs_free(&ci);
+	project_bases_free(bases, nbases);
+	return rc;
 }
 
 /* The label vm.state and status show for p. */
@@ -396,7 +447,6 @@ int stack_agent_conf(const struct config *c, const struct project *p,
 static int prepare_project(struct stack_run *r, struct err *e)
 {
 	char export_dir[PATH_MAX];
-	size_t i;
 
 	snprintf(r->files.root, sizeof(r->files.root), "%s", r->proj.dir);
 	if (r->o->committed && !r->proj.bundled &&
@@ -407,13 +457,8 @@ static int prepare_project(struct stack_run *r, struct err *e)
 	    creds_ensure(&r->cli->cfg, &r->proj, &r->in, r->files.paths, r->files.n,
 	                 r->vt.paths.dir, r->o->generate_missing, &r->ci, e) < 0)
 		return -1;
-	for (i = 0; i < r->ci.nmade; i++)
-		report_info("generated %s (kept in %s, 0600)", r->ci.made[i], r->ci.gen);
-	for (i = 0; i < r->ci.nmissing; i++)
-		report_warn("missing input: %s%s", r->ci.missing[i],
-		            r->o->generate_missing ? ""
-		                                   : " (going on: the project's make may create "
-		                                     "it; --generate-missing makes it here)");
+	if (!r->o->listed)
+		list_inputs(&r->ci, r->o);
 	if (project_compose_info(&r->proj, &r->in, r->ci.gen, &r->info, e) < 0 ||
 	    project_bases(&r->proj, &r->bases, &r->nbases, e) < 0)
 		return -1;

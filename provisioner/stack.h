@@ -47,6 +47,7 @@ struct stack_opts {
 	int committed;       /* --committed: git's tree, not the working tree */
 	int generate_missing;
 	int bundled; /* the bundled stack, whatever the current directory */
+	int listed;  /* the inputs were listed already (stack_precheck) */
 };
 
 /* docker save of image here piped into `sudo -n docker load -q` on s: 0
@@ -67,6 +68,11 @@ int stack_agent_conf(const struct config *c, const struct project *p,
 
 /* The project o names (see above); EXIT_USAGE when it is none. */
 int stack_resolve(const struct stack_opts *o, struct project *p, struct err *e);
+
+/* Before any long work (the VM's boot): p's compose file and Dockerfiles
+ * read, the inputs it lacks listed, and made with --generate-missing (in
+ * the VM's state directory; call it with the VM's lock held). */
+int stack_precheck(struct cli *cli, struct stack_opts *o, const struct project *p, struct err *e);
 
 /* The second half of `up` on the target vm_up gave, with the VM's lock held. */
 int stack_up(struct cli *cli, const struct stack_opts *o, const struct project *p,
