@@ -166,6 +166,8 @@ int cmd_rebuild(struct cli *cli, int argc, char **argv, struct err *e)
 
 /* ---- status --------------------------------------------------------- */
 
+/* Longer than 60 lines: one key-value report, each row one line, from the
+ * state file, libvirt and SSH gathered first. */
 int cmd_status(struct cli *cli, int argc, char **argv, struct err *e)
 {
 	struct vm_paths p;
