@@ -37,8 +37,11 @@ int cmd_push(struct cli *cli, int argc, char **argv, struct err *e)
 	/* without PROJECT: the one this VM runs */
 	if (so.project == NULL && strcmp(vs.project, "bundled stack") == 0)
 		so.bundled = 1;
-	else if (so.project == NULL && vs.project[0])
+	else if (so.project == NULL && vs.project[0]) {
 		so.project = vs.project;
+		if (so.ref == NULL && vs.project_ref[0])
+			so.ref = vs.project_ref; /* the revision it was pushed at */
+	}
 	if (stack_resolve(&so, &proj, e) < 0)
 		return -1;
 	/* The same per-VM lock as up: a push never races an up. */

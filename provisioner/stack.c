@@ -599,6 +599,9 @@ static int record_project(struct stack_run *r, struct err *e)
 		return -1;
 	snprintf(v->project_compose, sizeof(v->project_compose), "%s", r->proj.compose);
 	snprintf(v->project_commit, sizeof(v->project_commit), "%s", r->proj.commit);
+	if (path_join(v->project_ref, sizeof(v->project_ref), e, "%s", r->o->ref ? r->o->ref : "") <
+	    0)
+		return -1;
 	v->project_dirty = r->o->committed ? 0 : (unsigned)r->proj.dirty;
 	return vmstate_save(&r->vt.paths, v, e);
 }

@@ -119,6 +119,7 @@ static const struct field fields[] = {
     S(project_dir),
     S(project_compose),
     S(project_commit),
+    S(project_ref),
     {"project_dirty", offsetof(struct vm_state, project_dirty), 0},
     S(project_gen),
 };

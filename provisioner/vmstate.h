@@ -63,6 +63,7 @@ struct vm_state {
 	char project_dir[1024];   /* its directory on the host (a clone for a URL) */
 	char project_compose[64]; /* its compose file, relative to push.dir */
 	char project_commit[41];  /* its commit ("" outside git) */
+	char project_ref[256];    /* the --ref it was pushed with ("" = HEAD) */
 	unsigned project_dirty;   /* 1: pushed with uncommitted changes */
 	char project_gen[1024];   /* where its generated inputs are kept (STATE/...) */
 };
