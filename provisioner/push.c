@@ -1197,7 +1197,7 @@ static long old_manifest(sftp_session sf, ssh_session s, const struct roots *r,
 	    read_remote(sf, s, path, PUSH_MANIFEST_MAX, &text, e) < 0)
 		return -1;
 	if (text && (nold = push_manifest_parse(text, old, e)) >= 0) {
-		for (i = 0; i < nold; i++)
+		for (i = 0; *old != NULL && i < nold; i++)
 			if (strncmp((*old)[i].path, TREE_PFX, 5) != 0 &&
 			    strncmp((*old)[i].path, META_PFX, 5) != 0) {
 				err_set(e, "an entry outside tree/ and meta/");

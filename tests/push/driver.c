@@ -133,7 +133,7 @@ static char **read_list(const char *file, size_t *n)
 int main(int argc, char **argv)
 {
 	struct push_src src = {0};
-	struct push_stats st;
+	struct push_stats st = {0};
 	struct err e = {.msg = ""};
 	ssh_session s = NULL;
 	char **list = NULL;
@@ -174,12 +174,13 @@ int main(int argc, char **argv)
 	src.with_agent_src = 1;
 	src.agent_src_top = "."; /* the run script's working directory: the source tree */
 	src.timeout_s = 30;
-	if (connect_to(argv + 1, &s, &e) < 0) {
-		fprintf(stderr, "driver: %s\n", e.msg);
-		return e.code == 3 ? 3 : 1;
+	rc = connect_to(argv + 1, &s, &e);
+	if (rc == 0) {
+		rc = push_tree(s, &src, argv[9], argv[10], &st, &e);
+		sshc_close(s);
+	} else if (e.code == 3) {
+		rc = -3;
 	}
-	rc = push_tree(s, &src, argv[9], argv[10], &st, &e);
-	sshc_close(s);
 	for (i = 0; i < nlist; i++)
 		free(list[i]);
 	free(list);
@@ -187,7 +188,7 @@ int main(int argc, char **argv)
 		free(gen_paths[i]);
 	if (rc < 0) {
 		fprintf(stderr, "driver: %s\n", e.msg);
-		return 1;
+		return rc == -3 ? 3 : 1;
 	}
 	printf("files=%u sent=%u skipped=%u removed=%u digest=%s\n", st.files, st.sent, st.skipped,
 	       st.removed, st.tree_digest);
