@@ -200,6 +200,42 @@ static void test_file_line_and_defaults(void **state)
 	assert_string_equal(s.compose, "srcs/docker-compose.yml");
 }
 
+/* The text the host writes for fixture a (provisioner: stack_agent_conf,
+ * CONTRACT-12), read as it is. */
+static void test_host_text(void **state)
+{
+	static const char text[] = "# Written by inception (the provisioner) for its guest agent.\n"
+	                           "login=jdoe\n"
+	                           "tree=/home/jdoe/inception\n"
+	                           "meta=/home/jdoe/.local/share/inception\n"
+	                           "docker_source=debian\n"
+	                           "apt_mirror=http://deb.debian.org/debian\n"
+	                           "domain=jdoe.42.fr\n"
+	                           "compose=srcs/compose.yaml\n"
+	                           "services=db,php,web\n"
+	                           "bases=debian:bookworm|srcs/requirements/db/Dockerfile:1\n"
+	                           "data_dirs=/home/jdoe/data/mariadb:/home/jdoe/data/wordpress\n";
+	char path[] = "/tmp/agent-conf.XXXXXX";
+	struct settings s;
+	struct err e = {"", 0};
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	settings_defaults(&s);
+	assert_int_equal(settings_load(&s, path, 1, &e), 0);
+	assert_int_equal(settings_finish(&s, &e), 0);
+	unlink(path);
+	assert_string_equal(s.meta, "/home/jdoe/.local/share/inception");
+	assert_string_equal(s.compose, "srcs/compose.yaml");
+	assert_string_equal(s.services, "db,php,web");
+	assert_string_equal(s.domain, "jdoe.42.fr");
+	assert_string_equal(s.bases, "debian:bookworm|srcs/requirements/db/Dockerfile:1");
+	assert_string_equal(s.data_dirs, "/home/jdoe/data/mariadb:/home/jdoe/data/wordpress");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +244,7 @@ int main(void)
 	    cmocka_unit_test(test_data_dirs),
 	    cmocka_unit_test(test_services_compose),
 	    cmocka_unit_test(test_file_line_and_defaults),
+	    cmocka_unit_test(test_host_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
