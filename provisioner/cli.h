@@ -47,6 +47,19 @@ const char *cli_config_key(int c);
 int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
                const struct option *longopts, struct err *e);
 
+/* The project options up, rebuild and push share: [PROJECT], --ref REV,
+ * --committed, --generate-missing (and --project, the config key's flag). */
+#define CLI_PROJECT_OPTS                                                                           \
+	{"ref", required_argument, NULL, 'R'}, {"committed", no_argument, NULL, 'C'},              \
+	{                                                                                          \
+		"generate-missing", no_argument, NULL, 'G'                                         \
+	}
+struct stack_opts;
+/* Applies one of them (1), or 0 when c is none of them. */
+int cli_project_opt(int c, struct stack_opts *so);
+/* The optional PROJECT operand (else the project key); more is an error. */
+int cli_project_arg(struct cli *cli, int argc, char **argv, struct stack_opts *so, struct err *e);
+
 /* Handlers, one per command (cmd_*.c). */
 int cmd_up(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_status(struct cli *cli, int argc, char **argv, struct err *e);

@@ -145,45 +145,48 @@ static int vm_reboot(void *arg, char *msg, size_t n)
 	return 0;
 }
 
-/* check_opts.restore_base: the base image back after the sheet's cleanup,
- * as up does it: streamed from this host's Docker when it has it, else the
- * guest agent's base step (in the agent's home, else the pushed tree). */
+/* check_opts.restore_base: the project's base images back after the
+ * sheet's cleanup, as up does it: each one the agent finds missing
+ * (`--missing-bases`) streamed from this host's Docker when it has it, then
+ * the guest agent's base step for the rest (pull, or built from the
+ * Debian mirror). */
 static int vm_restore_base(void *arg, char *msg, size_t n)
 {
 	struct vm_side *v = arg;
 	struct agent_result r;
 	struct err e = {"", 0};
-	char a1[PATH_MAX], a2[PATH_MAX + 32], q1[PATH_MAX + 8], q2[PATH_MAX + 40],
-	    cmd[4 * PATH_MAX], *out = NULL;
+	char agent[PATH_MAX], q[PATH_MAX + 8], cmd[PATH_MAX + 64], *out = NULL, *line, *save = NULL;
 	long t0 = report_now_ms();
-	int status = -1;
+	int status = -1, streamed = 0;
 
-	if (stack_stream_base(v->s, v->vt.paths.log, 900, &e) == 0) {
-		snprintf(msg, n, "base image streamed from this host's Docker (%.1f s)",
-		         (double)(report_now_ms() - t0) / 1000.0);
-		return 0;
-	}
-	snprintf(a1, sizeof(a1), "/home/%s/.local/share/inception/agent", v->login);
-	snprintf(a2, sizeof(a2), "%s/.inception/agent", v->remote);
-	if (shell_quote(a1, q1, sizeof(q1), &e) < 0 || shell_quote(a2, q2, sizeof(q2), &e) < 0) {
+	snprintf(agent, sizeof(agent), "/home/%s/.local/share/inception/agent", v->login);
+	if (shell_quote(agent, q, sizeof(q), &e) < 0) {
 		snprintf(msg, n, "%s", e.msg);
 		return -1;
 	}
-	snprintf(cmd, sizeof(cmd), "if test -x %s; then echo %s; else echo %s; fi", q1, q1, q2);
-	if (remote_capture(v->s, cmd, 30, &out, &status, &e) < 0 || out == NULL) {
+	snprintf(cmd, sizeof(cmd), "sudo -n %s --missing-bases", q);
+	if (remote_capture(v->s, cmd, 60, &out, &status, &e) < 0 || status != 0) {
+		snprintf(msg, n, "asking the agent for the missing base images (%s): %s", cmd,
+		         e.msg[0] ? e.msg : "it failed");
 		free(out);
-		snprintf(msg, n, "finding the agent in the VM: %s", e.msg);
 		return -1;
 	}
-	snprintf(a1, sizeof(a1), "%.*s", (int)strcspn(out, "\n"), out);
+	for (line = strtok_r(out ? out : (char *)"", "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		err_clear(&e);
+		if (stack_stream_base(v->s, line, v->vt.paths.log, 900, &e) == 0)
+			streamed++;
+	}
 	free(out);
 	err_clear(&e);
-	if (agent_run(v->s, a1, "--only base", 1800, &r, &e) < 0) {
-		snprintf(msg, n, "the agent's base step (%s --only base): %s", a1, e.msg);
+	if (agent_run(v->s, agent, "--only base", 1800, &r, &e) < 0) {
+		snprintf(msg, n, "the agent's base step (%s --only base): %s", agent, e.msg);
 		return -1;
 	}
-	snprintf(msg, n, "base image back by the agent's base step (%s --only base, %.1f s)", a1,
-	         (double)(report_now_ms() - t0) / 1000.0);
+	snprintf(msg, n,
+	         "base images back: %d streamed from this host's Docker, the rest by the agent's "
+	         "base step (%.1f s)",
+	         streamed, (double)(report_now_ms() - t0) / 1000.0);
 	return 0;
 }
 

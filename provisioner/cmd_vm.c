@@ -24,6 +24,7 @@
 #include "util.h"
 #include "virt.h"
 #include "vm.h"
+#include "vm_cache.h"
 #include "vmstate.h"
 
 /* Parses the command's options: only config flags (and the given ones). */
@@ -43,35 +44,64 @@ static int no_args(struct cli *cli, int argc, char **argv, struct err *e)
 
 /* ---- up, rebuild ---------------------------------------------------- */
 
-static int parse_up_opts(struct cli *cli, int argc, char **argv, struct vm_up_opts *o,
-                         struct err *e)
+int cli_project_opt(int c, struct stack_opts *so)
+{
+	if (c == 'R')
+		so->ref = optarg;
+	else if (c == 'C')
+		so->committed = 1;
+	else if (c == 'G')
+		so->generate_missing = 1;
+	else
+		return 0;
+	return 1;
+}
+
+int cli_project_arg(struct cli *cli, int argc, char **argv, struct stack_opts *so, struct err *e)
+{
+	if (optind < argc)
+		so->project = argv[optind++];
+	if (optind < argc)
+		return err_setc(e, EXIT_USAGE, "%s: unexpected argument \"%s\"", argv[0],
+		                argv[optind]);
+	if (so->project == NULL || so->project[0] == '\0')
+		so->project = cli->cfg.project;
+	return 0;
+}
+
+struct up_req {
+	struct vm_up_opts o;
+	struct stack_opts so;
+	struct project p;
+};
+
+static int parse_up_opts(struct cli *cli, int argc, char **argv, struct up_req *u, struct err *e)
 {
 	static const struct option opts[] = {
 	    {"no-build-fallback", no_argument, NULL, 'B'},
 	    {"vm-only", no_argument, NULL, 'M'},
-	    {"clean", no_argument, NULL, 'C'},
+	    {"clean", no_argument, NULL, 'L'},
+	    CLI_PROJECT_OPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
-	memset(o, 0, sizeof(*o));
+	memset(u, 0, sizeof(*u));
 	while ((c = cli_getopt(cli, argc, argv, "", opts, e)) != -1) {
 		if (c == '?')
 			return -1;
 		if (c == 'B')
-			o->no_build_fallback = 1;
+			u->o.no_build_fallback = 1;
 		if (c == 'M')
-			o->vm_only = 1;
-		if (c == 'C')
-			o->clean = 1;
+			u->o.vm_only = 1;
+		if (c == 'L')
+			u->o.clean = 1;
+		cli_project_opt(c, &u->so);
 	}
-	if (optind < argc)
-		return err_setc(e, EXIT_USAGE, "%s: unexpected argument \"%s\"", argv[0],
-		                argv[optind]);
-	return 0;
+	return cli_project_arg(cli, argc, argv, &u->so, e);
 }
 
-static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
+static int up_locked(struct cli *cli, struct up_req *u, struct err *e)
 {
 	struct vm_target t;
 	long t0 = report_now_ms();
@@ -80,16 +110,16 @@ static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
 	char domain[CONFIG_LOGIN_MAX + 8];
 	int ret;
 
-	if (vm_up(cli, o, &t, e) < 0)
+	if (vm_up(cli, &u->o, &t, e) < 0)
 		return -1;
 	report_info("VM %s is up: `inception ssh` or `ssh -F %s %s` (%.0fs)", cli->cfg.vm_name,
 	            t.paths.ssh_config, cli->cfg.vm_name, (double)(report_now_ms() - t0) / 1000.0);
-	if (o->vm_only) {
+	if (u->o.vm_only) {
 		sshc_close(t.live);
 		report_info("--vm-only: the VM is up; no push, no agent");
 		return 0;
 	}
-	ret = stack_up(cli, &t, e);
+	ret = stack_up(cli, &u->so, &u->p, &t, e);
 	sshc_close(t.live);
 	if (ret < 0 || vm_cache_keep(cli, e) < 0)
 		return -1;
@@ -102,28 +132,37 @@ static int up_locked(struct cli *cli, const struct vm_up_opts *o, struct err *e)
 	return vmstate_save(&t.paths, &s, e);
 }
 
-/* up and rebuild: the options, the host checks, then (rebuild only) the
- * old VM destroyed, then up with the VM's lock held. */
+/* up and rebuild: the options, the project (refused with exit 2 before
+ * anything starts), the host checks, then (rebuild only) the old VM
+ * destroyed, then up with the VM's lock held. */
 static int up_cmd(struct cli *cli, int argc, char **argv, int destroy_first, struct err *e)
 {
-	struct vm_up_opts o;
+	struct up_req u;
 	struct vm_paths p;
 	int lock = -1, ret;
 
-	if (parse_up_opts(cli, argc, argv, &o, e) < 0 || hostmap_precheck(&cli->cfg, e) < 0)
+	if (parse_up_opts(cli, argc, argv, &u, e) < 0)
+		return -1;
+	if ((!u.o.vm_only || u.so.project) && stack_resolve(&u.so, &u.p, e) < 0)
+		return -1;
+	if (u.p.dir[0])
+		vm_cache_set_project(u.p.dir);
+	if (hostmap_precheck(&cli->cfg, e) < 0)
 		return -1;
 	if (destroy_first && vm_destroy(&cli->cfg, cli->cfg.vm_name, e) < 0)
 		return -1;
 	if (vm_paths(cli->cfg.vm_name, &p, e) < 0)
 		return -1;
 	/* --clean chooses how a VM is made: an existing one stays as it is */
-	if (o.clean && !destroy_first && access(p.state, F_OK) == 0)
+	if (u.o.clean && !destroy_first && access(p.state, F_OK) == 0)
 		report_warn("--clean: VM %s exists already and is kept as it was made (`inception "
 		            "status` says from what); `inception rebuild --clean` makes it anew",
 		            cli->cfg.vm_name);
 	if (vm_lock(&p, &lock, e) < 0)
 		return -1;
-	ret = up_locked(cli, &o, e);
+	ret = u.o.vm_only ? 0 : stack_precheck(cli, &u.so, &u.p, e);
+	if (ret == 0)
+		ret = up_locked(cli, &u, e);
 	vm_unlock(lock);
 	return ret;
 }
@@ -140,6 +179,8 @@ int cmd_rebuild(struct cli *cli, int argc, char **argv, struct err *e)
 
 /* ---- status --------------------------------------------------------- */
 
+/* Longer than 60 lines: one key-value report, each row one line, from the
+ * state file, libvirt and SSH gathered first. */
 int cmd_status(struct cli *cli, int argc, char **argv, struct err *e)
 {
 	struct vm_paths p;
@@ -194,6 +235,10 @@ int cmd_status(struct cli *cli, int argc, char **argv, struct err *e)
 	report_kv("state_dir", p.dir, NULL);
 	report_kv("console_log", p.console, NULL);
 	report_kv("phase", s.phase, NULL);
+	report_kv("project", s.project, NULL);
+	report_kv("project_dir", s.project_dir, NULL);
+	report_kv("project_commit", s.project_commit, NULL);
+	report_kv_raw("project_dirty", s.project_dirty ? "true" : "false", NULL);
 	/* what this VM reused: the base layer its overlay is backed by (a
 	 * golden layer, or the plain image with --clean or without one), and the
 	 * project's Docker cache snapshot its Docker disk was made from */

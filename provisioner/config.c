@@ -100,6 +100,9 @@ static const struct key KEYS[] = {
     {"apt.proxy", "apt-proxy", T_APT_URL, OFF(apt_proxy), 0, 0, NULL, "HTTP proxy for apt"},
     {"docker.source", "docker-source", T_ENUM, OFF(docker_source), 0, 0, docker_sources,
      "debian (Debian's packages) or docker (Docker's apt repository)"},
+    {"project", "project", T_STR, OFF(project), 0, 0, NULL,
+     "the project up and push run: a directory or a git URL (default: the current "
+     "directory if it is an Inception project, else the bundled stack)"},
     {"push.dir", "push-dir", T_PATH, OFF(remote_dir), 0, 0, NULL,
      "where the tree goes in the guest (default /home/LOGIN/inception)"},
     {"host.map_domain", "map-domain", T_BOOL, OFF(map_domain), 0, 0, NULL,
@@ -502,6 +505,7 @@ void config_defaults(struct config *c)
 	c->apt_proxy = NULL;
 	c->docker_source = DOCKER_DEBIAN;
 	c->remote_dir = NULL;
+	c->project = NULL;
 	c->map_domain = 0;
 	c->hosts_file = strdup("/etc/hosts");
 	c->ssh_timeout = 600;

@@ -53,6 +53,7 @@ struct config {
 	char *apt_proxy;                  /* apt.proxy, NULL = none */
 	enum docker_source docker_source; /* docker.source */
 	char *remote_dir;                 /* push.dir: where the tree goes in the guest */
+	char *project;                    /* project: directory or git URL, NULL = default */
 	int map_domain;                   /* host.map_domain: LOGIN.42.fr -> the VM on the host */
 	char *hosts_file;                 /* host.hosts_file, default /etc/hosts */
 	int ssh_timeout;                  /* timeouts.ssh, seconds */

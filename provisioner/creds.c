@@ -1,10 +1,10 @@
 /*
- * creds.c: generated .env and passwords for a VM's stack (see creds.h).
+ * creds.c: a project's missing inputs, generated per VM (see creds.h).
  */
 #include "creds.h"
 
 #include <errno.h>
-#include <openssl/rand.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,110 +12,142 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "vmstate.h"
+
+int creds_gen_dir(const char *state_dir, const struct project *p, char *buf, size_t n,
+                  struct err *e)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	const char *id = p->source[0] ? p->source : p->dir;
+
+	if (p->bundled)
+		return path_join(buf, n, e, "%s/inputs/bundled", state_dir);
+	EVP_Digest(id, strlen(id), md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, mdlen, hex);
+	return path_join(buf, n, e, "%s/inputs/%.16s", state_dir, hex);
+}
 
 int creds_paths(const char *state_dir, struct creds_paths *out, struct err *e)
 {
-	if (path_join(out->env, sizeof(out->env), e, "%s/stack.env", state_dir) < 0 ||
-	    path_join(out->secrets, sizeof(out->secrets), e, "%s/secrets", state_dir) < 0)
+	char state[PATH_MAX], *text = NULL;
+	struct vm_state vs;
+	size_t len;
+	int have = 0;
+
+	if (path_join(state, sizeof(state), e, "%s/vm.state", state_dir) < 0)
+		return -1;
+	if (read_file(state, &text, &len, NULL) == 0 && vmstate_parse(text, &vs, NULL) == 0 &&
+	    vs.project_gen[0])
+		have = path_join(out->gen, sizeof(out->gen), e, "%s", vs.project_gen) == 0;
+	free(text);
+	if (!have && path_join(out->gen, sizeof(out->gen), e, "%s/inputs/bundled", state_dir) < 0)
+		return -1;
+	if (path_join(out->env, sizeof(out->env), e, "%s/srcs/.env", out->gen) < 0 ||
+	    path_join(out->secrets, sizeof(out->secrets), e, "%s/secrets", out->gen) < 0)
 		return -1;
 	return 0;
 }
 
-/* Replaces every needle in s (malloc'd result). */
-static char *replace_all(const char *s, const char *needle, const char *with)
+static int strv_push(char ***v, size_t *n, const char *s)
 {
-	size_t nl = strlen(needle), wl = strlen(with), count = 0, len;
-	const char *p;
-	char *out, *o;
+	char **nv = realloc(*v, (*n + 1) * sizeof(**v));
 
-	for (p = s; (p = strstr(p, needle)) != NULL; p += nl)
-		count++;
-	len = strlen(s) + count * wl + 1;
-	out = malloc(len);
-	if (out == NULL)
-		return NULL;
-	o = out;
-	while ((p = strstr(s, needle)) != NULL) {
-		memcpy(o, s, (size_t)(p - s));
-		o += p - s;
-		memcpy(o, with, wl);
-		o += wl;
-		s = p + nl;
-	}
-	strcpy(o, s);
-	return out;
-}
-
-char *creds_render_env(const char *example, const char *login)
-{
-	/* Same rule as the root Makefile: the WordPress administrator's login
-	 * must not contain "admin". */
-	const char *admin = strstr(login, "admin") ? "owner42" : login;
-	char *a = replace_all(example, "__LOGIN__", login), *b;
-
-	if (a == NULL)
-		return NULL;
-	b = replace_all(a, "__ADMIN__", admin);
-	free(a);
-	return b;
-}
-
-static int make_secret(const char *path, struct err *e)
-{
-	static const char alnum[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char rnd[64];
-	char pw[33];
-	size_t i, k = 0;
-
-	while (k < 32) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-			return err_set(e, "no randomness for %s", path);
-		for (i = 0; i < sizeof(rnd) && k < 32; i++)
-			if (rnd[i] < 248) /* 248 = 4 * 62: no modulo bias */
-				pw[k++] = alnum[rnd[i] % 62];
-	}
-	pw[32] = '\0';
-	return write_file_atomic(path, pw, 32, 0600, e);
-}
-
-int creds_ensure(const struct config *c, const char *top, const char *state_dir,
-                 struct creds_paths *out, struct err *e)
-{
-	static const char *const names[] = CREDS_SECRETS;
-	char path[PATH_MAX], *example = NULL, *env = NULL;
-	size_t len;
-	int i, rc = -1;
-
-	if (creds_paths(state_dir, out, e) < 0 || mkdir_p(out->secrets, 0700, e) < 0)
+	if (nv == NULL)
 		return -1;
-	if (chmod(out->secrets, 0700) < 0)
-		return err_set(e, "chmod %s: %s", out->secrets, strerror(errno));
-	for (i = 0; names[i]; i++) {
-		if (path_join(path, sizeof(path), e, "%s/%s.txt", out->secrets, names[i]) < 0)
-			return -1;
-		if (access(path, F_OK) == 0)
-			continue;
-		if (make_secret(path, e) < 0)
-			return -1;
-	}
-	if (access(out->env, F_OK) == 0)
+	*v = nv;
+	if ((nv[*n] = strdup(s)) == NULL)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether the push carries rel: in the file list (git's tree), else in the
+ * work tree (the bundled stack: only its Makefile and srcs/, never the
+ * host's own srcs/.env). */
+static int pushed(const struct project *p, char *const *files, size_t nfiles, const char *rel)
+{
+	char *key = (char *)rel, path[PATH_MAX];
+	struct stat st;
+
+	if (p->bundled && (strcmp(rel, "srcs/.env") == 0 ||
+	                   (strncmp(rel, "srcs/", 5) != 0 && strcmp(rel, "Makefile") != 0)))
 		return 0;
-	if (path_join(path, sizeof(path), e, "%s/srcs/.env.example", top) < 0 ||
-	    read_file(path, &example, &len, e) < 0)
+	if (files)
+		return nfiles && bsearch(&key, files, nfiles, sizeof(*files), cmp_str) != NULL;
+	return path_join(path, sizeof(path), NULL, "%s/%s", p->dir, rel) == 0 &&
+	       stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* (Three passes over the inputs: what the push carries, what the gen
+ * directory keeps, what is generated now; one cleanup.) */
+int creds_ensure(const struct config *c, const struct project *p, struct project_inputs *in,
+                 char *const *files, size_t nfiles, const char *state_dir, int generate,
+                 struct creds_inputs *out, struct err *e)
+{
+	struct project_gen g = {c->login, NULL};
+	char path[PATH_MAX], what[PATH_MAX + 256];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (creds_gen_dir(state_dir, p, out->gen, sizeof(out->gen), e) < 0)
 		return -1;
-	env = creds_render_env(example, c->login);
-	if (env == NULL) {
-		err_set(e, "out of memory");
-		goto done;
+	for (i = 0; i < in->n; i++) {
+		struct project_input *x = &in->v[i];
+
+		x->missing = !x->outside && !pushed(p, files, nfiles, x->path);
+		if (!x->missing)
+			continue;
+		if (path_join(path, sizeof(path), e, "%s/%s", out->gen, x->path) < 0)
+			goto fail;
+		if (access(path, R_OK) == 0) {
+			x->missing = 0; /* generated by an earlier up */
+			if (strv_push(&out->paths, &out->n, x->path) < 0)
+				goto oom;
+		}
 	}
-	if (write_file_atomic(out->env, env, strlen(env), 0600, e) < 0)
-		goto done;
-	rc = 0;
-done:
-	free(example);
-	free(env);
-	return rc;
+	if ((generate || p->bundled) &&
+	    project_generate_missing(p, in, &g, out->gen, &out->made, &out->nmade, e) < 0)
+		goto fail;
+	for (i = 0; i < out->nmade; i++)
+		if (strv_push(&out->paths, &out->n, out->made[i]) < 0)
+			goto oom;
+	for (i = 0; i < in->n; i++) {
+		const struct project_input *x = &in->v[i];
+		size_t j;
+		int made = 0;
+
+		for (j = 0; j < out->nmade; j++)
+			made |= strcmp(out->made[j], x->path) == 0;
+		if ((!x->missing && !x->outside) || x->optional || made)
+			continue;
+		project_input_describe(x, what, sizeof(what));
+		if (strv_push(&out->missing, &out->nmissing, what) < 0)
+			goto oom;
+	}
+	if (out->n > 1)
+		qsort(out->paths, out->n, sizeof(*out->paths), cmp_str);
+	return 0;
+oom:
+	err_set(e, "out of memory");
+fail:
+	creds_inputs_free(out);
+	return -1;
+}
+
+void creds_inputs_free(struct creds_inputs *ci)
+{
+	project_strv_free(ci->paths, ci->n);
+	project_strv_free(ci->missing, ci->nmissing);
+	project_strv_free(ci->made, ci->nmade);
+	ci->paths = ci->missing = ci->made = NULL;
+	ci->n = ci->nmissing = ci->nmade = 0;
 }
 
 int creds_env_get(const char *env_path, const char *key, char *buf, size_t n, struct err *e)

@@ -24,10 +24,23 @@ extern char **environ;
 static int cmd_help(struct cli *cli, int argc, char **argv, struct err *e);
 
 static const struct command COMMANDS[] = {
-    {"up", cmd_up, "[options]", "create or resume the VM and bring the stack up (idempotent)",
+    {"up", cmd_up, "[options] [PROJECT]",
+     "create or resume the VM and bring a project up (idempotent)",
      "Gets the image, makes the keys and the cloud-init seed, defines and starts the VM,\n"
-     "waits for SSH (pinned host key) and cloud-init, pushes the tree and runs the agent\n"
-     "until https://LOGIN.42.fr answers.  Run again: verifies and returns quickly.\n"
+     "waits for SSH (pinned host key) and cloud-init, pushes the project and runs the\n"
+     "agent until its services run and https://DOMAIN answers.  Run again: verifies and\n"
+     "returns quickly.  Missing env files and secrets are listed before any long work.\n"
+     "  PROJECT               a directory or a git URL (file://, a path, ...; cloned on\n"
+     "                        this host); default: the project key, else the current\n"
+     "                        directory if it is an Inception project (Makefile +\n"
+     "                        srcs/docker-compose.yml or srcs/compose.yaml), else the\n"
+     "                        bundled stack.  Not a project: exit 2, nothing started.\n"
+     "  --project PROJECT     the same, as a flag (the project key)\n"
+     "  --ref REV             a branch, tag or commit of PROJECT's repository\n"
+     "  --committed           push git's tree at HEAD (or --ref), as a fresh clone has\n"
+     "                        it, instead of the working tree\n"
+     "  --generate-missing    make the env files and secrets the project needs but\n"
+     "                        lacks (kept per VM in its state dir, pushed 0600)\n"
      "  --no-build-fallback   do not build the image when the download fails\n"
      "  --vm-only             stop once the VM answers SSH (no push, no agent)\n"
      "  --clean               a new VM from the plain Debian image with a blank Docker\n"
@@ -38,12 +51,17 @@ static const struct command COMMANDS[] = {
      "Uses the VM's own key and pinned host key; also writes STATE/ssh_config so\n"
      "`ssh -F STATE/ssh_config VMNAME` works."},
     {"console", cmd_console, "[--no-follow]", "follow the VM's serial console log", NULL},
-    {"push", cmd_push, "", "re-sync the tree into the VM, run make and the health check", NULL},
+    {"push", cmd_push, "[options] [PROJECT]",
+     "re-sync the project into the VM, run make and the health check",
+     "Without PROJECT: the project the VM runs.  A different one stops the old one's\n"
+     "containers (volumes kept) and runs every agent step.\n"
+     "  --ref REV, --committed, --generate-missing   as for up"},
     {"down", cmd_down, "[--timeout SECONDS]", "shut the VM down (ACPI, then forced)", NULL},
     {"destroy", cmd_destroy, "[--all]",
      "remove the VM, its volumes and state (keeps the image cache)", NULL},
-    {"rebuild", cmd_rebuild, "[options]", "destroy, then up",
+    {"rebuild", cmd_rebuild, "[options] [PROJECT]", "destroy, then up",
      "Destroys the VM (keeps the image cache), then runs `up` with the same options.\n"
+     "  PROJECT, --ref REV, --committed, --generate-missing   as for up\n"
      "  --no-build-fallback   do not build the image when the download fails\n"
      "  --vm-only             stop once the VM answers SSH (no push, no agent)\n"
      "  --clean               a new VM from the plain Debian image with a blank Docker\n"
@@ -77,7 +95,10 @@ static const struct command COMMANDS[] = {
      "  --wp-password-file F, --wp-admin-password-file F   the same, read from a file\n"
      "  --exclude P1,P2      path prefixes the credential scans skip (e.g. tests/)\n"
      "  --today YYYY-MM-DD   the date for the penultimate-stable rule"},
-    {"creds", cmd_creds, "", "print the generated credentials (passwords) of the stack", NULL},
+    {"creds", cmd_creds, "",
+     "print the project a VM runs and its generated inputs (passwords included)",
+     "The project and its commit; for the bundled stack the WordPress and database\n"
+     "logins; every generated file by its project path."},
     {"help", cmd_help, "[COMMAND]", "show help for a command", NULL},
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))

@@ -323,8 +323,11 @@ static int clone_path(const char *clone_dir, const char *url, char *out, size_t 
 	return path_join(out, n, e, "%s/%s-%s", clone_dir, name[0] ? name : "project", hex);
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f);
+
 /* Fetches url into the clone dir and checks out ref (or the remote HEAD);
- * the project is the clone's subdirectory prefix ("" = its top). */
+ * the project is the clone's subdirectory prefix ("" = its top).  A clone
+ * made now whose fetch fails is removed again. */
 static int clone_project(const struct project_req *r, const char *url, const char *prefix,
                          struct project *p, struct err *e)
 {
@@ -337,7 +340,9 @@ static int clone_project(const struct project_req *r, const char *url, const cha
 	    clone_path(r->clone_dir, url, dest, sizeof(dest), e) < 0 ||
 	    path_join(gitdir, sizeof(gitdir), e, "%s/.git", dest) < 0)
 		return -1;
-	if (!is_dir(gitdir)) {
+	int fresh = !is_dir(gitdir);
+
+	if (fresh) {
 		char *argv[] = {"git", "init", "-q", dest, NULL};
 		if (run_argv(argv, log, e) < 0)
 			return err_wrap(e, "cloning %s", url);
@@ -347,6 +352,8 @@ static int clone_project(const struct project_req *r, const char *url, const cha
 	if (git(dest, log, NULL, e, "fetch", "-q", "--force", "--prune", "--tags", "origin",
 	        "+refs/heads/*:refs/remotes/origin/*", "+HEAD:refs/inception/head",
 	        (char *)NULL) < 0) {
+		if (fresh)
+			nftw(dest, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 		err_wrap(e, "cloning %s", url);
 		return with_log_tail(log, e);
 	}
@@ -2208,4 +2215,199 @@ done:
 	sv_free(&names);
 	project_bases_free(bases.v, bases.n);
 	return ret;
+}
+
+/* --- what the agent is told: services, bind directories, domain ---------- */
+
+/* Reads an input from gen_dir when it was generated there, else from the
+ * project; NULL (no error) when neither has it. */
+static char *read_input(const struct project *p, const char *gen_dir, const char *rel)
+{
+	char path[PATH_MAX], *text = NULL;
+	size_t len;
+	struct err ignore = {.msg = ""};
+
+	if (gen_dir && path_join(path, sizeof(path), NULL, "%s/%s", gen_dir, rel) == 0 &&
+	    is_file(path) && read_file_max(path, &text, &len, FILE_MAX, &ignore) == 0)
+		return text;
+	if (path_join(path, sizeof(path), NULL, "%s/%s", p->dir, rel) == 0 && is_file(path) &&
+	    read_file_max(path, &text, &len, FILE_MAX, &ignore) == 0)
+		return text;
+	return NULL;
+}
+
+/* Appends an interpolated absolute path to the data dirs (unresolved or
+ * relative values are left to the project's own Makefile). */
+static int data_dir_add(struct sv *dirs, const char *value, const struct vars *vs)
+{
+	int unresolved = 0, ret = 0;
+	char *v = interp(value, vs, NULL, &unresolved);
+
+	if (v == NULL)
+		return -1;
+	if (!unresolved && v[0] == '/' && strchr(v, ':') == NULL && strchr(v, '\n') == NULL)
+		ret = sv_add_unique(dirs, v);
+	free(v);
+	return ret;
+}
+
+/* The bind sources of one service's volumes: "/abs:/x[:ro]" or
+ * {type: bind, source: /abs}. */
+static int service_binds(struct compose *c, yaml_node_t *vols, const struct vars *vs,
+                         struct sv *dirs)
+{
+	if (vols == NULL || vols->type != YAML_SEQUENCE_NODE)
+		return 0;
+	for (yaml_node_item_t *it = vols->data.sequence.items.start;
+	     it < vols->data.sequence.items.top; it++) {
+		yaml_node_t *item = node(c, *it);
+		const char *s = scalar(item), *type = scalar(map_get(c, item, "type"));
+
+		if (s) {
+			char *src = strdup(s), *colon;
+			int bad;
+
+			if (src == NULL)
+				return -1;
+			/* the source ends at the first ':' after any ${...} */
+			colon = src;
+			while ((colon = strchr(colon, ':')) != NULL) {
+				char *open = strstr(src, "${");
+				if (open == NULL || open > colon || strchr(open, '}') < colon)
+					break;
+				colon++;
+			}
+			if (colon)
+				*colon = '\0';
+			bad = colon && data_dir_add(dirs, src, vs) < 0;
+			free(src);
+			if (bad)
+				return -1;
+		} else if (type && strcmp(type, "bind") == 0) {
+			const char *src = scalar(map_get(c, item, "source"));
+			if (src && data_dir_add(dirs, src, vs) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Joins v with sep into a malloc'd string. */
+static char *sv_join(const struct sv *v, const char *sep)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < v->n; i++)
+		fprintf(out, "%s%s", i ? sep : "", v->v[i]);
+	if (fclose(out) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The compose variables: the first dotenv input (generated or the
+ * project's); DOMAIN_NAME also from the env files when the dotenv lacks it. */
+static int info_vars(const struct project *p, const struct project_inputs *in, const char *gen_dir,
+                     struct vars *vs, char **domain)
+{
+	int have_dotenv = 0;
+
+	*domain = NULL;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct project_input *x = &in->v[i];
+		struct vars one = {0};
+		char *text;
+		const char *d;
+
+		if (x->outside || (x->kind == PROJECT_DOTENV && have_dotenv) ||
+		    x->kind == PROJECT_SECRET || (x->kind == PROJECT_ENV_FILE && *domain))
+			continue;
+		if ((text = read_input(p, gen_dir, x->path)) == NULL)
+			continue;
+		if (dotenv_parse(text, x->kind == PROJECT_DOTENV ? vs : &one) < 0) {
+			free(text);
+			vars_free(&one);
+			return -1;
+		}
+		free(text);
+		d = vars_get(x->kind == PROJECT_DOTENV ? vs : &one, "DOMAIN_NAME");
+		if (d && d[0] && *domain == NULL && (*domain = strdup(d)) == NULL) {
+			vars_free(&one);
+			return -1;
+		}
+		have_dotenv |= x->kind == PROJECT_DOTENV;
+		vars_free(&one);
+	}
+	return 0;
+}
+
+/* (One walk of the compose file: services, their volumes, the top-level
+ * volumes' bind devices, with one cleanup.) */
+int project_compose_info(const struct project *p, const struct project_inputs *in,
+                         const char *gen_dir, struct project_info *info, struct err *e)
+{
+	struct compose c;
+	struct vars vs = {0};
+	struct sv names = {0}, dirs = {0};
+	yaml_node_t *root, *services, *volumes;
+	int ret = -1;
+
+	memset(info, 0, sizeof(*info));
+	if (compose_load(p, &c, e) < 0)
+		return -1;
+	if (info_vars(p, in, gen_dir, &vs, &info->domain) < 0)
+		goto oom;
+	root = yaml_document_get_root_node(&c.doc);
+	services = map_get(&c, root, "services");
+	if (services && services->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *pr = services->data.mapping.pairs.start;
+		     pr < services->data.mapping.pairs.top; pr++) {
+			const char *svc = scalar(node(&c, pr->key));
+			if (svc == NULL || strpbrk(svc, ",\n ") != NULL)
+				continue;
+			if (sv_push(&names, svc) < 0 ||
+			    service_binds(&c, map_get(&c, node(&c, pr->value), "volumes"), &vs,
+			                  &dirs) < 0)
+				goto oom;
+		}
+	}
+	volumes = map_get(&c, root, "volumes");
+	if (volumes && volumes->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *pr = volumes->data.mapping.pairs.start;
+		     pr < volumes->data.mapping.pairs.top; pr++) {
+			yaml_node_t *opts = map_get(&c, node(&c, pr->value), "driver_opts");
+			const char *o = scalar(map_get(&c, opts, "o"));
+			const char *dev = scalar(map_get(&c, opts, "device"));
+			if (o && dev && strstr(o, "bind") && data_dir_add(&dirs, dev, &vs) < 0)
+				goto oom;
+		}
+	}
+	if ((info->services = sv_join(&names, ",")) == NULL ||
+	    (info->data_dirs = sv_join(&dirs, ":")) == NULL)
+		goto oom;
+	ret = 0;
+	goto done;
+oom:
+	oom(e);
+done:
+	if (ret < 0)
+		project_info_free(info);
+	sv_free(&names);
+	sv_free(&dirs);
+	vars_free(&vs);
+	compose_free(&c);
+	return ret;
+}
+
+void project_info_free(struct project_info *info)
+{
+	free(info->services);
+	free(info->data_dirs);
+	free(info->domain);
+	memset(info, 0, sizeof(*info));
 }

@@ -120,6 +120,22 @@ void project_strv_free(char **v, size_t n);
 char *project_env_value(const char *name, const char *example, const struct project_gen *g,
                         unsigned *users);
 
+/* --- what the agent is told ---------------------------------------------- */
+
+struct project_info {
+	char *services;  /* compose service names, in order, comma-separated */
+	char *data_dirs; /* absolute bind sources (short and long syntax, and
+	                  * named volumes with o: bind), colon-separated */
+	char *domain;    /* DOMAIN_NAME of the dotenv (else of an env file); NULL */
+};
+
+/* Reads the compose file with the project's variables: its dotenv (and env
+ * files for DOMAIN_NAME) taken from gen_dir when generated there, else from
+ * the project.  A bind source whose variables have no value is left out. */
+int project_compose_info(const struct project *p, const struct project_inputs *in,
+                         const char *gen_dir, struct project_info *info, struct err *e);
+void project_info_free(struct project_info *info);
+
 /* --- base images ---------------------------------------------------------- */
 
 struct project_base {

@@ -27,8 +27,12 @@
 #include "util.h"
 
 #define TMP_SUFFIX ".inception-tmp"
-#define MANIFEST ".inception/manifest"
-#define TREE_DIGEST ".inception/tree.digest"
+#define MANIFEST "manifest"       /* in META */
+#define TREE_DIGEST "tree.digest" /* in META */
+/* Paths in the item list and the manifest name their root: "tree/PATH" is
+ * REMOTE/PATH, "meta/PATH" is META/PATH. */
+#define TREE_PFX "tree/"
+#define META_PFX "meta/"
 
 struct item {
 	struct push_entry en;
@@ -254,11 +258,14 @@ static int add_link(struct items *it, const char *local, const char *rel, const 
 		return err_set(e, "readlink %s: %s", local, strerror(errno));
 	target[r] = '\0';
 	if (!link_inside(rel, target, root)) {
+		/* root is "tree/srcs", "meta/agent-src" or "tree" (the whole project) */
+		const char *in = strchr(root, '/');
+
 		show_name(target, shown, sizeof(shown));
 		return err_set(e,
-		               "push: %s is a symlink to %s, which is outside %s/: only links "
+		               "push: %s is a symlink to %s, which is outside %s%s: only links "
 		               "inside the tree are sent (replace it with the file itself)",
-		               local, shown, root);
+		               local, shown, in ? in + 1 : "the project", in ? "/" : "");
 	}
 	x = items_add(it, rel, e);
 	if (x == NULL)
@@ -275,7 +282,8 @@ static int add_link(struct items *it, const char *local, const char *rel, const 
 }
 
 /* Walks dir (relative rel, under the walk's root) adding regular files and
- * symlinks; skip is a name to leave out at the top level (srcs/.env). */
+ * symlinks, never a .git; skip is a name to leave out at the top level
+ * (srcs/.env). */
 static int add_tree(struct items *it, const char *dir, const char *rel, const char *root,
                     const char *skip, struct err *e)
 {
@@ -292,7 +300,7 @@ static int add_tree(struct items *it, const char *dir, const char *rel, const ch
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (skip && strcmp(de->d_name, skip) == 0)
+		if ((skip && strcmp(de->d_name, skip) == 0) || strcmp(de->d_name, ".git") == 0)
 			continue;
 		if (path_join(lp, sizeof(lp), e, "%s/%s", dir, de->d_name) < 0 ||
 		    path_join(rp, sizeof(rp), e, "%s/%s", rel, de->d_name) < 0)
@@ -336,45 +344,91 @@ static int cmp_item(const void *a, const void *b)
 	return strcmp(((const struct item *)a)->en.path, ((const struct item *)b)->en.path);
 }
 
+/* The project's files: the bundled stack's Makefile and srcs/ (without the
+ * host's own srcs/.env), the listed paths (git's tree), or the whole work
+ * tree without .git. */
+static int collect_project(const struct push_src *src, struct items *it, struct err *e)
+{
+	char p[PATH_MAX], rel[PATH_MAX + 8];
+	size_t i;
+
+	if (src->bundled) {
+		if (path_join(p, sizeof(p), e, "%s/Makefile", src->top) < 0 ||
+		    add_file(it, p, TREE_PFX "Makefile", 0, 0755, e) < 0 ||
+		    path_join(p, sizeof(p), e, "%s/srcs", src->top) < 0)
+			return -1;
+		return add_tree(it, p, TREE_PFX "srcs", TREE_PFX "srcs", ".env", e);
+	}
+	if (src->paths == NULL)
+		return add_tree(it, src->top, "tree", "tree", NULL, e);
+	for (i = 0; i < src->npaths; i++) {
+		struct err pe = {.msg = ""};
+
+		if (push_path_check(src->paths[i], &pe) < 0)
+			return err_set(e, "push: refusing %s", pe.msg);
+		if (path_join(p, sizeof(p), e, "%s/%s", src->top, src->paths[i]) < 0 ||
+		    path_join(rel, sizeof(rel), e, TREE_PFX "%s", src->paths[i]) < 0 ||
+		    add_file(it, p, rel, 0, 0755, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Whether a project item lives under the directory of rel ("tree/srcs" for
+ * "tree/srcs/.env"): then that directory keeps the project's mode. */
+static int dir_shared(const struct items *it, size_t nproject, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t dl = slash ? (size_t)(slash - rel) : 0, i;
+
+	for (i = 0; i < nproject; i++)
+		if (strncmp(it->v[i].en.path, rel, dl) == 0 && it->v[i].en.path[dl] == '/')
+			return 1;
+	return 0;
+}
+
+/* The generated inputs at their project paths, 0600, replacing a project
+ * file of the same path; a directory only they live in is 0700. */
+static int collect_generated(const struct push_src *src, struct items *it, struct err *e)
+{
+	size_t nproject = it->n, i;
+
+	for (i = 0; i < src->ngen; i++) {
+		char p[PATH_MAX], rel[PATH_MAX + 8];
+		struct err pe = {.msg = ""};
+		size_t j;
+
+		if (push_path_check(src->gen[i], &pe) < 0)
+			return err_set(e, "push: refusing %s", pe.msg);
+		if (path_join(p, sizeof(p), e, "%s/%s", src->gen_dir, src->gen[i]) < 0 ||
+		    path_join(rel, sizeof(rel), e, TREE_PFX "%s", src->gen[i]) < 0)
+			return -1;
+		for (j = 0; j < nproject; j++)
+			if (strcmp(it->v[j].en.path, rel) == 0) {
+				/* the generated one wins: drop the project's */
+				free(it->v[j].local);
+				free(it->v[j].link);
+				free(it->v[j].en.path);
+				it->v[j] = it->v[--it->n];
+				if (nproject > it->n)
+					nproject = it->n;
+				break;
+			}
+		if (add_file(it, p, rel, 0600, dir_shared(it, nproject, rel) ? 0755 : 0700, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int collect(const struct push_src *src, struct items *it, struct err *e)
 {
 	char p[PATH_MAX];
 
-	/* the project is Makefile + srcs/: nothing of the host's build (build.mk,
-	 * tests.mk) goes into it, so editing a test target changes nothing there */
-	if (path_join(p, sizeof(p), e, "%s/Makefile", src->top) < 0 ||
-	    add_file(it, p, "Makefile", 0, 0755, e) < 0)
+	if (collect_project(src, it, e) < 0 || collect_generated(src, it, e) < 0)
 		return -1;
-	if (path_join(p, sizeof(p), e, "%s/srcs", src->top) < 0 ||
-	    add_tree(it, p, "srcs", "srcs", ".env", e) < 0)
+	if (src->agent_bin && add_file(it, src->agent_bin, META_PFX "agent", 0755, 0755, e) < 0)
 		return -1;
-	if (src->env_file && add_file(it, src->env_file, "srcs/.env", 0644, 0755, e) < 0)
-		return -1;
-	if (src->secrets_dir) {
-		DIR *d = opendir(src->secrets_dir);
-		struct dirent *de;
-
-		if (d == NULL)
-			return err_set(e, "open %s: %s", src->secrets_dir, strerror(errno));
-		while ((de = readdir(d)) != NULL) {
-			char rel[PATH_MAX];
-			size_t n = strlen(de->d_name);
-
-			if (n < 5 || strcmp(de->d_name + n - 4, ".txt") != 0)
-				continue;
-			if (path_join(p, sizeof(p), e, "%s/%s", src->secrets_dir, de->d_name) < 0 ||
-			    path_join(rel, sizeof(rel), e, "secrets/%s", de->d_name) < 0 ||
-			    push_path_check(rel, e) < 0 ||
-			    add_file(it, p, rel, 0600, 0700, e) < 0) {
-				closedir(d);
-				return -1;
-			}
-		}
-		closedir(d);
-	}
-	if (src->agent_bin && add_file(it, src->agent_bin, ".inception/agent", 0755, 0755, e) < 0)
-		return -1;
-	if (src->agent_conf && add_mem(it, src->agent_conf, ".inception/agent.conf", 0644, e) < 0)
+	if (src->agent_conf && add_mem(it, src->agent_conf, META_PFX "agent.conf", 0644, e) < 0)
 		return -1;
 	if (src->with_agent_src) {
 		/* agent/ whole, its portable layer (lib/) included: what
@@ -382,7 +436,7 @@ static int collect(const struct push_src *src, struct items *it, struct err *e)
 		const char *atop = src->agent_src_top ? src->agent_src_top : src->top;
 
 		if (path_join(p, sizeof(p), e, "%s/agent", atop) < 0 ||
-		    add_tree(it, p, ".inception/agent-src", ".inception/agent-src", NULL, e) < 0)
+		    add_tree(it, p, META_PFX "agent-src", META_PFX "agent-src", NULL, e) < 0)
 			return -1;
 	}
 	if (it->n > 0)
@@ -636,6 +690,21 @@ static int remote_path(const char *root, const char *rel, char *out, size_t n, s
 	if (strncmp(norm, root, rl) != 0 || norm[rl] != '/' || strcmp(norm, out) != 0)
 		return err_set(e, "push: refusing %s: not inside push.dir %s", out, root);
 	return 0;
+}
+
+/* The two roots: REMOTE (push.dir, the project) and META (ours). */
+struct roots {
+	char tree[PATH_MAX], meta[PATH_MAX];
+};
+
+/* The remote path of an item ("tree/PATH" or "meta/PATH"). */
+static int item_dst(const struct roots *r, const char *path, char *out, size_t n, struct err *e)
+{
+	if (strncmp(path, TREE_PFX, 5) == 0)
+		return remote_path(r->tree, path + 5, out, n, e);
+	if (strncmp(path, META_PFX, 5) == 0)
+		return remote_path(r->meta, path + 5, out, n, e);
+	return err_set(e, "push: refusing a remote path outside tree/ and meta/: %s", path);
 }
 
 /* Refuses a push.dir that others could change under us, before anything
@@ -955,8 +1024,8 @@ static const struct push_entry *find_entry(const struct push_entry *v, size_t n,
  * file.  Returns the count (sorted by path; digest unused), -1 when the
  * listing cannot be had (the caller then stats each file), or -2 with e set
  * when the guest answered too much or too late. */
-static long remote_listing(ssh_session s, const char *dir, int timeout_s, struct push_entry **out,
-                           struct err *e)
+static long remote_listing(ssh_session s, const char *dir, const char *prefix, int timeout_s,
+                           struct push_entry **out, struct err *e)
 {
 	char q[PATH_MAX + 64], cmd[2 * PATH_MAX + 256], *text = NULL, *line, *save = NULL;
 	struct push_entry *v = NULL;
@@ -997,9 +1066,10 @@ static long remote_listing(ssh_session s, const char *dir, int timeout_s, struct
 			v = nv;
 		}
 		memset(&v[n], 0, sizeof(v[n]));
-		v[n].path = strdup(line + off);
-		if (v[n].path == NULL)
+		if (asprintf(&v[n].path, "%s%s", prefix, line + off) < 0) {
+			v[n].path = NULL;
 			break;
+		}
 		v[n].size = size;
 		v[n].mode = (type == 'l' ? PUSH_MODE_LINK : 0) | (mode & 07777);
 		n++;
@@ -1034,8 +1104,23 @@ static int remote_same(sftp_session sf, const struct push_entry *listing, long n
 	return same;
 }
 
-/* Removes the files of the old manifest that are no longer in the tree. */
-static int remove_gone(sftp_session sf, ssh_session s, const char *root,
+/* The directories of a removed file that it left empty, up to (not
+ * including) its root: rmdir refuses a directory that is not empty. */
+static void rmdir_emptied(sftp_session sf, const struct roots *root, const char *path, char *dst)
+{
+	size_t rl = strlen(strncmp(path, META_PFX, 5) == 0 ? root->meta : root->tree);
+	char *slash;
+
+	while ((slash = strrchr(dst, '/')) != NULL && (size_t)(slash - dst) > rl) {
+		*slash = '\0';
+		if (sftp_rmdir(sf, dst) < 0)
+			break;
+	}
+}
+
+/* Removes the files of the old manifest that are no longer in the tree (and
+ * the directories they leave empty). */
+static int remove_gone(sftp_session sf, ssh_session s, const struct roots *root,
                        const struct push_entry *old, long nold, const struct items *it,
                        struct push_stats *st, struct err *e)
 {
@@ -1049,31 +1134,157 @@ static int remove_gone(sftp_session sf, ssh_session s, const char *root,
 		key.en.path = old[i].path;
 		if (it->n && bsearch(&key, it->v, it->n, sizeof(*it->v), cmp_item))
 			continue;
-		if (remote_path(root, old[i].path, dst, sizeof(dst), e) < 0)
+		if (item_dst(root, old[i].path, dst, sizeof(dst), e) < 0)
 			return -1;
 		if (sftp_unlink(sf, dst) < 0 && sftp_get_error(sf) != SSH_FX_NO_SUCH_FILE)
 			return sftp_fail(sf, s, e, "unlink", dst);
 		st->removed++;
+		rmdir_emptied(sf, root, old[i].path, dst);
 	}
 	return 0;
 }
 
-/* Longer than 60 lines: the push in order (collect, check push.dir, read the
- * old manifest, remove, send, manifest, tree.digest), each step a call. */
-int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
-              struct push_stats *st, struct err *e)
+/* Both listings (REMOTE as tree/, META as meta/) merged and sorted; -1
+ * when either cannot be had (then each file is stat'ed), -2 on an error. */
+static long listing_both(ssh_session s, const struct roots *r, int timeout_s,
+                         struct push_entry **out, struct err *e)
 {
-	struct items it = {0};
-	struct push_entry *old = NULL, *cur = NULL, *listing = NULL;
-	long nold = 0, nlist = -1;
-	sftp_session sf = NULL;
-	char root[PATH_MAX], path[PATH_MAX], *text = NULL, *manifest = NULL, *old_digest = NULL;
-	char digest_line[80];
+	struct push_entry *a = NULL, *b = NULL, *v;
+	long na, nb;
+
+	*out = NULL;
+	if ((na = remote_listing(s, r->tree, TREE_PFX, timeout_s, &a, e)) < 0)
+		return na;
+	if ((nb = remote_listing(s, r->meta, META_PFX, timeout_s, &b, e)) < 0) {
+		push_entries_free(a, (size_t)na);
+		return nb;
+	}
+	v = realloc(a, (size_t)(na + nb + 1) * sizeof(*v));
+	if (v == NULL) {
+		push_entries_free(a, (size_t)na);
+		push_entries_free(b, (size_t)nb);
+		return -1;
+	}
+	if (nb)
+		memcpy(v + na, b, (size_t)nb * sizeof(*v));
+	free(b);
+	if (na + nb)
+		qsort(v, (size_t)(na + nb), sizeof(*v), cmp_entry);
+	*out = v;
+	return na + nb;
+}
+
+/* Checks a root (push.dir or META) before anything is written, creates it,
+ * and checks it again once it exists. */
+static int prepare_root(sftp_session sf, ssh_session s, const char *root, struct err *e)
+{
+	return check_parents(sf, root, e) < 0 || remote_mkdir_root(sf, s, root, e) < 0 ||
+	               check_root(sf, s, root, e) < 0
+	           ? -1
+	           : 0;
+}
+
+/* The old manifest of META (NULL, 0 when none or damaged: a full push that
+ * removes nothing). */
+static long old_manifest(sftp_session sf, ssh_session s, const struct roots *r,
+                         struct push_entry **old, struct err *e)
+{
+	char path[PATH_MAX], *text = NULL;
+	long nold = 0, i;
+
+	*old = NULL;
+	if (remote_path(r->meta, MANIFEST, path, sizeof(path), e) < 0 ||
+	    read_remote(sf, s, path, PUSH_MANIFEST_MAX, &text, e) < 0)
+		return -1;
+	if (text && (nold = push_manifest_parse(text, old, e)) >= 0) {
+		for (i = 0; *old != NULL && i < nold; i++)
+			if (strncmp((*old)[i].path, TREE_PFX, 5) != 0 &&
+			    strncmp((*old)[i].path, META_PFX, 5) != 0) {
+				err_set(e, "an entry outside tree/ and meta/");
+				push_entries_free(*old, (size_t)nold);
+				*old = NULL;
+				nold = -1;
+				break;
+			}
+	}
+	if (nold < 0) {
+		report_debug("push: ignoring the manifest in the VM: %s", e->msg);
+		err_clear(e);
+		nold = 0;
+		*old = NULL;
+	}
+	free(text);
+	return nold;
+}
+
+/* Writes the manifest when it changed, then tree.digest (last: the agent
+ * redoes make only for a complete tree). */
+static int write_manifest(sftp_session sf, ssh_session s, const struct roots *r,
+                          const struct items *it, long nold, struct push_stats *st, struct err *e)
+{
+	struct push_entry *cur = calloc(it->n ? it->n : 1, sizeof(*cur));
+	char path[PATH_MAX], digest_line[80], *manifest = NULL, *old_digest = NULL;
 	size_t i;
 	int rc = -1;
 
+	if (cur == NULL)
+		return err_set(e, "out of memory");
+	for (i = 0; i < it->n; i++)
+		cur[i] = it->v[i].en; /* shallow: paths stay owned by it */
+	push_tree_digest(cur, it->n, st->tree_digest);
+	manifest = push_manifest_format(cur, it->n);
+	if (manifest == NULL) {
+		err_set(e, "out of memory");
+		goto done;
+	}
+	if (remote_path(r->meta, MANIFEST, path, sizeof(path), e) < 0)
+		goto done;
+	if ((st->sent || st->removed || nold != (long)it->n) &&
+	    put_text(sf, s, path, manifest, st, e) < 0)
+		goto done;
+	if (remote_path(r->meta, TREE_DIGEST, path, sizeof(path), e) < 0 ||
+	    read_remote(sf, s, path, PUSH_DIGEST_MAX, &old_digest, e) < 0)
+		goto done;
+	snprintf(digest_line, sizeof(digest_line), "%s\n", st->tree_digest);
+	if ((old_digest == NULL || strcmp(old_digest, digest_line) != 0) &&
+	    put_text(sf, s, path, digest_line, st, e) < 0)
+		goto done;
+	rc = 0;
+done:
+	free(cur);
+	free(manifest);
+	free(old_digest);
+	return rc;
+}
+
+/* Longer than 60 lines: the push in order (collect, check both roots, read
+ * the old manifest, remove, send, manifest, tree.digest), each step a call. */
+int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
+              const char *meta_dir, struct push_stats *st, struct err *e)
+{
+	struct items it = {0};
+	struct push_entry *old = NULL, *listing = NULL;
+	long nold = 0, nlist = -1;
+	sftp_session sf = NULL;
+	struct roots r;
+	size_t i, tl, ml;
+	int rc = -1;
+
 	memset(st, 0, sizeof(*st));
-	if (normalise_root(remote_dir, root, sizeof(root), e) < 0 || collect(src, &it, e) < 0)
+	if (normalise_root(remote_dir, r.tree, sizeof(r.tree), e) < 0 ||
+	    normalise_root(meta_dir, r.meta, sizeof(r.meta), e) < 0)
+		goto done;
+	tl = strlen(r.tree);
+	ml = strlen(r.meta);
+	if ((strncmp(r.meta, r.tree, tl) == 0 && (r.meta[tl] == '/' || !r.meta[tl])) ||
+	    (strncmp(r.tree, r.meta, ml) == 0 && (r.tree[ml] == '/' || !r.tree[ml]))) {
+		err_set(e,
+		        "push.dir %s and %s (the agent's files) must not contain each other: "
+		        "choose another push.dir",
+		        r.tree, r.meta);
+		goto done;
+	}
+	if (collect(src, &it, e) < 0)
 		goto done;
 	st->files = (unsigned)it.n;
 	sf = sftp_new(s);
@@ -1081,29 +1292,21 @@ int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 		err_set(e, "SFTP session: %s", ssh_get_error(s));
 		goto done;
 	}
-	if (check_parents(sf, root, e) < 0 || remote_mkdir_root(sf, s, root, e) < 0 ||
-	    check_root(sf, s, root, e) < 0 ||
-	    remote_path(root, MANIFEST, path, sizeof(path), e) < 0 ||
-	    read_remote(sf, s, path, PUSH_MANIFEST_MAX, &text, e) < 0)
+	if (prepare_root(sf, s, r.tree, e) < 0 || prepare_root(sf, s, r.meta, e) < 0 ||
+	    (nold = old_manifest(sf, s, &r, &old, e)) < 0)
 		goto done;
-	if (text && (nold = push_manifest_parse(text, &old, e)) < 0) {
-		/* a damaged manifest only costs a full push (and removes nothing) */
-		report_debug("push: ignoring the manifest in the VM: %s", e->msg);
-		err_clear(e);
-		nold = 0;
-		old = NULL;
-	}
-	if (nold > 0 && (nlist = remote_listing(s, root, src->timeout_s, &listing, e)) == -2)
+	if (nold > 0 && (nlist = listing_both(s, &r, src->timeout_s, &listing, e)) == -2)
 		goto done;
 	/* Removals first: a path that was a symlink may be a directory now. */
-	if (remove_gone(sf, s, root, old, nold, &it, st, e) < 0)
+	if (remove_gone(sf, s, &r, old, nold, &it, st, e) < 0)
 		goto done;
 	for (i = 0; i < it.n; i++) {
 		const struct item *x = &it.v[i];
 		const struct push_entry *o = find_entry(old, (size_t)nold, x->en.path);
+		const char *root = strncmp(x->en.path, META_PFX, 5) == 0 ? r.meta : r.tree;
 		char dst[PATH_MAX];
 
-		if (remote_path(root, x->en.path, dst, sizeof(dst), e) < 0)
+		if (item_dst(&r, x->en.path, dst, sizeof(dst), e) < 0)
 			goto done;
 		if (o && o->size == x->en.size && o->mode == x->en.mode &&
 		    strcmp(o->digest, x->en.digest) == 0 &&
@@ -1111,48 +1314,18 @@ int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 			st->skipped++;
 			continue;
 		}
-		if (remote_mkdirs(sf, s, root, x->en.path,
+		if (remote_mkdirs(sf, s, root, x->en.path + 5,
 		                  (unsigned)(x->dir_mode ? x->dir_mode : 0755), e) < 0 ||
 		    upload(sf, s, x, dst, st, e) < 0)
 			goto done;
 		st->sent++;
 	}
-
-	cur = calloc(it.n ? it.n : 1, sizeof(*cur));
-	if (cur == NULL) {
-		err_set(e, "out of memory");
-		goto done;
-	}
-	for (i = 0; i < it.n; i++)
-		cur[i] = it.v[i].en; /* shallow: paths stay owned by it */
-	push_tree_digest(cur, it.n, st->tree_digest);
-	manifest = push_manifest_format(cur, it.n);
-	if (manifest == NULL) {
-		err_set(e, "out of memory");
-		goto done;
-	}
-	if (st->sent || st->removed || nold != (long)it.n) {
-		if (remote_mkdirs(sf, s, root, MANIFEST, 0755, e) < 0 ||
-		    put_text(sf, s, path, manifest, st, e) < 0)
-			goto done;
-	}
-	/* tree.digest last: the agent redoes make only for a complete tree. */
-	if (remote_path(root, TREE_DIGEST, path, sizeof(path), e) < 0 ||
-	    read_remote(sf, s, path, PUSH_DIGEST_MAX, &old_digest, e) < 0)
-		goto done;
-	snprintf(digest_line, sizeof(digest_line), "%s\n", st->tree_digest);
-	if ((old_digest == NULL || strcmp(old_digest, digest_line) != 0) &&
-	    (remote_mkdirs(sf, s, root, TREE_DIGEST, 0755, e) < 0 ||
-	     put_text(sf, s, path, digest_line, st, e) < 0))
+	if (write_manifest(sf, s, &r, &it, nold, st, e) < 0)
 		goto done;
 	rc = 0;
 done:
 	if (sf)
 		sftp_free(sf);
-	free(cur);
-	free(manifest);
-	free(text);
-	free(old_digest);
 	push_entries_free(old, (size_t)(nold > 0 ? nold : 0));
 	push_entries_free(listing, (size_t)(nlist > 0 ? nlist : 0));
 	items_free(&it);

@@ -1,38 +1,44 @@
 /*
  * push.h: copy the project into the guest over SFTP (libssh), cheaply.
  *
- * What goes where (REMOTE = push.dir, default /home/LOGIN/inception):
- *   TOP/Makefile, TOP/srcs/ (all files)  -> REMOTE/Makefile, REMOTE/srcs/
- *   TOP/provisioner/build.mk,
- *   TOP/tests/tests.mk                -> same paths (the root Makefile includes them)
- *   generated .env                    -> REMOTE/srcs/.env
- *   generated secrets, NAME.txt        -> REMOTE/secrets/NAME.txt (0600, dir 0700)
- *   the agent binary + its settings   -> REMOTE/.inception/agent, agent.conf
- *   agent sources (agent/, err.[ch])  -> REMOTE/.inception/agent-src/ (build in the
- *                                        guest when the binary cannot start there)
- * The local srcs/.env and secrets/ of TOP are never sent (they are the
- * host's own stack's).  A symlink is sent as a symlink when its target,
- * resolved from where it stands, stays inside the tree walked (srcs/ or
- * agent/); one pointing outside (or absolute) is refused, by name.  Names
- * with control characters are refused.  Special files are skipped.
+ * Two roots in the guest.  REMOTE (push.dir, default /home/LOGIN/inception)
+ * holds only the project, as its owner sees it:
+ *   the project's files                -> REMOTE/PATH: the working tree
+ *                                         without .git, or exactly the listed
+ *                                         paths (git's tree, --committed); for
+ *                                         the bundled stack only Makefile and
+ *                                         srcs/ (never the host's srcs/.env)
+ *   generated inputs, GEN/PATH          -> REMOTE/PATH (0600; a directory only
+ *                                         they live in is 0700); they replace a
+ *                                         project file of the same path
+ * META (/home/LOGIN/.local/share/inception) holds everything of ours:
+ *   the agent binary + its settings     -> META/agent, META/agent.conf
+ *   agent sources (agent/, lib/)        -> META/agent-src/ (build in the guest
+ *                                         when the binary cannot start there)
+ *   META/manifest, META/tree.digest
+ * Neither root may contain the other.  A symlink is sent as a symlink when
+ * its target, resolved from where it stands, stays inside the tree walked
+ * (the project, srcs/ or agent/); one pointing outside (or absolute) is
+ * refused, by name.  Names with control characters are refused.  Special
+ * files are skipped.
  *
- * REMOTE/.inception/manifest lists, per file, "DIGEST SIZE MTIME MODE PATH"
- * (SHA-256, octal mode with 0120000 for a symlink, whose digest is over its
- * target; PATH with '%', space and control bytes as %XX, so a line is
- * always five words).  A file whose digest, size and mode match the
- * manifest and whose remote size and mode still match is skipped; others
- * are written to PATH.inception-tmp (opened O_EXCL), given their mode and
- * mtime, then renamed over PATH.  Files in the old manifest that no longer
- * exist locally are removed remotely.  Every remote path is checked first:
- * relative to REMOTE, no . or .., no control character, still under
- * REMOTE once normalised, and no symlink among its directories below
- * REMOTE; a damaged manifest costs a full push and removes nothing.
- * REMOTE itself must not be writable by others (like /tmp), nor lie under
- * a directory writable by others without the sticky bit, nor belong to
- * another user.  The manifest (16 MiB) and tree.digest (4 KiB) are read back
- * bounded; a bigger file is an error.  REMOTE/.inception/tree.digest
- * (SHA-256 over the sorted "DIGEST MODE PATH" lines) tells the agent
- * whether the tree changed.
+ * META/manifest lists, per file, "DIGEST SIZE MTIME MODE PATH" (SHA-256,
+ * octal mode with 0120000 for a symlink, whose digest is over its target;
+ * PATH is "tree/P" for REMOTE/P and "meta/P" for META/P, with '%', space and
+ * control bytes as %XX, so a line is always five words).  A file whose
+ * digest, size and mode match the manifest and whose remote size and mode
+ * still match is skipped; others are written to PATH.inception-tmp (opened
+ * O_EXCL), given their mode and mtime, then renamed over PATH.  Files in the
+ * old manifest that no longer exist locally are removed remotely.  Every
+ * remote path is checked first: relative to its root, no . or .., no control
+ * character, still under the root once normalised, and no symlink among its
+ * directories below the root; a damaged manifest costs a full push and
+ * removes nothing.  A root must not be writable by others (like /tmp), nor
+ * lie under a directory writable by others without the sticky bit, nor
+ * belong to another user.  The manifest (16 MiB) and tree.digest (4 KiB) are
+ * read back bounded; a bigger file is an error.  META/tree.digest (SHA-256
+ * over the sorted "DIGEST MODE PATH" lines) tells the agent whether the
+ * tree (or the agent) changed.
  */
 #ifndef INCEPTION_PUSH_H
 #define INCEPTION_PUSH_H
@@ -44,11 +50,16 @@
 #include "err.h"
 
 struct push_src {
-	const char *top;           /* project tree: Makefile, srcs/ */
+	const char *top;    /* the project's directory */
+	char *const *paths; /* its files, relative to top (project_files);
+	                     * NULL = every file of top without .git */
+	size_t npaths;
+	int bundled;         /* top is the bundled stack: Makefile + srcs/ */
+	const char *gen_dir; /* generated inputs are read from gen_dir/PATH */
+	char *const *gen;    /* ... their project paths */
+	size_t ngen;
 	const char *agent_bin;     /* the agent binary; NULL = not sent */
 	const char *agent_conf;    /* agent settings text; NULL = not sent */
-	const char *env_file;      /* generated .env; NULL = not sent */
-	const char *secrets_dir;   /* generated secrets dir; NULL = not sent */
 	int with_agent_src;        /* also send agent/ sources (for build-in-guest) */
 	const char *agent_src_top; /* the directory holding agent/ (sources); NULL = top */
 	int timeout_s;             /* bound on a command in the guest (timeouts.agent) */
@@ -60,9 +71,10 @@ struct push_stats {
 	char tree_digest[65];
 };
 
-/* Pushes src into remote_dir over an authenticated session. */
+/* Pushes src: the project into remote_dir, ours into meta_dir, over an
+ * authenticated session. */
 int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
-              struct push_stats *st, struct err *e);
+              const char *meta_dir, struct push_stats *st, struct err *e);
 
 #define PUSH_MODE_LINK 0120000u       /* mode bits of a symlink entry */
 #define PUSH_PATH_MAX 1024            /* bytes of a relative path */
@@ -71,7 +83,7 @@ int push_tree(ssh_session s, const struct push_src *src, const char *remote_dir,
 
 /* One manifest entry, exposed for the unit tests. */
 struct push_entry {
-	char *path;      /* relative to REMOTE */
+	char *path;      /* "tree/P" (REMOTE/P) or "meta/P" (META/P) */
 	char digest[65]; /* hex SHA-256 */
 	uint64_t size;
 	long long mtime;

@@ -38,14 +38,24 @@
 #include "vm.h"
 #include "vm_int.h"
 
+static char project_dir[PATH_MAX];
+
+void vm_cache_set_project(const char *dir)
+{
+	snprintf(project_dir, sizeof(project_dir), "%s", dir ? dir : "");
+}
+
 int vm_cache_ident(const struct config *cfg, char *ident, size_t n, struct err *e)
 {
 	char top[PATH_MAX], real[PATH_MAX], dir[PATH_MAX];
 	int r;
 
-	/* until vm.state carries the project's identity: the resolved project
-	 * tree on the host and where it goes in the guest */
-	if (stack_find_top(top, sizeof(top), e) < 0)
+	/* the resolved project tree on the host (a URL's clone directory is
+	 * the same for every up of that URL) and where it goes in the guest;
+	 * without a project set, the tree this binary finds */
+	if (project_dir[0])
+		snprintf(top, sizeof(top), "%s", project_dir);
+	else if (stack_find_top(top, sizeof(top), e) < 0)
 		return -1;
 	if (realpath(top, real) == NULL)
 		snprintf(real, sizeof(real), "%s", top);

@@ -20,6 +20,9 @@
  * share a cache (today the resolved project tree on the host, the guest
  * directory it is pushed to and docker.source). */
 int vm_cache_ident(const struct config *cfg, char *ident, size_t n, struct err *e);
+/* The project up runs (its directory on the host), set once it is resolved:
+ * the cache key's project.  NULL or "" = the tree stack_find_top finds. */
+void vm_cache_set_project(const char *dir);
 
 /* 16 hex digits of SHA-256 over an identity; vm_cache_key does both. */
 int vm_cache_key_of(const char *ident, char key[17], struct err *e);

@@ -98,16 +98,33 @@ struct field {
 #k, offsetof(struct vm_state, k), sizeof(((struct vm_state *)0)->k)                \
 	}
 static const struct field fields[] = {
-    S(uri),        S(domain),
-    S(pool),       S(base_vol),
-    S(disk_vol),   S(seed_vol),
-    S(net),        S(network),
-    S(ssh_host),   {"ssh_port", offsetof(struct vm_state, ssh_port), 0},
-    S(login),      S(accel),
-    S(forwards),   S(phase),
-    S(hosts_file), S(hosts_name),
-    S(stack_ok),   S(docker_vol),
-    S(cache_from), S(cache_saved),
+    S(uri),
+    S(domain),
+    S(pool),
+    S(base_vol),
+    S(disk_vol),
+    S(seed_vol),
+    S(net),
+    S(network),
+    S(ssh_host),
+    {"ssh_port", offsetof(struct vm_state, ssh_port), 0},
+    S(login),
+    S(accel),
+    S(forwards),
+    S(phase),
+    S(hosts_file),
+    S(hosts_name),
+    S(stack_ok),
+    S(project),
+    S(project_dir),
+    S(project_compose),
+    S(project_commit),
+    S(project_ref),
+    {"project_dirty", offsetof(struct vm_state, project_dirty), 0},
+    S(project_gen),
+    S(docker_vol),
+    S(cache_from),
+    S(cache_saved),
     S(cache_tree),
 };
 #undef S
@@ -201,7 +218,7 @@ int vmstate_load(const struct vm_paths *p, struct vm_state *s, struct err *e)
 
 int vmstate_save(const struct vm_paths *p, const struct vm_state *s, struct err *e)
 {
-	char buf[4096];
+	char buf[8192];
 
 	if (vmstate_format(s, buf, sizeof(buf), e) < 0)
 		return -1;

@@ -50,19 +50,27 @@ struct vm_state {
 	char ssh_host[64];  /* 127.0.0.1 or the guest IP */
 	unsigned ssh_port;
 	char login[CONFIG_LOGIN_MAX + 1];
-	char accel[8];         /* domain type that booted: "qemu" or "kvm" */
-	char forwards[512];    /* "127.0.0.1:2222->22 ..." for status */
-	char phase[16];        /* created, booting, ready, down */
-	char hosts_file[256];  /* host.map_domain: the hosts file `up` added a line to */
-	char hosts_name[160];  /* ... and the name it mapped (destroy removes it) */
-	char stack_ok[65];     /* tree digest of the last push whose full agent run
-	                        * ended healthy: the same tree again needs no probe
-	                        * of the agent and base image before the run */
-	char docker_vol[160];  /* the VM's Docker disk (/var/lib/docker), or "" */
-	char cache_from[160];  /* the project's Docker cache snapshot it was made
-	                        * from ("none": a blank disk) */
-	char cache_saved[160]; /* the snapshot kept after its last healthy build */
-	char cache_tree[65];   /* the tree digest that snapshot was taken after */
+	char accel[8];            /* domain type that booted: "qemu" or "kvm" */
+	char forwards[512];       /* "127.0.0.1:2222->22 ..." for status */
+	char phase[16];           /* created, booting, ready, down */
+	char hosts_file[256];     /* host.map_domain: the hosts file `up` added a line to */
+	char hosts_name[160];     /* ... and the name it mapped (destroy removes it) */
+	char stack_ok[65];        /* tree digest of the last push whose full agent run
+	                           * ended healthy: the same tree again needs no probe
+	                           * of the agent and base image before the run */
+	char project[1024];       /* the project pushed last: PROJECT as given, or
+	                           * "bundled stack" / the directory when defaulted */
+	char project_dir[1024];   /* its directory on the host (a clone for a URL) */
+	char project_compose[64]; /* its compose file, relative to push.dir */
+	char project_commit[41];  /* its commit ("" outside git) */
+	char project_ref[256];    /* the --ref it was pushed with ("" = HEAD) */
+	unsigned project_dirty;   /* 1: pushed with uncommitted changes */
+	char project_gen[1024];   /* where its generated inputs are kept (STATE/...) */
+	char docker_vol[160];     /* the VM's Docker disk (/var/lib/docker), or "" */
+	char cache_from[160];     /* the project's Docker cache snapshot it was made
+	                           * from ("none": a blank disk) */
+	char cache_saved[160];    /* the snapshot kept after its last healthy build */
+	char cache_tree[65];      /* the tree digest that snapshot was taken after */
 };
 
 /* Loads the state file; a missing file is -1 with e->code EXIT_NOVM. */

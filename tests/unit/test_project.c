@@ -956,6 +956,69 @@ static void test_buildable(void **state)
 	assert_false(project_image_buildable("mydebian:bookworm"));
 }
 
+/* What the agent is told: services in compose order, bind directories
+ * (short and long syntax, named volumes bound with driver_opts, variables
+ * from the dotenv, generated or the project's), DOMAIN_NAME. */
+static void test_compose_info(void **state)
+{
+	char d[64], gen[PATH_MAX];
+	struct project p;
+	struct project_inputs in;
+	struct project_info info;
+	struct err e = {.msg = ""};
+
+	(void)state;
+	fixture("a-secrets", &p);
+	assert_int_equal(project_inputs(&p, &in, &e), 0);
+	assert_int_equal(project_compose_info(&p, &in, NULL, &info, &e), 0);
+	assert_string_equal(info.services, "db,php,web");
+	assert_string_equal(info.data_dirs, "/home/jdoe/data/mariadb:/home/jdoe/data/wordpress");
+	assert_string_equal(info.domain, "jdoe.42.fr");
+	project_info_free(&info);
+	project_inputs_free(&in);
+
+	/* b: DATA_DIR comes from its Makefile's environment: no bind dir known;
+	 * the domain from the env file generated outside the project */
+	tmpdir(d, sizeof(d));
+	snprintf(gen, sizeof(gen), "%s/gen", d);
+	put(gen, "srcs/.env", "DOMAIN_NAME=other.42.fr\nDATA_DIR=/srv/x\n");
+	fixture("b-envfile", &p);
+	assert_int_equal(project_inputs(&p, &in, &e), 0);
+	assert_int_equal(project_compose_info(&p, &in, gen, &info, &e), 0);
+	assert_string_equal(info.services, "mariadb,wordpress,nginx");
+	assert_string_equal(info.data_dirs, "/srv/x/mariadb:/srv/x/wordpress");
+	assert_string_equal(info.domain, "other.42.fr");
+	project_info_free(&info);
+	project_inputs_free(&in);
+
+	/* short and long bind syntax, ${VAR} in the source, a relative bind
+	 * (left to the project) and no domain */
+	mini(d, "services:\n"
+	        "  one:\n"
+	        "    image: x\n"
+	        "    volumes:\n"
+	        "      - ${BASE:-/data}/one:/var/one:ro\n"
+	        "      - ./rel:/rel\n"
+	        "      - named:/n\n"
+	        "  two:\n"
+	        "    image: y\n"
+	        "    volumes:\n"
+	        "      - type: bind\n"
+	        "        source: /abs/two\n"
+	        "        target: /two\n"
+	        "volumes:\n"
+	        "  named:\n");
+	at_dir(d, &p);
+	assert_int_equal(project_inputs(&p, &in, &e), 0);
+	assert_int_equal(project_compose_info(&p, &in, NULL, &info, &e), 0);
+	assert_string_equal(info.services, "one,two");
+	assert_string_equal(info.data_dirs, "/data/one:/abs/two");
+	assert_null(info.domain);
+	project_info_free(&info);
+	project_inputs_free(&in);
+	sh("rm -rf '%s'", d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -972,6 +1035,7 @@ int main(void)
 	    cmocka_unit_test(test_bases_fixtures),
 	    cmocka_unit_test(test_bases_forms),
 	    cmocka_unit_test(test_buildable),
+	    cmocka_unit_test(test_compose_info),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

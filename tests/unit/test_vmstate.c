@@ -53,6 +53,13 @@ static void fill(struct vm_state *s)
 	snprintf(s->accel, sizeof(s->accel), "qemu");
 	snprintf(s->forwards, sizeof(s->forwards), "127.0.0.1:2222->22 127.0.0.1:8443->443");
 	snprintf(s->phase, sizeof(s->phase), "ready");
+	snprintf(s->project, sizeof(s->project), "file:///srv/git/student.git");
+	snprintf(s->project_dir, sizeof(s->project_dir), "/c/projects/student-0123");
+	snprintf(s->project_compose, sizeof(s->project_compose), "srcs/compose.yaml");
+	snprintf(s->project_commit, sizeof(s->project_commit), "%040d", 7);
+	snprintf(s->project_ref, sizeof(s->project_ref), "v1.2");
+	s->project_dirty = 1;
+	snprintf(s->project_gen, sizeof(s->project_gen), "/s/vm1/inputs/0123456789abcdef");
 }
 
 static void test_roundtrip(void **state)
@@ -67,6 +74,8 @@ static void test_roundtrip(void **state)
 	assert_non_null(strstr(buf, "ssh_port=2222\n"));
 	/* '=' in a value stays in the value */
 	assert_non_null(strstr(buf, "uri=qemu+ssh://root@host/system?keyfile=/k=v\n"));
+	assert_non_null(strstr(buf, "project=file:///srv/git/student.git\nproject_dir="));
+	assert_non_null(strstr(buf, "\nproject_ref=v1.2\nproject_dirty=1\n"));
 	assert_int_equal(vmstate_parse(buf, &b, &e), 0);
 	assert_memory_equal(&a, &b, sizeof(a));
 }
