@@ -380,7 +380,8 @@ done:
 
 /* Longer than 60 lines: the three seed files rendered from their templates, then the ISO written;
  * one temp directory and one cleanup. */
-int seed_build(const struct config *c, const char *state_dir, const char *iso_path, struct err *e)
+int seed_build(const struct config *c, const char *state_dir, const char *iso_path,
+               int with_packages, struct err *e)
 {
 	char *user_pub = NULL, *host_priv = NULL, *host_pub = NULL;
 	char stage[PATH_MAX], tmp_iso[PATH_MAX], log[PATH_MAX], iid[64], path[PATH_MAX];
@@ -403,10 +404,14 @@ int seed_build(const struct config *c, const char *state_dir, const char *iso_pa
 
 	{
 		const struct seed_var vars[] = {
-		    {"hostname", c->vm_name, NULL},      {"login", c->login, NULL},
-		    {"user_public_key", user_pub, NULL}, {"host_private_key", host_priv, NULL},
-		    {"host_public_key", host_pub, NULL}, {"apt_mirror", c->apt_mirror, NULL},
-		    {"apt_proxy", c->apt_proxy, NULL},   {"packages", NULL, seed_packages},
+		    {"hostname", c->vm_name, NULL},
+		    {"login", c->login, NULL},
+		    {"user_public_key", user_pub, NULL},
+		    {"host_private_key", host_priv, NULL},
+		    {"host_public_key", host_pub, NULL},
+		    {"apt_mirror", c->apt_mirror, NULL},
+		    {"apt_proxy", c->apt_proxy, NULL},
+		    {"packages", NULL, with_packages ? seed_packages : NULL},
 		    {"instance_id", iid, NULL},
 		};
 		const size_t nvars = sizeof(vars) / sizeof(vars[0]);

@@ -18,8 +18,12 @@
 
 /* Renders the seed for c with the keys in state_dir (see keys.h; run
  * keys_ensure first) and writes the ISO to iso_path (0600).  Every call makes
- * a new instance-id. */
-int seed_build(const struct config *c, const char *state_dir, const char *iso_path, struct err *e);
+ * a new instance-id.  with_packages: the seed lists the packages the agent
+ * needs for cloud-init to install (a downloaded cloud image); 0 for an image
+ * that has them already (ours, built by image-build.sh), which spares the
+ * guest cloud-init's `apt-get update`. */
+int seed_build(const struct config *c, const char *state_dir, const char *iso_path,
+               int with_packages, struct err *e);
 
 /* --- exposed for tests --- */
 

@@ -291,7 +291,7 @@ static void test_seed_iso(void **state)
 	c.apt_mirror = mirror;
 	snprintf(iso, sizeof(iso), "%s/seed.iso", dir);
 	err_clear(&e);
-	if (seed_build(&c, dir, iso, &e) < 0)
+	if (seed_build(&c, dir, iso, 1, &e) < 0)
 		fail_msg("seed_build: %s", e.msg);
 	assert_int_equal(stat(iso, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -317,18 +317,27 @@ static void test_seed_iso(void **state)
 	assert_int_equal(read_file(path, &pub, NULL, &e), 0);
 	assert_string_equal(str_at(&doc, "ssh_keys.ed25519_private"), pub);
 	free(pub);
+	/* a downloaded image gets the agent's packages from cloud-init */
+	assert_string_equal(str_at(&doc, "packages.0"), "make");
 	doc_free(&doc);
 	md1 = iso_file(iso, dir, "network-config");
 	assert_non_null(strstr(md1, "dhcp4"));
 	free(md1);
 	/* a new instance-id on every build */
 	md1 = iso_file(iso, dir, "meta-data");
-	assert_int_equal(seed_build(&c, dir, iso, &e), 0);
+	assert_int_equal(seed_build(&c, dir, iso, 1, &e), 0);
 	md2 = iso_file(iso, dir, "meta-data");
 	assert_non_null(strstr(md1, "iid-inception-"));
 	assert_string_not_equal(md1, md2);
 	free(md1);
 	free(md2);
+	/* an image of ours has them: no packages key, so no apt-get update at boot */
+	assert_int_equal(seed_build(&c, dir, iso, 0, &e), 0);
+	md1 = iso_file(iso, dir, "user-data");
+	doc_load(&doc, md1, strlen(md1));
+	assert_null(at(&doc, "packages"));
+	assert_non_null(at(&doc, "users.0.name"));
+	doc_free(&doc); /* frees md1, the document's text */
 	/* no staging directory or temp ISO left behind, and keys missing = error */
 	{
 		char *const argv[] = {"rm", "-rf", dir, NULL};
@@ -342,7 +351,7 @@ static void test_seed_iso(void **state)
 		assert_int_equal(run_argv(argv, NULL, &e), 0);
 	}
 	err_clear(&e);
-	assert_int_equal(seed_build(&c, "/nonexistent-inception", iso, &e), -1);
+	assert_int_equal(seed_build(&c, "/nonexistent-inception", iso, 1, &e), -1);
 	assert_non_null(strstr(e.msg, "keys"));
 }
 
