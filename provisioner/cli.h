@@ -51,6 +51,7 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 int cmd_up(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_status(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_ssh(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_forward(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_console(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_push(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_down(struct cli *cli, int argc, char **argv, struct err *e);
