@@ -98,10 +98,10 @@ int forward_find(const char *forwards, unsigned guest, char *addr, size_t n, uns
 /* ---- the route --------------------------------------------------------- */
 
 struct route {
-	ssh_session s;     /* over SSH (the libvirt host or the guest), or NULL */
-	char host[64];     /* where the channel (or the TCP relay) goes */
+	ssh_session s; /* over SSH (the libvirt host or the guest), or NULL */
+	char host[64]; /* where the channel (or the TCP relay) goes */
 	unsigned port;
-	char via[512];     /* for the message */
+	char via[512]; /* for the message */
 };
 
 /* From the VM's state: the forward through the libvirt host (or on this
@@ -148,9 +148,9 @@ static int route_find(struct vm_target *vt, const struct vm_state *st, unsigned 
 /* ---- the loop ---------------------------------------------------------- */
 
 struct conn {
-	int fd;         /* the accepted client */
-	ssh_channel ch; /* over SSH ... */
+	ssh_channel ch; /* to the guest port over SSH ... */
 	int peer;       /* ... or the TCP connection of the relay */
+	int fd;         /* the accepted client */
 	int fd_eof, other_eof;
 };
 
@@ -347,7 +347,7 @@ int cmd_forward(struct cli *cli, int argc, char **argv, struct err *e)
 	struct vm_state st;
 	struct route r = {0};
 	struct sigaction sa;
-	unsigned local, guest, bound = 0;
+	unsigned local = 0, guest = 0, bound = 0;
 	char url[128], portbuf[16];
 	int c, lfd = -1, ret = -1;
 
@@ -360,8 +360,9 @@ int cmd_forward(struct cli *cli, int argc, char **argv, struct err *e)
 		optind++;
 	}
 	if (argc - optind != 1)
-		return err_setc(e, EXIT_USAGE, "usage: inception forward [VM] [LOCAL:]GUEST "
-		                               "(e.g. inception forward 443)");
+		return err_setc(e, EXIT_USAGE,
+		                "usage: inception forward [VM] [LOCAL:]GUEST "
+		                "(e.g. inception forward 443)");
 	if (forward_spec_parse(argv[optind], &local, &guest, e) < 0)
 		return -1;
 	if (vm_target(&cli->cfg, &vt, e) < 0 || vmstate_load(&vt.paths, &st, e) < 0)

@@ -81,8 +81,10 @@ int jump_parse_uri(const char *uri, struct jump_host *j, struct err *e)
 		return 0;
 	u = xmlParseURI(uri);
 	if (u == NULL || u->scheme == NULL)
-		return err_setc(e, EXIT_USAGE, "libvirt.uri \"%s\": not a URI (e.g. qemu:///system "
-		                               "or qemu+ssh://USER@HOST/system)", uri);
+		return err_setc(e, EXIT_USAGE,
+		                "libvirt.uri \"%s\": not a URI (e.g. qemu:///system "
+		                "or qemu+ssh://USER@HOST/system)",
+		                uri);
 	if (u->server == NULL || u->server[0] == '\0') {
 		ret = 0; /* qemu:///system, test:///default: this host */
 		goto done;
@@ -109,7 +111,8 @@ int jump_parse_uri(const char *uri, struct jump_host *j, struct err *e)
 	j->port = u->port > 0 ? (unsigned)u->port : 22;
 	if (u->user != NULL && u->user[0] != '\0') {
 		if (snprintf(j->user, sizeof(j->user), "%s", u->user) >= (int)sizeof(j->user)) {
-			err_setc(e, EXIT_USAGE, "libvirt.uri \"%s\": the user name is too long", uri);
+			err_setc(e, EXIT_USAGE, "libvirt.uri \"%s\": the user name is too long",
+			         uri);
 			goto done;
 		}
 	} else {
@@ -119,16 +122,20 @@ int jump_parse_uri(const char *uri, struct jump_host *j, struct err *e)
 	if (query_param(u->query_raw, "keyfile", j->keyfile, sizeof(j->keyfile), &found) < 0 ||
 	    query_param(u->query_raw, "known_hosts", j->known_hosts, sizeof(j->known_hosts),
 	                &found) < 0) {
-		err_setc(e, EXIT_USAGE, "libvirt.uri \"%s\": a keyfile or known_hosts value is too "
-		                        "long or badly escaped", uri);
+		err_setc(e, EXIT_USAGE,
+		         "libvirt.uri \"%s\": a keyfile or known_hosts value is too "
+		         "long or badly escaped",
+		         uri);
 		goto done;
 	}
 	if (!found) {
 		if (home_dir(tmp, sizeof(tmp)) < 0 ||
 		    snprintf(j->known_hosts, sizeof(j->known_hosts), "%s/.ssh/known_hosts", tmp) >=
 		        (int)sizeof(j->known_hosts)) {
-			err_set(e, "libvirt.uri \"%s\": no home directory for ~/.ssh/known_hosts; "
-			           "name the file with ?known_hosts=PATH", uri);
+			err_set(e,
+			        "libvirt.uri \"%s\": no home directory for ~/.ssh/known_hosts; "
+			        "name the file with ?known_hosts=PATH",
+			        uri);
 			goto done;
 		}
 	}
@@ -173,15 +180,18 @@ static int check_known(ssh_session s, const struct jump_host *j, struct err *e)
 	ssh_key_free(key);
 	known_name(j, name, sizeof(name));
 	if (k == SSH_KNOWN_HOSTS_CHANGED || k == SSH_KNOWN_HOSTS_OTHER)
-		return err_setc(e, EXIT_HOSTKEY,
-		                "the libvirt host %s presented the %s key %s, which is NOT the key "
-		                "%s holds for %s: refusing to connect (someone may be in the "
-		                "middle). If the server's key really changed, check the new "
-		                "fingerprint with its administrator, then: ssh-keygen -R '%s' -f %s",
-		                j->host, type, fp, j->known_hosts, name, name, j->known_hosts);
+		return err_setc(
+		    e, EXIT_HOSTKEY,
+		    "the libvirt host %s presented the %s key %s, which is NOT the key "
+		    "%s holds for %s: refusing to connect (someone may be in the "
+		    "middle). If the server's key really changed, check the new "
+		    "fingerprint with its administrator, then: ssh-keygen -R '%s' -f %s",
+		    j->host, type, fp, j->known_hosts, name, name, j->known_hosts);
 	if (k == SSH_KNOWN_HOSTS_ERROR)
-		return err_setc(e, EXIT_HOSTKEY, "cannot check the key of the libvirt host %s against "
-		                                 "%s: %s", j->host, j->known_hosts, ssh_get_error(s));
+		return err_setc(e, EXIT_HOSTKEY,
+		                "cannot check the key of the libvirt host %s against "
+		                "%s: %s",
+		                j->host, j->known_hosts, ssh_get_error(s));
 	return err_setc(e, EXIT_HOSTKEY,
 	                "the libvirt host %s is not in %s (its %s key is %s): refusing to trust "
 	                "it unseen. Check this fingerprint with the server's administrator "
@@ -192,8 +202,7 @@ static int check_known(ssh_session s, const struct jump_host *j, struct err *e)
 	                j->known_hosts);
 }
 
-static int open_session(const struct jump_host *j, int timeout_s, ssh_session *out,
-                        struct err *e)
+static int open_session(const struct jump_host *j, int timeout_s, ssh_session *out, struct err *e)
 {
 	ssh_session s = ssh_new();
 	int port = (int)j->port;
@@ -215,7 +224,8 @@ static int open_session(const struct jump_host *j, int timeout_s, ssh_session *o
 		return -1;
 	}
 	if (ssh_connect(s) != SSH_OK) {
-		err_set(e, "cannot reach the libvirt host over SSH (%s): %s", who, ssh_get_error(s));
+		err_set(e, "cannot reach the libvirt host over SSH (%s): %s", who,
+		        ssh_get_error(s));
 		ssh_free(s);
 		return -1;
 	}
@@ -274,8 +284,7 @@ int jump_check(const char *uri, struct err *e)
 	return 0;
 }
 
-int jump_channel(ssh_session s, const char *host, unsigned port, ssh_channel *out,
-                 struct err *e)
+int jump_channel(ssh_session s, const char *host, unsigned port, ssh_channel *out, struct err *e)
 {
 	ssh_channel ch = ssh_channel_new(s);
 

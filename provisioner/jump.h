@@ -48,8 +48,7 @@ int jump_connect(const struct jump_host *j, int timeout_s, ssh_session *out, str
 int jump_check(const char *uri, struct err *e);
 
 /* An open direct-tcpip channel to host:port as seen from the jump host. */
-int jump_channel(ssh_session s, const char *host, unsigned port, ssh_channel *out,
-                 struct err *e);
+int jump_channel(ssh_session s, const char *host, unsigned port, ssh_channel *out, struct err *e);
 
 /* Carries the stream of a channel on a thread: *fd is the local end (a
  * socket) to hand to a libssh session; the thread owns s and ch and frees

@@ -259,8 +259,9 @@ static int jump_block(const struct vm_state *s, const char *vm_name, char *buf, 
 	             "%s%s%s"
 	             "  UserKnownHostsFile \"%s\"\n"
 	             "  StrictHostKeyChecking yes\n",
-	             vm_name, vm_name, j.host, j.port, j.user, j.keyfile[0] ? "  IdentityFile \"" : "",
-	             j.keyfile, j.keyfile[0] ? "\"\n  IdentitiesOnly yes\n" : "", j.known_hosts);
+	             vm_name, vm_name, j.host, j.port, j.user,
+	             j.keyfile[0] ? "  IdentityFile \"" : "", j.keyfile,
+	             j.keyfile[0] ? "\"\n  IdentitiesOnly yes\n" : "", j.known_hosts);
 	if (r < 0 || (size_t)r >= n)
 		return err_set(e, "ssh_config too long");
 	return 0;

@@ -75,8 +75,8 @@ struct vm_target {
 	char host[64];
 	char user[CONFIG_LOGIN_MAX + 1];
 	char jump_uri[256]; /* the VM's libvirt URI (remote: the jump host) */
-	ssh_session live; /* an open session to it, or NULL (owned by whoever
-	                   * filled the target: `up` hands its probe's on) */
+	ssh_session live;   /* an open session to it, or NULL (owned by whoever
+	                     * filled the target: `up` hands its probe's on) */
 };
 
 /* The SSH target of cfg's VM (from its state file: forwarded port on

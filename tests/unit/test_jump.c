@@ -62,9 +62,8 @@ static void ssh_uri_fields(void **state)
 	assert_non_null(strstr(j.known_hosts, "/.ssh/known_hosts"));
 
 	/* the libssh transports too; no user = this user */
-	assert_int_equal(jump_parse_uri("qemu+libssh://srv/system?known_hosts_verify=normal", &j,
-	                                &e),
-	                 1);
+	assert_int_equal(
+	    jump_parse_uri("qemu+libssh://srv/system?known_hosts_verify=normal", &j, &e), 1);
 	assert_string_equal(j.host, "srv");
 	assert_true(j.user[0] != '\0');
 	assert_int_equal(jump_parse_uri("qemu+libssh2://root@srv:22/system", &j, &e), 1);
@@ -93,9 +92,10 @@ static void bad_uris(void **state)
 	assert_string_equal(e.msg, "libvirt.uri \"no uri here\": not a URI (e.g. qemu:///system "
 	                           "or qemu+ssh://USER@HOST/system)");
 	assert_int_equal(
-	    jump_parse_uri("qemu+ssh://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	                   "aaaaaaaaaaaaaaaa@h/system",
-	                   &j, &e),
+	    jump_parse_uri(
+	        "qemu+ssh://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	        "aaaaaaaaaaaaaaaa@h/system",
+	        &j, &e),
 	    -1);
 	assert_non_null(strstr(e.msg, ": the user name is too long"));
 }
@@ -192,9 +192,12 @@ static void ssh_config_proxyjump(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(local_uris_have_no_jump), cmocka_unit_test(ssh_uri_fields),
-	    cmocka_unit_test(bad_uris),                cmocka_unit_test(forward_specs),
-	    cmocka_unit_test(forward_lookup),          cmocka_unit_test(ssh_config_proxyjump),
+	    cmocka_unit_test(local_uris_have_no_jump),
+	    cmocka_unit_test(ssh_uri_fields),
+	    cmocka_unit_test(bad_uris),
+	    cmocka_unit_test(forward_specs),
+	    cmocka_unit_test(forward_lookup),
+	    cmocka_unit_test(ssh_config_proxyjump),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
