@@ -403,6 +403,11 @@ int cmd_forward(struct cli *cli, int argc, char **argv, struct err *e)
 	fflush(stdout);
 	report_info("forwarding %s to port %u of VM %s; Ctrl-C to stop", url, guest,
 	            cli->cfg.vm_name);
+	if (guest == 443 && st.login[0])
+		report_info(
+		    "WordPress answers to its own name on 443: with `127.0.0.1 %s.42.fr` in "
+		    "/etc/hosts and `forward 443:443`, open https://%s.42.fr/",
+		    st.login, st.login);
 	ret = serve(&r, lfd, e);
 done:
 	if (lfd >= 0)
