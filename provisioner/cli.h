@@ -64,6 +64,7 @@ int cli_project_arg(struct cli *cli, int argc, char **argv, struct stack_opts *s
 int cmd_up(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_status(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_ssh(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_forward(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_console(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_push(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_down(struct cli *cli, int argc, char **argv, struct err *e);

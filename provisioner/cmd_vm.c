@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "config.h"
 #include "hostmap.h"
+#include "jump.h"
 #include "names.h"
 #include "report.h"
 #include "sshc.h"
@@ -324,6 +325,7 @@ int cmd_console(struct cli *cli, int argc, char **argv, struct err *e)
 	struct vm_paths p;
 	struct vm_state s;
 	struct virt v;
+	struct jump_host j;
 	char buf[65536];
 	int c, fd, follow = 1, have_virt, idle = 0;
 	struct sigaction sa;
@@ -337,6 +339,11 @@ int cmd_console(struct cli *cli, int argc, char **argv, struct err *e)
 	if (vm_paths(cli->cfg.vm_name, &p, e) < 0 || vmstate_load(&p, &s, e) < 0)
 		return -1;
 	fd = open(p.console, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && jump_parse_uri(s.uri, &j, e) == 1)
+		return err_set(e,
+		               "VM %s runs on the libvirt host %s: its serial console is there "
+		               "(virsh -c '%s' console %s)",
+		               s.domain, j.host, s.uri, s.domain);
 	if (fd < 0)
 		return err_set(e, "open %s: %s (has the VM been started?)", p.console,
 		               strerror(errno));

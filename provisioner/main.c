@@ -50,6 +50,13 @@ static const struct command COMMANDS[] = {
     {"ssh", cmd_ssh, "[-- CMD...]", "open a shell in the VM, or run CMD there",
      "Uses the VM's own key and pinned host key; also writes STATE/ssh_config so\n"
      "`ssh -F STATE/ssh_config VMNAME` works."},
+    {"forward", cmd_forward, "[VM] [LOCAL:]GUEST",
+     "serve a guest port on this machine's 127.0.0.1 until Ctrl-C",
+     "Listens on 127.0.0.1:LOCAL (default: GUEST if >= 1024, else the VM's host port\n"
+     "for it, else any free port) and prints the URL.  Each connection goes to the\n"
+     "VM's forward of GUEST: through the libvirt host over SSH when libvirt.uri is\n"
+     "qemu+ssh://, directly on this host otherwise; a port with no forward goes\n"
+     "through the VM's own SSH server.  VM: a VM name (default vm.name)."},
     {"console", cmd_console, "[--no-follow]", "follow the VM's serial console log", NULL},
     {"push", cmd_push, "[options] [PROJECT]",
      "re-sync the project into the VM, run make and the health check",

@@ -8,10 +8,17 @@
  * Errors that are worth a retry while a guest boots (refused, timed out,
  * authentication not yet possible) leave e->code at 0; a wrong host key sets
  * EXIT_HOSTKEY and must never be retried away.
+ *
+ * A guest on a remote libvirt host is reached through that host: the session
+ * runs over a socket pair whose other end a thread copies to a direct-tcpip
+ * channel (jump.c).  The tunnels of open sessions are kept in one small
+ * table under a mutex, so that sshc_close() can wait for its thread: the
+ * one piece of shared state here, since sshc_close() gets only the session.
  */
 #include "sshc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +29,78 @@
 
 #include "buf.h"
 #include "err.h"
+#include "jump.h"
+
+#define SSHC_TUNNELS_MAX 32
+
+static struct {
+	ssh_session s;
+	struct jump_tunnel *t;
+} tunnels[SSHC_TUNNELS_MAX];
+static pthread_mutex_t tunnels_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int tunnel_add(ssh_session s, struct jump_tunnel *t)
+{
+	int i, ret = -1;
+
+	pthread_mutex_lock(&tunnels_lock);
+	for (i = 0; i < SSHC_TUNNELS_MAX && ret < 0; i++)
+		if (tunnels[i].s == NULL) {
+			tunnels[i].s = s;
+			tunnels[i].t = t;
+			ret = 0;
+		}
+	pthread_mutex_unlock(&tunnels_lock);
+	return ret;
+}
+
+static struct jump_tunnel *tunnel_take(ssh_session s)
+{
+	struct jump_tunnel *t = NULL;
+	int i;
+
+	pthread_mutex_lock(&tunnels_lock);
+	for (i = 0; i < SSHC_TUNNELS_MAX; i++)
+		if (tunnels[i].s == s) {
+			t = tunnels[i].t;
+			tunnels[i].s = NULL;
+			tunnels[i].t = NULL;
+			break;
+		}
+	pthread_mutex_unlock(&tunnels_lock);
+	return t;
+}
+
+/* Through the libvirt host of t->jump_uri to t->host:t->port: s gets the
+ * tunnel's socket.  0 also when there is no jump (nothing to do). */
+static int via_jump(const struct ssh_target *t, ssh_session s, struct err *e)
+{
+	struct jump_host j;
+	ssh_session js = NULL;
+	ssh_channel ch = NULL;
+	struct jump_tunnel *tn = NULL;
+	int fd = -1, r = jump_parse_uri(t->jump_uri, &j, e);
+
+	if (r <= 0)
+		return r;
+	if (jump_connect(&j, t->timeout_s, &js, e) < 0)
+		return -1;
+	if (jump_channel(js, t->host, t->port, &ch, e) < 0) {
+		sshc_close(js);
+		return -1;
+	}
+	if (jump_tunnel_start(js, ch, &fd, &tn, e) < 0) {
+		ssh_channel_free(ch);
+		sshc_close(js);
+		return -1;
+	}
+	if (tunnel_add(s, tn) < 0 || ssh_options_set(s, SSH_OPTIONS_FD, &fd) < 0) {
+		tunnel_take(s);
+		jump_tunnel_join(tn); /* closes fd: the thread ends */
+		return err_set(e, "ssh: too many tunnels open at once");
+	}
+	return 0;
+}
 
 static long now_ms(void)
 {
@@ -102,6 +181,8 @@ int sshc_connect(const struct ssh_target *t, ssh_session *out, struct err *e)
 		err_set(e, "ssh options: %s", ssh_get_error(s));
 		goto done;
 	}
+	if (via_jump(t, s, e) < 0)
+		goto done;
 	if (ssh_connect(s) != SSH_OK) {
 		err_set(e, "ssh %s@%s:%u: %s", t->user, t->host, t->port, ssh_get_error(s));
 		goto done;
@@ -124,11 +205,7 @@ int sshc_connect(const struct ssh_target *t, ssh_session *out, struct err *e)
 	ret = 0;
 done:
 	ssh_key_free(priv);
-	if (s != NULL) {
-		if (ssh_is_connected(s))
-			ssh_disconnect(s);
-		ssh_free(s);
-	}
+	sshc_close(s);
 	return ret;
 }
 
@@ -313,9 +390,13 @@ int sshc_exec(ssh_session s, const char *cmd, sshc_line_fn on_line, sshc_line_fn
 
 void sshc_close(ssh_session s)
 {
+	struct jump_tunnel *t;
+
 	if (s == NULL)
 		return;
+	t = tunnel_take(s);
 	if (ssh_is_connected(s))
 		ssh_disconnect(s);
 	ssh_free(s);
+	jump_tunnel_join(t); /* closes the tunnel's socket: its thread ends */
 }

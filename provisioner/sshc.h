@@ -5,7 +5,9 @@
  * cloud-init seed, so it knows the key before the first connection: sshc
  * compares the server's key with the pinned public key and refuses any other
  * (EXIT_HOSTKEY, both SHA256 fingerprints in the message).  There is no
- * trust-on-first-use and no prompt.  (Owned by the VM issue; push/run use it.)
+ * trust-on-first-use and no prompt.  A VM on a remote libvirt host is
+ * reached through that host (a direct-tcpip channel, jump.h); the guest's
+ * pinned key is checked the same way at the end of the tunnel.
  */
 #ifndef INCEPTION_SSHC_H
 #define INCEPTION_SSHC_H
@@ -23,6 +25,9 @@ struct ssh_target {
 	const char *identity;    /* private user key file (ed25519, 0600) */
 	const char *hostkey_pub; /* pinned host public key file (OpenSSH format) */
 	int timeout_s;           /* connect timeout per attempt */
+	const char *jump_uri;    /* the libvirt URI: when it names a remote host
+	                          * (qemu+ssh://), host:port is reached through
+	                          * that host (jump.h); NULL or local = directly */
 };
 
 /* Connects, checks the pinned host key, authenticates with the identity.
@@ -66,6 +71,7 @@ int sshc_run(ssh_session s, const char *cmd, const struct sshc_opts *o, int *exi
 /* "SHA256:..." fingerprint of a key into buf. */
 int sshc_fingerprint(ssh_key key, char *buf, size_t n);
 
+/* Disconnects and frees s (and the tunnel under it, if any). */
 void sshc_close(ssh_session s);
 
 #endif

@@ -483,6 +483,7 @@ static int prepare(struct stack_run *r, struct cli *cli, const struct stack_opts
 		r->vt.t.user = r->vt.user;
 		r->vt.t.identity = r->vt.paths.identity;
 		r->vt.t.hostkey_pub = r->vt.paths.hostkey_pub;
+		r->vt.t.jump_uri = r->vt.jump_uri;
 	} else if (vm_target(&cli->cfg, &r->vt, e) < 0) {
 		return -1;
 	}

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "domxml.h"
+#include "jump.h"
 
 static void silent_errors(void *arg, virErrorPtr err)
 {
@@ -69,6 +70,8 @@ static int open_uri(const char *uri, struct virt *v, struct err *e)
 {
 	char *actual;
 
+	if (jump_check(uri, e) < 0) /* a remote host's key, before libvirt's own ssh */
+		return -1;
 	v->conn = virConnectOpen(uri);
 	if (v->conn == NULL)
 		return open_error(uri, e);

@@ -240,10 +240,14 @@ int vm_wait_ssh(struct up *u, struct err *e)
 			    "no SSH login within %ds (timeouts.ssh). Last console line: \"%s\". "
 			    "Look at `inception console` (%s)%s",
 			    u->cfg->ssh_timeout, last, u->p.console,
-			    u->alive ? "" : "; the kernel printed nothing: try accel: tcg");
+			    u->alive || !u->v.local
+			        ? ""
+			        : "; the kernel printed nothing: try accel: tcg");
 			return vm_step_fail("boot", t0, e);
 		}
-		report_status(good ? "ssh" : (u->alive ? "boot" : "firmware"), now - t0, last);
+		/* a remote VM's console is not read here: no "firmware" phase to tell */
+		report_status(good ? "ssh" : (u->alive || !u->v.local ? "boot" : "firmware"),
+		              now - t0, last);
 		sleep_ms(1000);
 	}
 	report_progress_done();

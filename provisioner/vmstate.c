@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "jump.h"
 #include "util.h"
 
 int vm_paths(const char *vm_name, struct vm_paths *p, struct err *e)
@@ -238,6 +239,8 @@ void vm_target_from(const struct vm_paths *p, const struct vm_state *s, int time
 	out->t.identity = out->paths.identity;
 	out->t.hostkey_pub = out->paths.hostkey_pub;
 	out->t.timeout_s = timeout_s > 0 ? timeout_s : 10;
+	snprintf(out->jump_uri, sizeof(out->jump_uri), "%s", s->uri);
+	out->t.jump_uri = out->jump_uri;
 }
 
 int vm_target(const struct config *cfg, struct vm_target *out, struct err *e)
@@ -254,14 +257,45 @@ int vm_target(const struct config *cfg, struct vm_target *out, struct err *e)
 	return 0;
 }
 
+/* The ssh_config block of the libvirt host for ProxyJump (empty when the
+ * VM is on this host): the URI's user, port, keyfile and known_hosts, and
+ * never an unknown key accepted. */
+static int jump_block(const struct vm_state *s, const char *vm_name, char *buf, size_t n,
+                      struct err *e)
+{
+	struct jump_host j;
+	int r = jump_parse_uri(s->uri, &j, e);
+
+	buf[0] = '\0';
+	if (r <= 0)
+		return r;
+	r = snprintf(buf, n,
+	             "  ProxyJump inception-jump-%s\n"
+	             "Host inception-jump-%s\n"
+	             "  HostName %s\n"
+	             "  Port %u\n"
+	             "  User %s\n"
+	             "%s%s%s"
+	             "  UserKnownHostsFile \"%s\"\n"
+	             "  StrictHostKeyChecking yes\n",
+	             vm_name, vm_name, j.host, j.port, j.user,
+	             j.keyfile[0] ? "  IdentityFile \"" : "", j.keyfile,
+	             j.keyfile[0] ? "\"\n  IdentitiesOnly yes\n" : "", j.known_hosts);
+	if (r < 0 || (size_t)r >= n)
+		return err_set(e, "ssh_config too long");
+	return 0;
+}
+
 int vm_write_ssh_files(const struct vm_paths *p, const struct vm_state *s, const char *vm_name,
                        struct err *e)
 {
 	char *pub = NULL;
-	char host[96], buf[8192];
+	char host[96], buf[8192], jump[4096];
 	size_t len;
 	int r, ret = -1;
 
+	if (jump_block(s, vm_name, jump, sizeof(jump), e) < 0)
+		return -1;
 	if (read_file(p->hostkey_pub, &pub, &len, e) < 0)
 		return -1;
 	while (len > 0 && (pub[len - 1] == '\n' || pub[len - 1] == '\r'))
@@ -289,9 +323,10 @@ int vm_write_ssh_files(const struct vm_paths *p, const struct vm_state *s, const
 	             "  GlobalKnownHostsFile /dev/null\n"
 	             "  StrictHostKeyChecking yes\n"
 	             "  HostKeyAlgorithms ssh-ed25519\n"
-	             "  LogLevel ERROR\n",
+	             "  LogLevel ERROR\n"
+	             "%s",
 	             vm_name, p->ssh_config, vm_name, vm_name, s->ssh_host, s->ssh_port, s->login,
-	             p->identity, p->known_hosts);
+	             p->identity, p->known_hosts, jump);
 	if (r < 0 || (size_t)r >= sizeof(buf)) {
 		err_set(e, "ssh_config too long");
 		goto done;

@@ -87,8 +87,9 @@ struct vm_target {
 	struct vm_paths paths;
 	char host[64];
 	char user[CONFIG_LOGIN_MAX + 1];
-	ssh_session live; /* an open session to it, or NULL (owned by whoever
-	                   * filled the target: `up` hands its probe's on) */
+	char jump_uri[256]; /* the VM's libvirt URI (remote: the jump host) */
+	ssh_session live;   /* an open session to it, or NULL (owned by whoever
+	                     * filled the target: `up` hands its probe's on) */
 };
 
 /* The SSH target of cfg's VM (from its state file: forwarded port on
@@ -100,7 +101,8 @@ int vm_target(const struct config *cfg, struct vm_target *out, struct err *e);
 void vm_target_from(const struct vm_paths *p, const struct vm_state *s, int timeout_s,
                     struct vm_target *out);
 
-/* Writes known_hosts and ssh_config for plain `ssh -F ssh_config <vm>`. */
+/* Writes known_hosts and ssh_config for plain `ssh -F ssh_config <vm>`
+ * (with a ProxyJump through the libvirt host when it is remote). */
 int vm_write_ssh_files(const struct vm_paths *p, const struct vm_state *s, const char *vm_name,
                        struct err *e);
 
