@@ -592,21 +592,27 @@ static void last_error(const char *log, char *out, size_t n)
 	report_sanitize(err[0] ? err : last, out, n);
 }
 
-/* Runs args on every seat with r->pid == 0 && want[i], at most x->jobs at
- * once; r->result "ok" or "failed" (exit status in detail), r->secs. */
-static void run_children(struct lab_ctx *x, const char *const *args, const int *want, const char *tag)
+/* Runs args on every seat with want[i] (its own r->arg last), at most
+ * x->jobs at once, seats with want 2 started before those with want 1;
+ * r->result "ok" or "failed" (exit status in detail), r->secs. */
+static void run_children(struct lab_ctx *x, const char *const *args, int *want, const char *tag)
 {
-	size_t n = x->l->nseats, next = 0, running = 0, i;
+	size_t n = x->l->nseats, running = 0, i;
 	char logdir[PATH_MAX];
 	struct err e = {"", 0};
 
 	if (path_join(logdir, sizeof(logdir), &e, "%s/logs", x->state) == 0)
 		mkdir_p(logdir, 0700, &e);
 	for (;;) {
-		while (running < (size_t)x->jobs && next < n) {
-			struct lab_seat_run *r = &x->r[next++];
-			if (!want[next - 1])
-				continue;
+		while (running < (size_t)x->jobs) {
+			size_t pick = n;
+			for (i = 0; i < n; i++)
+				if (want[i] > 0 && (pick == n || want[i] > want[pick]))
+					pick = i;
+			if (pick == n)
+				break;
+			struct lab_seat_run *r = &x->r[pick];
+			want[pick] = -1; /* started */
 			r->t0 = report_now_ms();
 			r->pid = spawn_seat(x, r, args, r->log);
 			if (r->pid < 0) {
@@ -752,7 +758,7 @@ static int check_lock(struct lab_ctx *x, struct err *e)
 int lab_up(struct lab_ctx *x, int locked, struct err *e)
 {
 	int *want = calloc(x->l->nseats, sizeof(int));
-	const char *vm_args[] = {"up", "--vm-only", NULL}, *stack_args[] = {"up", NULL};
+	const char *up_args[] = {"up", NULL};
 	size_t i, failed = 0;
 	int ret = -1;
 
@@ -761,12 +767,13 @@ int lab_up(struct lab_ctx *x, int locked, struct err *e)
 	if (mkdir_p(x->state, 0700, e) < 0 || prepare_seats(x, e) < 0 ||
 	    (locked && check_lock(x, e) < 0))
 		goto done;
-	/* the two kinds run in one pool: VM-only seats first (they are quick) */
-	for (int pass = 0; pass < 2; pass++) {
-		for (i = 0; i < x->l->nseats; i++)
-			want[i] = x->r[i].selected && !x->r[i].result[0] && x->r[i].vm_only == !pass;
-		run_children(x, pass == 0 ? vm_args : stack_args, want, "up");
+	/* one pool; the stack seats (the long ones) start first */
+	for (i = 0; i < x->l->nseats; i++) {
+		struct lab_seat_run *r = &x->r[i];
+		want[i] = r->selected && !r->result[0] ? (r->vm_only ? 1 : 2) : 0;
+		snprintf(r->arg, sizeof(r->arg), "%s", r->vm_only ? "--vm-only" : "");
 	}
+	run_children(x, up_args, want, "up");
 	for (i = 0; i < x->l->nseats; i++) {
 		struct lab_seat_run *r = &x->r[i];
 
