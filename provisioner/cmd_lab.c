@@ -116,20 +116,22 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct lab_opts *o
 		if (c == 'j') {
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 64)
-				return err_setc(e, EXIT_USAGE, "--jobs: \"%s\" is not a number in 1..64",
-				                optarg);
+				return err_setc(e, EXIT_USAGE,
+				                "--jobs: \"%s\" is not a number in 1..64", optarg);
 			o->jobs = (int)v;
 		}
 	}
 	if (optind >= argc)
-		return err_setc(e, EXIT_USAGE,
-		                "lab: which subcommand? (up, status, ssh, check, push, down, destroy, "
-		                "verify; see `inception help lab`)");
+		return err_setc(
+		    e, EXIT_USAGE,
+		    "lab: which subcommand? (up, status, ssh, check, push, down, destroy, "
+		    "verify; see `inception help lab`)");
 	o->sub = argv[optind];
 	o->argc = argc - optind - 1;
 	o->argv = argv + optind + 1;
 	if (o->file == NULL && (o->file = default_file()) == NULL)
-		return err_setc(e, EXIT_USAGE, "lab: no lab file (-f LAB.yaml; ./LAB.yaml not found)");
+		return err_setc(e, EXIT_USAGE,
+		                "lab: no lab file (-f LAB.yaml; ./LAB.yaml not found)");
 	if (o->locked && strcmp(o->sub, "up") != 0)
 		return err_setc(e, EXIT_USAGE, "--locked: only for `lab up`");
 	if (strcmp(o->sub, "ssh") != 0 && o->argc > 0)
@@ -159,7 +161,8 @@ static int dispatch(struct lab_ctx *x, const struct lab_opts *o, struct err *e)
 	if (strcmp(o->sub, "ssh") == 0) {
 		int seat;
 		if (o->argc < 1)
-			return err_setc(e, EXIT_USAGE, "lab ssh: which seat? (lab ssh SEAT [-- CMD])");
+			return err_setc(e, EXIT_USAGE,
+			                "lab ssh: which seat? (lab ssh SEAT [-- CMD])");
 		seat = lab_find(x->l, o->argv[0]);
 		if (seat < 0)
 			return err_setc(e, EXIT_USAGE, "lab ssh: no seat \"%s\" in %s", o->argv[0],

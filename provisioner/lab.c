@@ -111,11 +111,12 @@ static int state_save(const struct lab_ctx *x, struct err *e)
 		return err_set(e, "out of memory");
 	for (i = 0; i < x->l->nseats; i++) {
 		const struct lab_seat_run *r = &x->r[i];
-		fprintf(f, "%s ssh=%u https=%u result=%s secs=%ld health=%s image=%s sha=%s base=%s "
-		           "commit=%s\n",
+		fprintf(f,
+		        "%s ssh=%u https=%u result=%s secs=%ld health=%s image=%s sha=%s base=%s "
+		        "commit=%s\n",
 		        r->seat->name, r->ports.ssh, r->ports.https, or_dash(r->result), r->secs,
-		        or_dash(r->health), or_dash(r->image), or_dash(r->image_sha), or_dash(r->base),
-		        or_dash(r->commit));
+		        or_dash(r->health), or_dash(r->image), or_dash(r->image_sha),
+		        or_dash(r->base), or_dash(r->commit));
 	}
 	fclose(f);
 	ret = state_path(x, path, sizeof(path), e) < 0
@@ -156,7 +157,8 @@ int lab_default_jobs(const struct lab *l)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES);
 	long psz = sysconf(_SC_PAGESIZE);
-	unsigned long long mem = pages > 0 && psz > 0 ? (unsigned long long)pages * (unsigned long long)psz : 0;
+	unsigned long long mem =
+	    pages > 0 && psz > 0 ? (unsigned long long)pages * (unsigned long long)psz : 0;
 	unsigned long long per = 0;
 	struct config c;
 	struct err e = {"", 0};
@@ -355,7 +357,8 @@ static int sha256_file(const char *path, char hex[65], struct err *e)
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
 	ssize_t got;
 
-	if (buf == NULL || ctx == NULL || fd < 0 || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+	if (buf == NULL || ctx == NULL || fd < 0 ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
 		err_set(e, "hash %s: %s", path, fd < 0 ? strerror(errno) : "cannot start");
 		goto done;
 	}
@@ -420,7 +423,8 @@ static int seat_images(struct lab_ctx *x, struct config *cfgs, struct err *e)
 				return -1;
 			}
 			slash = strrchr(path, '/');
-			snprintf(done_file[j], sizeof(done_file[j]), "%.159s", slash ? slash + 1 : path);
+			snprintf(done_file[j], sizeof(done_file[j]), "%.159s",
+			         slash ? slash + 1 : path);
 			snprintf(done_key[j], sizeof(done_key[j]), "%s", key);
 			report_step_end("image", "ok", 0, done_file[j]);
 			ndone++;
@@ -453,7 +457,9 @@ int lab_lock_format(const struct lab_ctx *x, char **out, struct err *e)
 		fprintf(f, "seat.%s.image_sha256: %s\n", n, or_dash(r->image_sha));
 		fprintf(f, "seat.%s.golden: none\n", n);
 		fprintf(f, "seat.%s.base_image: %s\n", n,
-		        r->vm_only ? "none" : r->base[0] ? r->base : "absent");
+		        r->vm_only   ? "none"
+		        : r->base[0] ? r->base
+		                     : "absent");
 		fprintf(f, "seat.%s.commit: %s\n", n, r->commit[0] ? r->commit : "none");
 	}
 	fclose(f);
@@ -498,7 +504,8 @@ void lab_lock_diff(const struct lab_ctx *x, size_t i, const char *lock, char *bu
 			return;
 		}
 		if (strcmp(was, now[k]) != 0)
-			used += (size_t)snprintf(buf + used, n - used, "%s%s: LAB.lock has %.40s, now %.40s",
+			used += (size_t)snprintf(buf + used, n - used,
+			                         "%s%s: LAB.lock has %.40s, now %.40s",
 			                         used ? "; " : "", names[k], was, now[k]);
 	}
 }
@@ -735,8 +742,9 @@ static int check_lock(struct lab_ctx *x, struct err *e)
 	size_t len, i;
 
 	if (read_file(x->lock, &lock, &len, e) < 0)
-		return err_setc(e, EXIT_USAGE, "--locked: %s cannot be read: run `inception lab up` "
-		                               "once without --locked to record it",
+		return err_setc(e, EXIT_USAGE,
+		                "--locked: %s cannot be read: run `inception lab up` "
+		                "once without --locked to record it",
 		                x->lock);
 	for (i = 0; i < x->l->nseats; i++) {
 		struct lab_seat_run *r = &x->r[i];
@@ -747,7 +755,8 @@ static int check_lock(struct lab_ctx *x, struct err *e)
 		lab_lock_diff(x, i, lock, diff, sizeof(diff));
 		if (diff[0]) {
 			snprintf(r->result, sizeof(r->result), "refused");
-			snprintf(r->detail, sizeof(r->detail), "differs from LAB.lock: %.480s", diff);
+			snprintf(r->detail, sizeof(r->detail), "differs from LAB.lock: %.480s",
+			         diff);
 			report_warn("seat %s: %s", r->seat->name, r->detail);
 		}
 	}
@@ -781,7 +790,8 @@ int lab_up(struct lab_ctx *x, int locked, struct err *e)
 			continue;
 		if (strcmp(r->result, "ok") == 0) {
 			snprintf(r->result, sizeof(r->result), "up");
-			snprintf(r->health, sizeof(r->health), "%s", r->vm_only ? "ssh ok" : "healthy");
+			snprintf(r->health, sizeof(r->health), "%s",
+			         r->vm_only ? "ssh ok" : "healthy");
 		} else {
 			failed++;
 			r->health[0] = '\0';
@@ -840,8 +850,8 @@ int lab_each(struct lab_ctx *x, const char *const *args, int stack_only, struct 
 		failed += want[i] && strcmp(x->r[i].result, "ok") != 0;
 	free(want);
 	if (failed)
-		return err_set(e, "lab %s: %zu of %zu seats failed (see the table)", args[0], failed,
-		               ran);
+		return err_set(e, "lab %s: %zu of %zu seats failed (see the table)", args[0],
+		               failed, ran);
 	return 0;
 }
 
@@ -882,7 +892,9 @@ void lab_status(struct lab_ctx *x)
 			if (sshc_connect(&t.t, &sess, &e) == 0) {
 				sshc_close(sess);
 				snprintf(r->health, sizeof(r->health), "%s",
-				         r->vm_only ? "ssh ok" : s.stack_ok[0] ? "healthy" : "ssh ok, no stack");
+				         r->vm_only      ? "ssh ok"
+				         : s.stack_ok[0] ? "healthy"
+				                         : "ssh ok, no stack");
 			} else {
 				snprintf(r->health, sizeof(r->health), "ssh fails");
 			}
@@ -904,7 +916,9 @@ static void check_counts(const char *log, int c[4])
 		return;
 	p = strstr(text, "{\"type\":\"check-summary\"");
 	if (p)
-		sscanf(p, "{\"type\":\"check-summary\",\"pass\":%d,\"fail\":%d,\"manual\":%d,\"skip\":%d}",
+		sscanf(p,
+		       "{\"type\":\"check-summary\",\"pass\":%d,\"fail\":%d,\"manual\":%d,\"skip\":"
+		       "%d}",
 		       &c[0], &c[1], &c[2], &c[3]);
 	free(text);
 }
@@ -948,7 +962,8 @@ int lab_check(struct lab_ctx *x, char *md, size_t mdn, char *json, size_t jsonn,
 				         r->vm_only ? "vm_only: no stack" : "never brought up");
 				continue;
 			}
-			if (path_join(r->arg, sizeof(r->arg), e, "%s/%s.md", dir, r->seat->name) < 0) {
+			if (path_join(r->arg, sizeof(r->arg), e, "%s/%s.md", dir, r->seat->name) <
+			    0) {
 				free(want);
 				return -1;
 			}
@@ -961,9 +976,10 @@ int lab_check(struct lab_ctx *x, char *md, size_t mdn, char *json, size_t jsonn,
 	jf = open_memstream(&jt, &jl);
 	if (mf == NULL || jf == NULL)
 		return err_set(e, "out of memory");
-	fprintf(mf, "# Lab %s: `inception check` on every seat\n\n"
-	            "| seat | login | result | PASS | FAIL | MANUAL | SKIP | report |\n"
-	            "|---|---|---|---|---|---|---|---|\n",
+	fprintf(mf,
+	        "# Lab %s: `inception check` on every seat\n\n"
+	        "| seat | login | result | PASS | FAIL | MANUAL | SKIP | report |\n"
+	        "|---|---|---|---|---|---|---|---|\n",
 	        x->l->name);
 	fprintf(jf, "{\"lab\":");
 	json_write_string(jf, x->l->name);
@@ -991,8 +1007,8 @@ int lab_check(struct lab_ctx *x, char *md, size_t mdn, char *json, size_t jsonn,
 		json_write_string(jf, r->seat->login);
 		fprintf(jf, ",\"result\":");
 		json_write_string(jf, r->result);
-		fprintf(jf, ",\"pass\":%d,\"fail\":%d,\"manual\":%d,\"skip\":%d,\"report\":", c[0], c[1],
-		        c[2], c[3]);
+		fprintf(jf, ",\"pass\":%d,\"fail\":%d,\"manual\":%d,\"skip\":%d,\"report\":", c[0],
+		        c[1], c[2], c[3]);
 		json_write_string(jf, c[0] >= 0 ? rep : "");
 		fprintf(jf, ",\"detail\":");
 		json_write_string(jf, r->detail);
@@ -1002,7 +1018,8 @@ int lab_check(struct lab_ctx *x, char *md, size_t mdn, char *json, size_t jsonn,
 	fprintf(jf, "]}\n");
 	fclose(mf);
 	fclose(jf);
-	ret = write_file_atomic(md, mt, ml, 0644, e) < 0 || write_file_atomic(json, jt, jl, 0644, e) < 0
+	ret = write_file_atomic(md, mt, ml, 0644, e) < 0 ||
+	              write_file_atomic(json, jt, jl, 0644, e) < 0
 	          ? -1
 	          : 0;
 	free(mt);
@@ -1065,8 +1082,8 @@ int lab_verify(struct lab_ctx *x, struct err *e)
 		snprintf(want, sizeof(want), "base-%s", r->image);
 		if (strcmp(s.base_vol, want) != 0)
 			snprintf(diff + strlen(diff), sizeof(diff) - strlen(diff),
-			         "%sbase volume: the VM has %s, the image gives %s", diff[0] ? "; " : "",
-			         s.base_vol, want);
+			         "%sbase volume: the VM has %s, the image gives %s",
+			         diff[0] ? "; " : "", s.base_vol, want);
 		snprintf(r->result, sizeof(r->result), "%s", diff[0] ? "differs" : "matches");
 		snprintf(r->detail, sizeof(r->detail), "%s", diff);
 		bad += diff[0] != '\0';

@@ -36,12 +36,12 @@ struct lab_seat_run {
 	const struct lab_seat *seat;
 	int vm_only;
 	struct lab_ports ports;
-	char cfg[PATH_MAX];   /* STATE/seats/SEAT.yaml */
-	char log[PATH_MAX];   /* STATE/logs/SEAT.log */
-	char top[PATH_MAX];   /* the project's directory (stack seats) */
-	char arg[PATH_MAX];   /* a last argument of this seat's own, or "" */
-	char commit[48];      /* its commit ("" outside git; "-dirty" appended) */
-	char image[160];      /* inputs: image file name, its sha256, base image ID */
+	char cfg[PATH_MAX]; /* STATE/seats/SEAT.yaml */
+	char log[PATH_MAX]; /* STATE/logs/SEAT.log */
+	char top[PATH_MAX]; /* the project's directory (stack seats) */
+	char arg[PATH_MAX]; /* a last argument of this seat's own, or "" */
+	char commit[48];    /* its commit ("" outside git; "-dirty" appended) */
+	char image[160];    /* inputs: image file name, its sha256, base image ID */
 	char image_sha[65];
 	char base[80];
 	char result[16]; /* up, failed, refused, skipped, absent, running, shut-off, ... */

@@ -22,15 +22,15 @@
 #include "util.h"
 
 static const char *const KEY_NAMES[LK_COUNT] = {
-    "image", "checksums", "cpus",       "memory", "disk", "network",
-    "accel", "uri",       "apt_mirror", "project", "ref", "vm_only",
+    "image", "checksums", "cpus",       "memory",  "disk", "network",
+    "accel", "uri",       "apt_mirror", "project", "ref",  "vm_only",
 };
 
 /* The configuration key each lab key sets (image: url or build, decided by
  * its value; project, ref and vm_only are the lab's own). */
 static const char *const CONFIG_KEY[LK_COUNT] = {
-    NULL,     "image.checksums", "vm.cpus",     "vm.memory", "vm.disk", "network.mode",
-    "accel",  "libvirt.uri",     "apt.mirror",  NULL,        NULL,      NULL,
+    NULL,    "image.checksums", "vm.cpus",    "vm.memory", "vm.disk", "network.mode",
+    "accel", "libvirt.uri",     "apt.mirror", NULL,        NULL,      NULL,
 };
 
 struct lload {
@@ -117,7 +117,8 @@ static int check_keys(struct lload *L, yaml_node_t *map, const char *field)
 			return lerr(L, kn ? kn : map, field, "keys must be plain names");
 		for (q = map->data.mapping.pairs.start; q < p; q++) {
 			yaml_node_t *qk = yaml_document_get_node(L->doc, q->key);
-			if (qk && qk->type == YAML_SCALAR_NODE && strcmp(scalar(qk), scalar(kn)) == 0)
+			if (qk && qk->type == YAML_SCALAR_NODE &&
+			    strcmp(scalar(qk), scalar(kn)) == 0)
 				return lerr(L, kn, field, "duplicate key %s (first at line %zu)",
 				            scalar(kn), qk->start_mark.line + 1);
 		}
@@ -156,9 +157,9 @@ static int set_val(struct lload *L, struct lab_val *v, yaml_node_t *val, const c
 static int load_opts(struct lload *L, yaml_node_t *map, const char *prefix, struct lab_val *o,
                      struct lab_seat *seat)
 {
-	static const char *const seat_keys[] = {"name",   "login", "image", "checksums", "cpus",
-	                                        "memory", "disk",  "network", "accel",   "uri",
-	                                        "apt_mirror", "project", "ref", "vm_only", NULL};
+	static const char *const seat_keys[] = {
+	    "name",  "login", "image",      "checksums", "cpus", "memory",  "disk", "network",
+	    "accel", "uri",   "apt_mirror", "project",   "ref",  "vm_only", NULL};
 	yaml_node_pair_t *p;
 	char field[96];
 
@@ -184,13 +185,15 @@ static int load_opts(struct lload *L, yaml_node_t *map, const char *prefix, stru
 			if (vn->type != YAML_SCALAR_NODE)
 				return lerr(L, vn, field, "expected a value, got %s", kind(vn));
 			s = scalar(vn);
-			if (is_name && (s[0] == '\0' || strlen(s) > max ||
-			                strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(s) ||
-			                s[0] == '-'))
-				return lerr(L, vn, field,
-				            "\"%s\" is not a seat name ([a-z0-9-], 1-%zu characters, "
-				            "not starting with -)",
-				            s, max);
+			if (is_name &&
+			    (s[0] == '\0' || strlen(s) > max ||
+			     strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(s) ||
+			     s[0] == '-'))
+				return lerr(
+				    L, vn, field,
+				    "\"%s\" is not a seat name ([a-z0-9-], 1-%zu characters, "
+				    "not starting with -)",
+				    s, max);
 			if (!is_name && parse_login(s, &pe) < 0)
 				return lerr(L, vn, field, "%s", pe.msg);
 			snprintf(dst, max + 1, "%s", s);
@@ -256,8 +259,9 @@ static int load_seats(struct lload *L, yaml_node_t *seq)
 			snprintf(s->login, sizeof(s->login), "%s", s->name);
 		for (i = 0; i + 1 < L->l->nseats; i++)
 			if (strcmp(L->l->seats[i].name, s->name) == 0)
-				return lerr(L, sn, field, "duplicate seat name \"%s\" (also seats[%zu])",
-				            s->name, i + 1);
+				return lerr(L, sn, field,
+				            "duplicate seat name \"%s\" (also seats[%zu])", s->name,
+				            i + 1);
 	}
 	return 0;
 }
@@ -265,14 +269,14 @@ static int load_seats(struct lload *L, yaml_node_t *seq)
 /* Longer than 60 lines: the top-level keys, each a short case. */
 static int load_top(struct lload *L, yaml_node_t *root)
 {
-	static const char *const top_keys[] = {"lab", "forwards_from", "forwards_to", "jobs",
-	                                       "defaults", "seats", NULL};
+	static const char *const top_keys[] = {"lab",      "forwards_from", "forwards_to", "jobs",
+	                                       "defaults", "seats",         NULL};
 	yaml_node_pair_t *p;
 	yaml_node_t *seats = NULL, *to = NULL;
 
 	if (root == NULL || root->type != YAML_MAPPING_NODE)
-		return err_setc(L->e, EXIT_USAGE, "%s: expected a mapping with lab: and seats:",
-		                L->file);
+		return err_setc(L->e, EXIT_USAGE,
+		                "%s: expected a mapping with lab: and seats:", L->file);
 	if (check_keys(L, root, "(top level)") < 0)
 		return -1;
 	L->l->from = 20000;
@@ -288,8 +292,8 @@ static int load_top(struct lload *L, yaml_node_t *root)
 			if (s[0] == '\0' || s[0] == '-' || strlen(s) > LAB_NAME_MAX ||
 			    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(s))
 				return lerr(L, vn, "lab",
-				            "\"%s\" is not a lab name ([a-z0-9-], 1-%d characters)", s,
-				            LAB_NAME_MAX);
+				            "\"%s\" is not a lab name ([a-z0-9-], 1-%d characters)",
+				            s, LAB_NAME_MAX);
 			snprintf(L->l->name, sizeof(L->l->name), "%s", s);
 		} else if (strcmp(k, "forwards_from") == 0) {
 			if (parse_port(L, vn, k, &L->l->from) < 0)
@@ -337,15 +341,15 @@ static int check_seats(struct lab *l, struct err *e)
 		int r;
 
 		if (lab_get(l, s, LK_VM_ONLY) && lab_vm_only(l, s) < 0) {
-			const struct lab_val *v = s->o[LK_VM_ONLY].v ? &s->o[LK_VM_ONLY]
-			                                             : &l->defaults[LK_VM_ONLY];
+			const struct lab_val *v =
+			    s->o[LK_VM_ONLY].v ? &s->o[LK_VM_ONLY] : &l->defaults[LK_VM_ONLY];
 			return err_setc(e, EXIT_USAGE, "%s: \"%s\" is not true or false", v->where,
 			                v->v);
 		}
 		if (!lab_vm_only(l, s) && lab_get(l, s, LK_PROJECT) == NULL)
-			return err_setc(e, EXIT_USAGE,
-			                "%s: no project (set project: DIR or URL, or vm_only: true)",
-			                s->where);
+			return err_setc(
+			    e, EXIT_USAGE,
+			    "%s: no project (set project: DIR or URL, or vm_only: true)", s->where);
 		if (snprintf(s->vm, sizeof(s->vm), "%s-%s", l->name, s->name) >= (int)sizeof(s->vm))
 			return err_setc(e, EXIT_USAGE, "%s: name too long", s->where);
 		config_defaults(&c);
@@ -357,9 +361,9 @@ static int check_seats(struct lab *l, struct err *e)
 			return (e->code = EXIT_USAGE, -1);
 	}
 	if (l->nseats * 2 > (size_t)(l->to - l->from + 1))
-		return err_setc(e, EXIT_USAGE,
-		                "%s: forwards_from: %zu seats need %zu ports, %u..%u has %u", l->file,
-		                l->nseats, l->nseats * 2, l->from, l->to, l->to - l->from + 1);
+		return err_setc(
+		    e, EXIT_USAGE, "%s: forwards_from: %zu seats need %zu ports, %u..%u has %u",
+		    l->file, l->nseats, l->nseats * 2, l->from, l->to, l->to - l->from + 1);
 	return 0;
 }
 
@@ -482,9 +486,10 @@ int lab_seat_config(const struct lab *l, const struct lab_seat *s, struct config
 	/* checksums after image: an image url clears nothing, a build clears both */
 	if (lab_get(l, s, LK_CHECKSUMS) && lab_get(l, s, LK_IMAGE) &&
 	    !strchr(lab_get(l, s, LK_IMAGE), ':'))
-		return err_set(e, "%s: checksums: only with an image url",
-		               (s->o[LK_CHECKSUMS].v ? &s->o[LK_CHECKSUMS] : &l->defaults[LK_CHECKSUMS])
-		                   ->where);
+		return err_set(
+		    e, "%s: checksums: only with an image url",
+		    (s->o[LK_CHECKSUMS].v ? &s->o[LK_CHECKSUMS] : &l->defaults[LK_CHECKSUMS])
+		        ->where);
 	return 0;
 }
 
@@ -537,8 +542,8 @@ int lab_ports_assign(struct lab_ports *p, size_t n, unsigned from, unsigned to, 
 			if ((pass == 0) != (p[i].keep != 0))
 				continue;
 			for (j = 0; j < 2; j++)
-				if (*port[j] &&
-				    (!take(used, *port[j], from, to) || (!p[i].keep && busy(*port[j], arg))))
+				if (*port[j] && (!take(used, *port[j], from, to) ||
+				                 (!p[i].keep && busy(*port[j], arg))))
 					*port[j] = 0;
 		}
 	for (i = 0; i < n; i++) {
@@ -552,9 +557,10 @@ int lab_ports_assign(struct lab_ports *p, size_t n, unsigned from, unsigned to, 
 				next++;
 			if (next > to) {
 				free(used);
-				return err_setc(e, EXIT_USAGE,
-				                "no free port left in %u..%u (forwards_from/forwards_to)",
-				                from, to);
+				return err_setc(
+				    e, EXIT_USAGE,
+				    "no free port left in %u..%u (forwards_from/forwards_to)", from,
+				    to);
 			}
 			used[next] = 1;
 			*port[j] = next++;

@@ -53,7 +53,7 @@ enum lab_key {
 };
 
 struct lab_val {
-	char *v;                  /* NULL = not set here */
+	char *v;                   /* NULL = not set here */
 	char where[PATH_MAX + 96]; /* "FILE:LINE:COL: FIELD" */
 };
 

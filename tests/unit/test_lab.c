@@ -87,10 +87,11 @@ static void test_valid(void **state)
 static void test_errors(void **state)
 {
 	(void)state;
-	EXPECT_ERR("lab: [x\n", "LAB.yaml:2:1: YAML syntax error: did not find expected ',' or ']'");
+	EXPECT_ERR("lab: [x\n",
+	           "LAB.yaml:2:1: YAML syntax error: did not find expected ',' or ']'");
 	EXPECT_ERR("- a\n", "LAB.yaml: expected a mapping with lab: and seats:");
 	EXPECT_ERR("lab: w\nseats: []\n", "LAB.yaml:2:8: seats: the list is empty (a lab needs at "
-	                                   "least one seat)");
+	                                  "least one seat)");
 	EXPECT_ERR("seats:\n  - name: a\n    vm_only: true\n",
 	           "LAB.yaml:1:1: lab: missing (name the lab: `lab: NAME`)");
 	EXPECT_ERR("lab: Big\nseats: []\n",
@@ -101,7 +102,8 @@ static void test_errors(void **state)
 	           "LAB.yaml:2:16: forwards_from: \"80\" is not a port in 1024..65535");
 	EXPECT_ERR("lab: w\nforwards_from: 30000\nforwards_to: 30000\n",
 	           "LAB.yaml:3:14: forwards_to: 30000 is below forwards_from + 1 (30001)");
-	EXPECT_ERR("lab: w\njobs: 0\nseats: []\n", "LAB.yaml:2:7: jobs: expected a number in 1..64");
+	EXPECT_ERR("lab: w\njobs: 0\nseats: []\n",
+	           "LAB.yaml:2:7: jobs: expected a number in 1..64");
 	EXPECT_ERR("lab: w\nlab: v\n", "LAB.yaml:2:1: (top level): duplicate key lab (first at "
 	                               "line 1)");
 	EXPECT_ERR("lab: w\ndefaults:\n  memroy: 1G\nseats: []\n",
@@ -117,13 +119,15 @@ static void test_errors(void **state)
 	EXPECT_ERR("lab: w\nseats:\n  - name: Bob\n",
 	           "LAB.yaml:3:11: seats[1].name: \"Bob\" is not a seat name ([a-z0-9-], 1-24 "
 	           "characters, not starting with -)");
-	EXPECT_ERR("lab: w\nseats:\n  - name: a\n    vm_only: true\n  - name: a\n    vm_only: true\n",
-	           "LAB.yaml:5:5: seats[2]: duplicate seat name \"a\" (also seats[1])");
+	EXPECT_ERR(
+	    "lab: w\nseats:\n  - name: a\n    vm_only: true\n  - name: a\n    vm_only: true\n",
+	    "LAB.yaml:5:5: seats[2]: duplicate seat name \"a\" (also seats[1])");
 	EXPECT_ERR("lab: w\nseats:\n  - name: a\n    login: Root\n",
 	           "LAB.yaml:4:12: seats[1].login: \"Root\" is not a 42 login (1-32 characters: "
 	           "lowercase letters, digits, '-', starting with a letter)");
-	EXPECT_ERR("lab: w\nseats:\n  - name: a\n",
-	           "LAB.yaml:3:5: seats[1]: no project (set project: DIR or URL, or vm_only: true)");
+	EXPECT_ERR(
+	    "lab: w\nseats:\n  - name: a\n",
+	    "LAB.yaml:3:5: seats[1]: no project (set project: DIR or URL, or vm_only: true)");
 	EXPECT_ERR("lab: w\nseats:\n  - name: a\n    vm_only: maybe\n",
 	           "LAB.yaml:4:14: seats[1].vm_only: \"maybe\" is not true or false");
 	EXPECT_ERR("lab: w\nseats:\n  - name: a\n    vm_only: true\n    memory: 64M\n",
