@@ -106,6 +106,7 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct lab_opts *o
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->sub = "";
 	while ((c = cli_getopt(cli, argc, argv, "f:j:", opts, e)) != -1) {
 		if (c == '?')
 			return -1;
@@ -121,11 +122,12 @@ static int parse_opts(struct cli *cli, int argc, char **argv, struct lab_opts *o
 			o->jobs = (int)v;
 		}
 	}
-	if (optind >= argc)
-		return err_setc(
-		    e, EXIT_USAGE,
-		    "lab: which subcommand? (up, status, ssh, check, push, down, destroy, "
-		    "verify; see `inception help lab`)");
+	if (optind >= argc) {
+		err_setc(e, EXIT_USAGE,
+		         "lab: which subcommand? (up, status, ssh, check, push, down, destroy, "
+		         "verify; see `inception help lab`)");
+		return -1;
+	}
 	o->sub = argv[optind];
 	o->argc = argc - optind - 1;
 	o->argv = argv + optind + 1;
@@ -204,6 +206,7 @@ int cmd_lab(struct cli *cli, int argc, char **argv, struct err *e)
 	struct lab_ctx x;
 	int ret;
 
+	memset(&l, 0, sizeof(l));
 	if (parse_opts(cli, argc, argv, &o, e) < 0 || lab_load_file(&l, o.file, e) < 0)
 		return -1;
 	if (lab_open(&x, &l, cli->config_path, o.jobs, e) < 0) {

@@ -200,7 +200,7 @@ int lab_open(struct lab_ctx *x, struct lab *l, const char *user_config, int jobs
 	if (n <= 0)
 		return err_set(e, "cannot find this program (/proc/self/exe): %s", strerror(errno));
 	x->self[n] = '\0';
-	x->r = calloc(l->nseats, sizeof(*x->r));
+	x->r = calloc(l->nseats + 1, sizeof(*x->r));
 	if (x->r == NULL)
 		return err_set(e, "out of memory");
 	for (i = 0; i < l->nseats; i++) {
@@ -673,7 +673,7 @@ static int vm_exists(const struct lab_seat *s)
 
 static int assign_ports(struct lab_ctx *x, struct err *e)
 {
-	struct lab_ports *p = calloc(x->l->nseats, sizeof(*p));
+	struct lab_ports *p = calloc(x->l->nseats + 1, sizeof(*p));
 	size_t i;
 	int ret;
 
@@ -695,7 +695,7 @@ static int assign_ports(struct lab_ctx *x, struct err *e)
  * the reason; the others go on. */
 static int prepare_seats(struct lab_ctx *x, struct err *e)
 {
-	struct config *cfgs = calloc(x->l->nseats, sizeof(*cfgs));
+	struct config *cfgs = calloc(x->l->nseats + 1, sizeof(*cfgs));
 	char dir[PATH_MAX];
 	size_t i;
 	int ret = -1, any_stack = 0;
@@ -766,7 +766,7 @@ static int check_lock(struct lab_ctx *x, struct err *e)
 
 int lab_up(struct lab_ctx *x, int locked, struct err *e)
 {
-	int *want = calloc(x->l->nseats, sizeof(int));
+	int *want = calloc(x->l->nseats + 1, sizeof(int));
 	const char *up_args[] = {"up", NULL};
 	size_t i, failed = 0;
 	int ret = -1;
@@ -820,7 +820,7 @@ done:
 
 int lab_each(struct lab_ctx *x, const char *const *args, int stack_only, struct err *e)
 {
-	int *want = calloc(x->l->nseats, sizeof(int));
+	int *want = calloc(x->l->nseats + 1, sizeof(int));
 	size_t i, failed = 0, ran = 0;
 
 	if (want == NULL)
@@ -947,7 +947,7 @@ int lab_check(struct lab_ctx *x, char *md, size_t mdn, char *json, size_t jsonn,
 	{
 		/* every seat writes its own report: check/SEAT.md, its last argument */
 		const char *args[] = {"--json", "check", "--report", NULL};
-		int *want = calloc(x->l->nseats, sizeof(int));
+		int *want = calloc(x->l->nseats + 1, sizeof(int));
 
 		if (want == NULL)
 			return err_set(e, "out of memory");

@@ -360,7 +360,7 @@ static int check_seats(struct lab *l, struct err *e)
 		if (r < 0)
 			return (e->code = EXIT_USAGE, -1);
 	}
-	if (l->nseats * 2 > (size_t)(l->to - l->from + 1))
+	if (l->nseats * 2 > (size_t)l->to - (size_t)l->from + 1)
 		return err_setc(
 		    e, EXIT_USAGE, "%s: forwards_from: %zu seats need %zu ports, %u..%u has %u",
 		    l->file, l->nseats, l->nseats * 2, l->from, l->to, l->to - l->from + 1);
