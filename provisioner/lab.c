@@ -1108,6 +1108,8 @@ int lab_exec_ssh(struct lab_ctx *x, int seat, int argc, char **argv, struct err 
 	args[n++] = "-c";
 	args[n++] = r->cfg;
 	args[n++] = "ssh";
+	if (argc > 0)
+		args[n++] = "--"; /* getopt took the user's: CMD's own options stay CMD's */
 	for (i = 0; i < argc && n < 62; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
