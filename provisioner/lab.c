@@ -1054,6 +1054,19 @@ int lab_destroy(struct lab_ctx *x, struct err *e)
 	return 0;
 }
 
+/* The base volume vm_create.c makes from an image file: "base-" and the
+ * file's stem (without .qcow2, at most 48 characters) and ".qcow2". */
+static void base_volume_name(const char *image, char *out, size_t n)
+{
+	size_t len = strlen(image);
+
+	if (len > 6 && strcmp(image + len - 6, ".qcow2") == 0)
+		len -= 6;
+	if (len > 48)
+		len = 48;
+	snprintf(out, n, "base-%.*s.qcow2", (int)len, image);
+}
+
 int lab_verify(struct lab_ctx *x, struct err *e)
 {
 	char *lock = NULL;
@@ -1079,7 +1092,7 @@ int lab_verify(struct lab_ctx *x, struct err *e)
 		}
 		lab_lock_diff(x, i, lock, diff, sizeof(diff));
 		/* the VM's disk sits on the base volume of the locked image */
-		snprintf(want, sizeof(want), "base-%s", r->image);
+		base_volume_name(r->image, want, sizeof(want));
 		if (strcmp(s.base_vol, want) != 0)
 			snprintf(diff + strlen(diff), sizeof(diff) - strlen(diff),
 			         "%sbase volume: the VM has %s, the image gives %s",
