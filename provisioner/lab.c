@@ -84,6 +84,8 @@ static void state_load(struct lab_ctx *x)
 		r->ports.https = (unsigned)strtoul(v, NULL, 10);
 		field(line, "result", r->result, sizeof(r->result));
 		field(line, "health", r->health, sizeof(r->health));
+		for (char *u = r->health; *u; u++)
+			*u = *u == '_' ? ' ' : *u; /* "ssh_ok" on disk: no value holds a space */
 		v[0] = '\0';
 		field(line, "secs", v, sizeof(v));
 		r->secs = strtol(v, NULL, 10);
@@ -111,12 +113,17 @@ static int state_save(const struct lab_ctx *x, struct err *e)
 		return err_set(e, "out of memory");
 	for (i = 0; i < x->l->nseats; i++) {
 		const struct lab_seat_run *r = &x->r[i];
+		char health[sizeof(r->health)];
+
+		snprintf(health, sizeof(health), "%s", r->health);
+		for (char *u = health; *u; u++)
+			*u = *u == ' ' ? '_' : *u;
 		fprintf(f,
 		        "%s ssh=%u https=%u result=%s secs=%ld health=%s image=%s sha=%s base=%s "
 		        "commit=%s\n",
 		        r->seat->name, r->ports.ssh, r->ports.https, or_dash(r->result), r->secs,
-		        or_dash(r->health), or_dash(r->image), or_dash(r->image_sha),
-		        or_dash(r->base), or_dash(r->commit));
+		        or_dash(health), or_dash(r->image), or_dash(r->image_sha), or_dash(r->base),
+		        or_dash(r->commit));
 	}
 	fclose(f);
 	ret = state_path(x, path, sizeof(path), e) < 0
