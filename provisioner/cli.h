@@ -74,5 +74,6 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_config(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_check(struct cli *cli, int argc, char **argv, struct err *e);
 int cmd_creds(struct cli *cli, int argc, char **argv, struct err *e);
+int cmd_lab(struct cli *cli, int argc, char **argv, struct err *e);
 
 #endif

@@ -106,6 +106,27 @@ static const struct command COMMANDS[] = {
      "print the project a VM runs and its generated inputs (passwords included)",
      "The project and its commit; for the bundled stack the WordPress and database\n"
      "logins; every generated file by its project path."},
+    {"lab", cmd_lab,
+     "up [--locked] [--jobs N] | status | ssh SEAT [-- CMD] | check | push | down | destroy | "
+     "verify  [-f LAB.yaml]",
+     "many VMs (seats) from one lab file, on one shared image",
+     "Each seat of LAB.yaml is an ordinary VM (LAB-SEAT) with its own login, project\n"
+     "and two ports from forwards_from (SSH, HTTPS), run as `inception -c\n"
+     "STATE/labs/LAB/seats/SEAT.yaml CMD`, at most --jobs at once.  One seat failing\n"
+     "does not stop the others; each subcommand ends with a table (seat, state, login,\n"
+     "ports, health, time), or one JSON object per seat with --json.\n"
+     "  -f, --file FILE  the lab file (default ./LAB.yaml)\n"
+     "  -j, --jobs N     seats at once (default: host CPUs, bounded by memory)\n"
+     "  --locked         up: refuse a seat whose inputs differ from LAB.lock\n"
+     "  up        create or resume every seat; records the inputs in LAB.lock\n"
+     "  status    domain state, SSH with the pinned key, stack of every seat\n"
+     "  ssh SEAT  a shell in one seat, or `-- CMD`\n"
+     "  check     `inception check` on every stack seat; one summary (.md and .json)\n"
+     "  push      `inception push` on every stack seat\n"
+     "  down      shut every seat down\n"
+     "  destroy   remove every seat's VM, volumes and state, and the lab's state\n"
+     "  verify    compare the seats with LAB.lock (image, golden layer, base images,\n"
+     "            project commits, the VMs' base volume)"},
     {"help", cmd_help, "[COMMAND]", "show help for a command", NULL},
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))

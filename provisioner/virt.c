@@ -164,9 +164,14 @@ int virt_pool_ensure(struct virt *v, const char *pool, const char *path, struct 
 		err_set(e, "storage pool %s: %s", pool, lv_msg());
 		goto done;
 	}
-	if (virStoragePoolRefresh(p, 0) < 0) {
-		err_set(e, "refresh storage pool %s: %s", pool, lv_msg());
-		goto done;
+	/* another up (a lab's next seat, another user of the pool) may be
+	 * streaming a volume in: libvirt refuses to refresh until it ends */
+	for (int waited = 0; virStoragePoolRefresh(p, 0) < 0; waited++) {
+		if (strstr(lv_msg(), "asynchronous jobs running") == NULL || waited >= 600) {
+			err_set(e, "refresh storage pool %s: %s", pool, lv_msg());
+			goto done;
+		}
+		sleep(1);
 	}
 	ret = 0;
 done:

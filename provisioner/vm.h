@@ -32,6 +32,10 @@ int vm_down(const struct config *cfg, int timeout, struct err *e);
  * line up added, and the state directory; the image cache stays. */
 int vm_destroy(const struct config *cfg, const char *name, struct err *e);
 
+/* Removes a directory and everything in it (symbolic links not followed);
+ * a missing one is no error. */
+int remove_state_dir(const char *dir, struct err *e);
+
 /* `cloud-init status [--wait]` over SSH: 0 with the status word in c and
  * the exit code in rc, -1 when it could not run (retry). */
 struct ci_status {

@@ -222,7 +222,7 @@ static int rm_entry(const char *path, const struct stat *sb, int type, struct FT
 	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-static int remove_state_dir(const char *dir, struct err *e)
+int remove_state_dir(const char *dir, struct err *e)
 {
 	if (access(dir, F_OK) < 0 && errno == ENOENT)
 		return 0;

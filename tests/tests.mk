@@ -2,10 +2,10 @@
 # (included by the root Makefile).
 
 # Tiers run by `make test`, in this order (fast to slow).
-TEST_TIERS ?= style unit stack bonus check projects image push agent vm remote e2e
+TEST_TIERS ?= style unit stack bonus check projects image push agent vm remote lab e2e
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps test-deps vm vm-destroy test style-test unit stack-test bonus-test check-test projects-test push-test agent-test image-test vm-test remote-test e2e fuzz fmt lint bench help
+.PHONY: deps test-deps vm vm-destroy test style-test unit stack-test bonus-test check-test projects-test push-test agent-test image-test vm-test remote-test lab-test e2e fuzz fmt lint bench help
 
 ## deps: install the Debian packages the host needs (only the missing ones)
 deps:
@@ -23,7 +23,7 @@ vm: deps build
 vm-destroy: build
 	$(BUILD)/inception destroy
 
-## test: every tier (style unit stack bonus check projects image push agent vm remote e2e); ends with "N passed, N failed"
+## test: every tier (style unit stack bonus check projects image push agent vm remote lab e2e); ends with "N passed, N failed"
 test: test-deps
 	@tests/run $(TEST_TIERS)
 
@@ -70,6 +70,10 @@ vm-test: test-deps
 ## remote-test: a VM on a qemu+ssh:// libvirt host (an sshd on 127.0.0.1), forward, host keys
 remote-test: test-deps
 	@tests/run remote
+
+## lab-test: a lab of seats (two VM-only, one with a small stack, one failing) under TCG
+lab-test: test-deps
+	@tests/run lab
 
 ## e2e: bare host to a healthy stack inside a VM
 e2e: test-deps
