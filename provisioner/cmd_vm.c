@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "config.h"
 #include "hostmap.h"
+#include "hostsfile.h"
 #include "jump.h"
 #include "names.h"
 #include "report.h"
@@ -108,7 +109,7 @@ static int up_locked(struct cli *cli, struct up_req *u, struct err *e)
 	long t0 = report_now_ms();
 
 	struct vm_state s;
-	char domain[CONFIG_LOGIN_MAX + 8];
+	char domain[sizeof(u->so.domain)];
 	int ret;
 
 	if (vm_up(cli, &u->o, &t, e) < 0)
@@ -126,8 +127,15 @@ static int up_locked(struct cli *cli, struct up_req *u, struct err *e)
 		return -1;
 	if (!cli->cfg.map_domain)
 		return 0;
-	/* the stack's DOMAIN_NAME is LOGIN.42.fr (creds.c) */
-	snprintf(domain, sizeof(domain), "%s" DOMAIN_SUFFIX, cli->cfg.login);
+	/* the name the project answers for: its DOMAIN_NAME, else LOGIN.42.fr */
+	snprintf(domain, sizeof(domain), "%s", u->so.domain);
+	if (domain[0] == '\0')
+		snprintf(domain, sizeof(domain), "%s" DOMAIN_SUFFIX, cli->cfg.login);
+	if (!hosts_name_valid(domain))
+		return err_setc(e, EXIT_USAGE,
+		                "host.map_domain: the project's DOMAIN_NAME \"%s\" is not a host "
+		                "name: fix it in the project's .env, or set host.map_domain: false",
+		                domain);
 	if (vmstate_load(&t.paths, &s, e) < 0 || hostmap_apply(&cli->cfg, domain, &s, e) < 0)
 		return -1;
 	return vmstate_save(&t.paths, &s, e);

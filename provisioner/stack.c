@@ -849,13 +849,11 @@ static int run_phase(struct stack_run *r, int full, struct err *e)
 	return rc;
 }
 
-static void report_healthy(const struct stack_run *r)
+static void report_healthy(const struct stack_run *r, char *domain, size_t n)
 {
-	char domain[256];
-
-	snprintf(domain, sizeof(domain), "%s", r->info.domain ? r->info.domain : "");
+	snprintf(domain, n, "%s", r->info.domain ? r->info.domain : "");
 	if (!r->info.domain)
-		snprintf(domain, sizeof(domain), "%s" DOMAIN_SUFFIX, r->cli->cfg.login);
+		snprintf(domain, n, "%s" DOMAIN_SUFFIX, r->cli->cfg.login);
 	report_info("%s healthy: https://%s/ (in the VM; from this host through the "
 	            "forwards %s, e.g. curl --resolve %s:PORT:127.0.0.1 https://%s:PORT/)",
 	            project_label(&r->proj), domain, r->vs.forwards[0] ? r->vs.forwards : "(none)",
@@ -867,7 +865,7 @@ static void report_healthy(const struct stack_run *r)
 }
 
 /* t: the VM's target when the caller has it (up), else NULL (push). */
-static int run_stack(struct cli *cli, const struct stack_opts *o, const struct project *p,
+static int run_stack(struct cli *cli, struct stack_opts *o, const struct project *p,
                      const struct vm_target *t, int full, struct err *e)
 {
 	struct stack_run r;
@@ -882,20 +880,20 @@ static int run_stack(struct cli *cli, const struct stack_opts *o, const struct p
 	}
 	if (push_phase(&r, e) < 0 || record_project(&r, e) < 0 || run_phase(&r, full, e) < 0)
 		goto done;
-	report_healthy(&r);
+	report_healthy(&r, o->domain, sizeof(o->domain));
 	rc = 0;
 done:
 	run_free(&r);
 	return rc;
 }
 
-int stack_push(struct cli *cli, const struct stack_opts *o, const struct project *p, struct err *e)
+int stack_push(struct cli *cli, struct stack_opts *o, const struct project *p, struct err *e)
 {
 	return run_stack(cli, o, p, NULL, 0, e);
 }
 
 /* What cmd_up calls once the VM answers SSH with cloud-init done. */
-int stack_up(struct cli *cli, const struct stack_opts *o, const struct project *p,
+int stack_up(struct cli *cli, struct stack_opts *o, const struct project *p,
              const struct vm_target *t, struct err *e)
 {
 	return run_stack(cli, o, p, t, 1, e);

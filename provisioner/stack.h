@@ -46,8 +46,10 @@ struct stack_opts {
 	const char *ref;     /* --ref REV */
 	int committed;       /* --committed: git's tree, not the working tree */
 	int generate_missing;
-	int bundled; /* the bundled stack, whatever the current directory */
-	int listed;  /* the inputs were listed already (stack_precheck) */
+	int bundled;      /* the bundled stack, whatever the current directory */
+	int listed;       /* the inputs were listed already (stack_precheck) */
+	char domain[256]; /* out: the domain the project answers for (its
+	                   * DOMAIN_NAME, else LOGIN.42.fr), once healthy */
 };
 
 /* docker save of image here piped into `sudo -n docker load -q` on s: 0
@@ -75,9 +77,9 @@ int stack_resolve(const struct stack_opts *o, struct project *p, struct err *e);
 int stack_precheck(struct cli *cli, struct stack_opts *o, const struct project *p, struct err *e);
 
 /* The second half of `up` on the target vm_up gave, with the VM's lock held. */
-int stack_up(struct cli *cli, const struct stack_opts *o, const struct project *p,
+int stack_up(struct cli *cli, struct stack_opts *o, const struct project *p,
              const struct vm_target *t, struct err *e);
-int stack_push(struct cli *cli, const struct stack_opts *o, const struct project *p, struct err *e);
+int stack_push(struct cli *cli, struct stack_opts *o, const struct project *p, struct err *e);
 
 /* The project tree (Makefile + srcs/): $INCEPTION_TOP, else the current
  * directory, else the directory above the binary's (build/inception). */
