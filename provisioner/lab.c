@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "project.h"
 #include "report.h"
 #include "sshc.h"
+#include "digest.h"
 #include "util.h"
 #include "virt.h"
 #include "vm.h"
@@ -358,35 +358,6 @@ static int seat_project(struct lab_ctx *x, struct lab_seat_run *r, struct err *e
 }
 
 /* ---- inputs ------------------------------------------------------------- */
-
-static int sha256_file(const char *path, char hex[65], struct err *e)
-{
-	unsigned char d[EVP_MAX_MD_SIZE], *buf = malloc(1 << 20);
-	unsigned int dl = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
-	ssize_t got;
-
-	if (buf == NULL || ctx == NULL || fd < 0 ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		err_set(e, "hash %s: %s", path, fd < 0 ? strerror(errno) : "cannot start");
-		goto done;
-	}
-	while ((got = read(fd, buf, 1 << 20)) > 0)
-		EVP_DigestUpdate(ctx, buf, (size_t)got);
-	if (got < 0 || EVP_DigestFinal_ex(ctx, d, &dl) != 1) {
-		err_set(e, "hash %s: %s", path, strerror(errno));
-		goto done;
-	}
-	hex_encode(d, dl, hex);
-	ret = 0;
-done:
-	if (fd >= 0)
-		close(fd);
-	EVP_MD_CTX_free(ctx);
-	free(buf);
-	return ret;
-}
 
 /* The host's base image ID (what stack seats receive), or "absent". */
 static void base_image_id(char *out, size_t n)

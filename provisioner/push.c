@@ -24,6 +24,7 @@
 
 #include "agentrun.h"
 #include "report.h"
+#include "digest.h"
 #include "util.h"
 
 #define TMP_SUFFIX ".inception-tmp"
@@ -46,43 +47,6 @@ struct items {
 	struct item *v;
 	size_t n, cap;
 };
-
-static int digest_file(const char *path, char out[65], struct err *e)
-{
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
-	ssize_t r;
-
-	if (fd < 0 || ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		err_set(e, "read %s: %s", path, fd < 0 ? strerror(errno) : "digest init failed");
-		goto done;
-	}
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(ctx, buf, (size_t)r);
-	if (r < 0) {
-		err_set(e, "read %s: %s", path, strerror(errno));
-		goto done;
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	hex_encode(md, mdlen, out);
-	rc = 0;
-done:
-	if (fd >= 0)
-		close(fd);
-	EVP_MD_CTX_free(ctx);
-	return rc;
-}
-
-static void digest_mem(const void *p, size_t n, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
-	hex_encode(md, mdlen, out);
-}
 
 static struct item *items_add(struct items *it, const char *rel, struct err *e)
 {
@@ -144,7 +108,7 @@ static int add_file(struct items *it, const char *local, const char *rel, unsign
 	x->en.mtime = (long long)st.st_mtime;
 	x->en.mode = mode ? mode : (unsigned)(st.st_mode & 0777);
 	x->dir_mode = dir_mode;
-	return digest_file(local, x->en.digest, e);
+	return sha256_file(local, x->en.digest, e);
 }
 
 static int add_mem(struct items *it, const char *data, const char *rel, unsigned mode,
@@ -159,7 +123,7 @@ static int add_mem(struct items *it, const char *data, const char *rel, unsigned
 	x->en.mtime = 0;
 	x->en.mode = mode;
 	x->dir_mode = 0755;
-	digest_mem(data, strlen(data), x->en.digest);
+	sha256_mem(data, strlen(data), x->en.digest);
 	return 0;
 }
 
@@ -277,7 +241,7 @@ static int add_link(struct items *it, const char *local, const char *rel, const 
 	x->en.mtime = 0;
 	x->en.mode = PUSH_MODE_LINK | 0777;
 	x->dir_mode = 0755;
-	digest_mem(target, (size_t)r, x->en.digest);
+	sha256_mem(target, (size_t)r, x->en.digest);
 	return 0;
 }
 
