@@ -35,6 +35,7 @@ static int connect_to(char **argv, ssh_session *s, struct err *e)
 {
 	struct ssh_target t;
 
+	memset(&t, 0, sizeof(t)); /* jump_uri NULL: a local VM */
 	t.host = argv[0];
 	t.port = (unsigned)atoi(argv[1]);
 	t.user = argv[2];
