@@ -1,8 +1,11 @@
 # tests/tests.mk: host targets: packages, provisioning, tests, code checks
 # (included by the root Makefile).
 
-# Tiers run by `make test`, in this order (fast to slow).
-TEST_TIERS ?= style unit stack bonus check projects image push agent vm remote lab e2e
+# Tiers run by `make test`, in this order (fast to slow).  The lab tier
+# (`make lab-test`: four seats at once under TCG) is left out of the default
+# run until it has passed on an unloaded host within the CI budget; tests/run
+# names it as left out.
+TEST_TIERS ?= style unit stack bonus check projects image push agent vm remote e2e
 FUZZ_SECONDS ?= 60
 
 .PHONY: deps test-deps vm vm-destroy test style-test unit stack-test bonus-test check-test projects-test push-test agent-test image-test vm-test remote-test lab-test e2e fuzz fmt lint bench help
@@ -23,7 +26,7 @@ vm: deps build
 vm-destroy: build
 	$(BUILD)/inception destroy
 
-## test: every tier (style unit stack bonus check projects image push agent vm remote lab e2e); ends with "N passed, N failed"
+## test: every tier but lab (style unit stack bonus check projects image push agent vm remote e2e); ends with "N passed, N failed"
 test: test-deps
 	@tests/run $(TEST_TIERS)
 
