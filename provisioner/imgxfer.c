@@ -436,19 +436,43 @@ static int import_members(const char *file, const char *stage, const struct imgx
 	return 0;
 }
 
-/* The digests of every unpacked file against the MANIFEST, and each image's
- * SHA512 against its .info; then each image's record is renewed. */
+/* An unpacked image's SHA512 against the one its .info records. */
+static int check_record(const char *file, const char *stage, const struct imgxfer_file *f,
+                        struct err *e)
+{
+	char info[PATH_MAX], *text = NULL, *rec;
+	int ok;
+
+	if (path_join(info, sizeof(info), e, "%s/%s.info", stage, f->name) < 0 ||
+	    read_file_max(info, &text, NULL, 1 << 20, e) < 0)
+		return -1;
+	if (strncmp(text, "sha512=", 7) == 0)
+		rec = text + 7;
+	else if ((rec = strstr(text, "\nsha512=")) != NULL)
+		rec += 8;
+	ok = rec != NULL && strncmp(rec, f->sha512, 128) == 0 &&
+	     (rec[128] == '\n' || rec[128] == '\0');
+	if (!ok)
+		err_set(e, "%s: %s: SHA512 %s, its .info records %.128s: refused, nothing imported",
+		        file, f->name, f->sha512, rec ? rec : "none");
+	free(text);
+	return ok ? 0 : -1;
+}
+
+/* The size and SHA-256 of every unpacked file against the MANIFEST, then
+ * each image's SHA512 against its .info; then each image's record is
+ * renewed (its size and mtime are this host's). */
 static int import_check(const char *file, const char *stage, struct imgxfer *x, struct err *e)
 {
+	char path[PATH_MAX], got[65];
 	size_t i;
 
 	for (i = 0; i < x->n; i++) {
-		char path[PATH_MAX], info[PATH_MAX + 8], got[65], g512[129], *text = NULL, *rec;
 		int image = ends_with(x->f[i].name, ".qcow2");
 		uint64_t size = 0;
 
 		if (path_join(path, sizeof(path), e, "%s/%s", stage, x->f[i].name) < 0 ||
-		    imgxfer_hash_file(path, got, image ? g512 : NULL, &size, e) < 0)
+		    imgxfer_hash_file(path, got, image ? x->f[i].sha512 : NULL, &size, e) < 0)
 			return -1;
 		if (size != x->f[i].size)
 			return err_set(e,
@@ -461,28 +485,11 @@ static int import_check(const char *file, const char *stage, struct imgxfer *x, 
 			               "%s: %s: SHA-256 %s, the MANIFEST says %s: refused, "
 			               "nothing imported",
 			               file, x->f[i].name, got, x->f[i].sha256);
-		if (!image)
-			continue;
-		snprintf(info, sizeof(info), "%s.info", path);
-		if (read_file_max(info, &text, NULL, 1 << 20, e) < 0)
-			return -1;
-		rec = strstr(text, "\nsha512=");
-		if (rec == NULL || strncmp(rec + 8, g512, 128) != 0 ||
-		    (rec[8 + 128] != '\n' && rec[8 + 128] != '\0')) {
-			err_set(e,
-			        "%s: %s: SHA512 %s, its .info records %.128s: refused, nothing "
-			        "imported",
-			        file, x->f[i].name, g512, rec ? rec + 8 : "none");
-			free(text);
-			return -1;
-		}
-		free(text);
-		memcpy(x->f[i].sha512, g512, sizeof(g512));
 	}
-	/* the records, once every file (the .info files too) matched */
+	for (i = 0; i < x->n; i++)
+		if (ends_with(x->f[i].name, ".qcow2") && check_record(file, stage, &x->f[i], e) < 0)
+			return -1;
 	for (i = 0; i < x->n; i++) {
-		char path[PATH_MAX];
-
 		if (!ends_with(x->f[i].name, ".qcow2"))
 			continue;
 		if (path_join(path, sizeof(path), e, "%s/%s", stage, x->f[i].name) < 0 ||
