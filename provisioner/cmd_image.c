@@ -244,7 +244,8 @@ static void show_xfer(const struct imgxfer *x, const char *file)
 	for (i = 0; i < x->n; i++) {
 		if (report_mode() == REPORT_JSON) {
 			/* names, digests and states are [A-Za-z0-9._ -]: no escaping */
-			snprintf(val, sizeof(val), "{\"sha256\":\"%s\",\"size\":%llu,\"state\":\"%s\"}",
+			snprintf(val, sizeof(val),
+			         "{\"sha256\":\"%s\",\"size\":%llu,\"state\":\"%s\"}",
 			         x->f[i].sha256, (unsigned long long)x->f[i].size, x->f[i].state);
 			report_kv_raw(x->f[i].name, val, NULL);
 			continue;

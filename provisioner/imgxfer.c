@@ -117,7 +117,8 @@ int imgxfer_manifest_parse(const char *text, size_t len, struct imgxfer *x, stru
 			return err_set(e, "MANIFEST line %d: a NUL byte", no);
 		if (no == 1) {
 			if (ll != strlen(IMGXFER_MAGIC) || memcmp(l, IMGXFER_MAGIC, ll) != 0)
-				return err_set(e, "MANIFEST line 1: expected \"%s\"", IMGXFER_MAGIC);
+				return err_set(e, "MANIFEST line 1: expected \"%s\"",
+				               IMGXFER_MAGIC);
 			continue;
 		}
 		if (ll == 0)
@@ -286,8 +287,7 @@ static int add_file(struct imgxfer *x, const char *dir, const char *name, struct
 }
 
 /* The cached images c uses into x (the plain image, then its golden layer). */
-static int export_collect(const struct config *c, const char *dir, struct imgxfer *x,
-                          struct err *e)
+static int export_collect(const struct config *c, const char *dir, struct imgxfer *x, struct err *e)
 {
 	char path[PATH_MAX], info[PATH_MAX + 8], why[256];
 	int golden;
@@ -309,16 +309,17 @@ static int export_collect(const struct config *c, const char *dir, struct imgxfe
 			continue;
 		snprintf(info, sizeof(info), "%s.info", path);
 		if (access(info, F_OK) != 0)
-			return err_set(e, "image export: %s has no record (%s missing)", path, info);
+			return err_set(e, "image export: %s has no record (%s missing)", path,
+			               info);
 		base = strrchr(path, '/') + 1;
-		if (add_file(x, dir, base, e) < 0 || add_file(x, dir, strrchr(info, '/') + 1, e) < 0)
+		if (add_file(x, dir, base, e) < 0 ||
+		    add_file(x, dir, strrchr(info, '/') + 1, e) < 0)
 			return -1;
 	}
 	if (x->n == 0)
-		return err_set(e,
-		               "image export: the image this configuration uses is not cached: "
-		               "run `inception image build` (image.build) or `inception image "
-		               "fetch` (image.url) first");
+		return err_set(e, "image export: the image this configuration uses is not cached: "
+		                  "run `inception image build` (image.build) or `inception image "
+		                  "fetch` (image.url) first");
 	return 0;
 }
 
@@ -381,8 +382,7 @@ int imgxfer_export(const struct config *c, const char *file, struct imgxfer *x, 
 		err_set(e, "image export: writing %s failed (%s)", tmp, why);
 		goto out;
 	}
-	if (fsync_path(tmp, e) < 0 ||
-	    imgxfer_hash_file(tmp, x->sha256, NULL, &x->size, e) < 0)
+	if (fsync_path(tmp, e) < 0 || imgxfer_hash_file(tmp, x->sha256, NULL, &x->size, e) < 0)
 		goto out;
 	if (rename(tmp, file) < 0) {
 		err_set(e, "rename %s to %s: %s", tmp, file, strerror(errno));
@@ -550,14 +550,15 @@ static int import_install(const char *stage, const char *dir, struct imgxfer *x,
 			{
 				char from[PATH_MAX], to[PATH_MAX], ifrom[PATH_MAX], ito[PATH_MAX];
 
-				if (path_join(from, sizeof(from), e, "%s/%s", stage, x->f[i].name) < 0 ||
+				if (path_join(from, sizeof(from), e, "%s/%s", stage, x->f[i].name) <
+				        0 ||
 				    path_join(to, sizeof(to), e, "%s/%s", dir, x->f[i].name) < 0 ||
 				    path_join(ifrom, sizeof(ifrom), e, "%s/%s", stage, info) < 0 ||
 				    path_join(ito, sizeof(ito), e, "%s/%s", dir, info) < 0)
 					return -1;
 				if (rename(ifrom, ito) < 0 || rename(from, to) < 0)
-					return err_set(e, "rename %s into %s: %s", x->f[i].name, dir,
-					               strerror(errno));
+					return err_set(e, "rename %s into %s: %s", x->f[i].name,
+					               dir, strerror(errno));
 			}
 		}
 	}
@@ -613,13 +614,15 @@ int imgxfer_import(const char *file, const char *want_sha256, struct imgxfer *x,
 	if (mkdtemp(stage) == NULL)
 		return err_set(e, "mkdtemp %s: %s", stage, strerror(errno));
 	{
-		char *argv[] = {"tar",       "--extract", "--file",         (char *)file,
-		                "--directory", stage,     "--no-same-owner", "--no-same-permissions",
-		                NULL};
+		char *argv[] = {
+		    "tar",         "--extract", "--file",          (char *)file,
+		    "--directory", stage,       "--no-same-owner", "--no-same-permissions",
+		    NULL};
 
 		report_info("image import: unpacking %s into %s", file, stage);
 		if (run_tar(argv, why, sizeof(why), e) < 0) {
-			err_set(e, "%s: not a complete image archive (%s): refused, nothing imported",
+			err_set(e,
+			        "%s: not a complete image archive (%s): refused, nothing imported",
 			        file, why);
 			goto out;
 		}

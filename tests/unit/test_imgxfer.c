@@ -65,8 +65,7 @@ static void test_parse_errors(void **state)
 	assert_string_equal(parse_err("inception-image-export 2\n"),
 	                    "MANIFEST line 1: expected \"" IMGXFER_MAGIC "\"");
 	assert_string_equal(parse_err(HDR), "MANIFEST: no file listed");
-	assert_string_equal(parse_err(HDR "x\n"),
-	                    "MANIFEST line 2: expected \"SHA256 SIZE NAME\"");
+	assert_string_equal(parse_err(HDR "x\n"), "MANIFEST line 2: expected \"SHA256 SIZE NAME\"");
 	assert_string_equal(parse_err(HDR "abc 1 a.qcow2\n"),
 	                    "MANIFEST line 2: sha256: expected 64 hex digits");
 	assert_string_equal(parse_err(HDR "0123456789ABCDEF0123456789abcdef0123456789abcdef01234567"
@@ -122,8 +121,8 @@ static void test_hash_file(void **state)
 	assert_true(size == 3);
 	assert_string_equal(h256,
 	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	assert_memory_equal(h512, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a",
-	                    64);
+	assert_memory_equal(h512,
+	                    "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a", 64);
 	unlink(path);
 	assert_int_equal(imgxfer_hash_file(path, h256, NULL, &size, &e), -1);
 }
@@ -173,8 +172,8 @@ static void test_import_refuses(void **state)
 	         tar, top);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(imgxfer_import(tar, NULL, &x, &e), -1);
-	snprintf(want, sizeof(want), "%s: extra.qcow2 is not in the MANIFEST: refused, nothing imported",
-	         tar);
+	snprintf(want, sizeof(want),
+	         "%s: extra.qcow2 is not in the MANIFEST: refused, nothing imported", tar);
 	assert_string_equal(e.msg, want);
 	assert_int_equal(entries(cache), 0);
 
@@ -196,7 +195,8 @@ static void test_import_refuses(void **state)
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(imgxfer_import(tar, NULL, &x, &e), -1);
 	snprintf(want, sizeof(want),
-	         "%s: a.qcow2.info: 11 bytes, the MANIFEST says 10: refused, nothing imported", tar);
+	         "%s: a.qcow2.info: 11 bytes, the MANIFEST says 10: refused, nothing imported",
+	         tar);
 	assert_string_equal(e.msg, want);
 	assert_int_equal(entries(cache), 0);
 
@@ -212,8 +212,8 @@ static void test_import_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_ok),   cmocka_unit_test(test_parse_errors),
-	    cmocka_unit_test(test_parse_nul),  cmocka_unit_test(test_hash_file),
+	    cmocka_unit_test(test_parse_ok),       cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_parse_nul),      cmocka_unit_test(test_hash_file),
 	    cmocka_unit_test(test_import_refuses),
 	};
 	report_init(REPORT_HUMAN, -1);
