@@ -1,5 +1,6 @@
 /*
- * cmd_image.c: `inception image fetch|build|list|prune` (see image.h).
+ * cmd_image.c: `inception image fetch|build|list|export|import|prune` (see
+ * image.h, imgxfer.h).
  *
  *   fetch [--refresh] [--no-build-fallback]
  *                  the image for image.url: the cached one when there is one
@@ -14,6 +15,12 @@
  *                  downloads, each with the VMs whose overlay it backs;
  *                  --caches: then the projects' Docker cache snapshots in the
  *                  storage pool (asks libvirt)
+ *   export FILE    the cached image the configuration uses (and its golden
+ *                  layer when one applies and is cached) into one tar file
+ *                  with a MANIFEST of SHA-256 digests (see imgxfer.h)
+ *   import [--sha256 HEX] FILE
+ *                  such a file into the cache, every file checked against
+ *                  the MANIFEST (and the archive against HEX first)
  *   prune [--all] [--caches]
  *                  remove partial downloads, logs and the images the current
  *                  configuration does not use (--all: every image); with
@@ -30,6 +37,7 @@
 
 #include "cli.h"
 #include "image.h"
+#include "imgxfer.h"
 #include "report.h"
 #include "virt.h"
 #include "vm_cache.h"
@@ -226,14 +234,62 @@ static int image_prune_cmd(struct cli *cli, int all, int caches, struct err *e)
 	return 0;
 }
 
+/* What went in or came out: each file's SHA-256, then the archive's. */
+static void show_xfer(const struct imgxfer *x, const char *file)
+{
+	char val[300], num[32];
+	size_t i;
+
+	report_kv_begin(NULL);
+	for (i = 0; i < x->n; i++) {
+		if (report_mode() == REPORT_JSON) {
+			/* names, digests and states are [A-Za-z0-9._ -]: no escaping */
+			snprintf(val, sizeof(val),
+			         "{\"sha256\":\"%s\",\"size\":%llu,\"state\":\"%s\"}",
+			         x->f[i].sha256, (unsigned long long)x->f[i].size, x->f[i].state);
+			report_kv_raw(x->f[i].name, val, NULL);
+			continue;
+		}
+		snprintf(val, sizeof(val), "sha256 %s  %llu bytes%s%s", x->f[i].sha256,
+		         (unsigned long long)x->f[i].size, x->f[i].state[0] ? "  " : "",
+		         x->f[i].state);
+		report_kv(x->f[i].name, val, NULL);
+	}
+	report_kv("archive", file, NULL);
+	report_kv("archive_sha256", x->sha256, NULL);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)x->size);
+	report_kv_raw("archive_size", num, NULL);
+	report_kv_end();
+}
+
+static int image_xfer_cmd(struct cli *cli, int import, const char *file, const char *sha,
+                          struct err *e)
+{
+	struct imgxfer x;
+	long t0 = report_now_ms();
+	const char *step = import ? "import" : "export";
+
+	report_step_begin(step, file);
+	if ((import ? imgxfer_import(file, sha, &x, e) : imgxfer_export(&cli->cfg, file, &x, e)) <
+	    0) {
+		report_step_end(step, "fail", report_now_ms() - t0, "");
+		return -1;
+	}
+	report_step_end(step, "ok", report_now_ms() - t0,
+	                import ? "every file matches its MANIFEST digest" : "written");
+	show_xfer(&x, file);
+	return 0;
+}
+
 int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 {
 	static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
 	                                     {"refresh", no_argument, NULL, 'r'},
 	                                     {"no-build-fallback", no_argument, NULL, 'n'},
 	                                     {"caches", no_argument, NULL, 'C'},
+	                                     {"sha256", required_argument, NULL, 'S'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *sub;
+	const char *sub, *sha = NULL;
 	int ch, all = 0, refresh = 0, no_fallback = 0, caches = 0;
 
 	while ((ch = cli_getopt(cli, argc, argv, "a", opts, e)) != -1) {
@@ -247,9 +303,12 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 			no_fallback = 1;
 		else if (ch == 'C')
 			caches = 1;
+		else if (ch == 'S')
+			sha = optarg;
 	}
 	if (optind >= argc)
-		return err_setc(e, EXIT_USAGE, "image: say fetch, build, list or prune");
+		return err_setc(e, EXIT_USAGE,
+		                "image: say fetch, build, list, export, import or prune");
 	sub = argv[optind++];
 	if (all && strcmp(sub, "prune") != 0)
 		return err_setc(e, EXIT_USAGE, "image %s: --all is for prune", sub);
@@ -260,6 +319,13 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 		                "image %s: --refresh and --no-build-fallback are for "
 		                "fetch",
 		                sub);
+	if (sha && strcmp(sub, "import") != 0)
+		return err_setc(e, EXIT_USAGE, "image %s: --sha256 is for import", sub);
+	if (strcmp(sub, "export") == 0 || strcmp(sub, "import") == 0) {
+		if (argc - optind != 1)
+			return err_setc(e, EXIT_USAGE, "image %s: say one FILE", sub);
+		return image_xfer_cmd(cli, sub[0] == 'i', argv[optind], sha, e);
+	}
 	if (strcmp(sub, "build") == 0) {
 		if (argc - optind > 1)
 			return err_setc(e, EXIT_USAGE, "image build: one suite at most");
@@ -275,5 +341,7 @@ int cmd_image(struct cli *cli, int argc, char **argv, struct err *e)
 	if (strcmp(sub, "prune") == 0)
 		return image_prune_cmd(cli, all, caches, e);
 	return err_setc(e, EXIT_USAGE,
-	                "image: unknown subcommand \"%s\" (fetch, build, list, prune)", sub);
+	                "image: unknown subcommand \"%s\" (fetch, build, list, export, "
+	                "import, prune)",
+	                sub);
 }

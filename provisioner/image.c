@@ -1392,6 +1392,36 @@ int image_ensure(const struct config *c, int no_build_fallback, char *path, size
 	return build_suite(c, DEFAULT_SUITE, 0, path, n, e);
 }
 
+int image_cached(const struct config *c, int golden, char *path, size_t n, struct err *e)
+{
+	const char *mirror = c->apt_mirror ? c->apt_mirror : DEFAULT_MIRROR;
+	char dir[PATH_MAX], name[256], script[PATH_MAX], why[256];
+
+	if (image_cache_dir(dir, sizeof(dir), e) < 0)
+		return -1;
+	if (golden && !image_golden_why(c, why, sizeof(why)))
+		return 0;
+	path[0] = '\0';
+	if (!golden && c->image_build == NULL && c->image_url != NULL &&
+	    find_cached_url(dir, c->image_url, path, n) == 0) {
+		int r = cached_ok(path, "downloading it again", e);
+
+		if (r != 0)
+			return r;
+	}
+	/* (url mode with nothing cached: the build image_ensure falls back to) */
+	if (build_name(c->image_build ? c->image_build : DEFAULT_SUITE, mirror, golden, name,
+	               sizeof(name), script, sizeof(script), e) < 0 ||
+	    path_join(path, n, e, "%s/%s", dir, name) < 0)
+		return -1;
+	return cached_ok(path, "building it again", e);
+}
+
+int image_record(const char *image, const char *sha512_hex, struct err *e)
+{
+	return record_set(image, sha512_hex, e);
+}
+
 /* --- list and prune --------------------------------------------------------- */
 
 static int list_impl(const char *dir, struct image_entry **out, size_t *count, struct err *e)

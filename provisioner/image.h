@@ -65,6 +65,15 @@ int image_golden(const struct config *c, char *path, size_t n, struct err *e);
  * debian), else 0 with the reason in why. */
 int image_golden_why(const struct config *c, char *why, size_t n);
 
+/* The cached image c uses (golden: its golden layer), without building or
+ * network: 1 with its path (verified against its record), 0 when it is not
+ * cached or no golden layer applies, -1 on error.  In url mode with no
+ * download cached, the build image_ensure would fall back to. */
+int image_cached(const struct config *c, int golden, char *path, size_t n, struct err *e);
+
+/* Writes image's verified record (sha512, size, mtime) into its .info. */
+int image_record(const char *image, const char *sha512_hex, struct err *e);
+
 /* The cache directory (created 0755 if missing). */
 int image_cache_dir(char *buf, size_t n, struct err *e);
 

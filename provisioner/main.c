@@ -74,8 +74,8 @@ static const struct command COMMANDS[] = {
      "  --clean               a new VM from the plain Debian image with a blank Docker\n"
      "                        disk: no golden layer, no Docker cache"},
     {"image", cmd_image,
-     "fetch [--refresh] [--no-build-fallback] | build [SUITE] | list [--caches] | prune [--all] "
-     "[--caches]",
+     "fetch [--refresh] [--no-build-fallback] | build [SUITE] | list [--caches] | export FILE | "
+     "import [--sha256 HEX] FILE | prune [--all] [--caches]",
      "manage the cached base images, golden layers and Docker caches", NULL},
     {"config", cmd_config, "[--keys]",
      "print the effective configuration and where each value came from",

@@ -53,7 +53,7 @@ out=$(bash -c '
 	c inception de; c inception image ""; c inception --memory 4G up --no; c inception ""
 ' sh "$comp" 2>&1)
 want="destroy
-fetch build list prune
+fetch build list export import prune
 --no-build-fallback
 $("$inst/usr/bin/inception" --complete-commands | tr '\n' ' ' | sed 's/ $//')"
 if [ "$out" = "$want" ]; then t_ok "install: bash completion from the command table (commands, subcommands, flags)"
