@@ -880,16 +880,28 @@ struct loader {
 static int loc_err(struct loader *L, yaml_node_t *n, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int loc_err(struct loader *L, yaml_node_t *n, const char *key, const char *fmt, ...)
+int config_yaml_verr(struct err *e, int code, const char *file, const struct yaml_node_s *n,
+                     const char *field, const char *fmt, va_list ap)
 {
 	char msg[ERR_MSG_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	err_set(e, "%s:%zu:%zu: %s: %s", file, n->start_mark.line + 1, n->start_mark.column + 1,
+	        field, msg);
+	if (e != NULL && code != 0)
+		e->code = code;
+	return -1;
+}
+
+static int loc_err(struct loader *L, yaml_node_t *n, const char *key, const char *fmt, ...)
+{
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = config_yaml_verr(L->e, 0, L->file, n, key, fmt, ap);
 	va_end(ap);
-	return err_set(L->e, "%s:%zu:%zu: %s: %s", L->file, n->start_mark.line + 1,
-	               n->start_mark.column + 1, key, msg);
+	return r;
 }
 
 static const char *node_kind(yaml_node_t *n)

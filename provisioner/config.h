@@ -10,6 +10,7 @@
 #ifndef INCEPTION_CONFIG_H
 #define INCEPTION_CONFIG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,6 +85,13 @@ int config_set(struct config *c, const char *key, const char *value, const char 
 
 /* Checks the combination of values (after every source is applied). */
 int config_validate(const struct config *c, struct err *e);
+
+/* "FILE:LINE:COL: FIELD: message" for a YAML node (libyaml's marks, 1-based),
+ * the one located error of the config and the lab file; code 0 keeps e's
+ * code.  Returns -1. */
+struct yaml_node_s;
+int config_yaml_verr(struct err *e, int code, const char *file, const struct yaml_node_s *n,
+                     const char *field, const char *fmt, va_list ap);
 
 /* Origin of a key's value ("default", "FILE:L:C", "env INCEPTION_X", "--flag"). */
 const char *config_origin(const struct config *c, const char *key);

@@ -45,14 +45,13 @@ static int lerr(struct lload *L, yaml_node_t *n, const char *field, const char *
 
 static int lerr(struct lload *L, yaml_node_t *n, const char *field, const char *fmt, ...)
 {
-	char msg[ERR_MSG_MAX];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = config_yaml_verr(L->e, EXIT_USAGE, L->file, n, field, fmt, ap);
 	va_end(ap);
-	return err_setc(L->e, EXIT_USAGE, "%s:%zu:%zu: %s: %s", L->file, n->start_mark.line + 1,
-	                n->start_mark.column + 1, field, msg);
+	return r;
 }
 
 static const char *kind(yaml_node_t *n)
