@@ -2239,6 +2239,10 @@ static enum ck_state pt_cleanup(struct check_ctx *c, char *ev, size_t n)
 		    c->o.where ? c->o.where : "on this host", SHEET_CLEANUP);
 		return CK_SKIP;
 	}
+	if (c->o.save_base && c->o.save_base(c->o.exec_arg, msg, sizeof(msg)) < 0) {
+		ev_set(ev, n, "not run %s: %s", SHEET_CLEANUP, msg);
+		return CK_FAIL;
+	}
 	report_status("cleanup", 0, "the sheet's cleanup command");
 	st = RT(c, &out, 900, "sh", "-c", SHEET_CLEANUP);
 	free(out);
@@ -2256,6 +2260,8 @@ static enum ck_state pt_cleanup(struct check_ctx *c, char *ev, size_t n)
 	       (double)(report_now_ms() - t0) / 1000.0, nc, ni, nv, nn >= 0 ? nets : "?");
 	if (nc != 0 || ni != 0 || nv != 0 || nn > 3)
 		return CK_FAIL;
+	if (msg[0])
+		ev_append(ev, n, "; before it, %s", msg);
 	if (c->o.restore_base) {
 		int rb = c->o.restore_base(c->o.exec_arg, msg, sizeof(msg));
 

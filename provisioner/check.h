@@ -54,10 +54,12 @@ struct check_opts {
 	const char *where; /* for the evidence: "in the VM" etc.; NULL: "on this host" */
 	/* evaluate's whole flow, where the engine's machine is ours (the VM):
 	 * make_dir is the project there (NULL: this flow is not run: --local);
-	 * restore_base brings the base images back after the sheet's cleanup,
+	 * save_base keeps the base images before the sheet's cleanup (NULL:
+	 * nothing kept), restore_base brings them back after it,
 	 * reboot reboots that machine and reconnects (bounded); both return 0
 	 * or -1, with what they did or what failed in msg. */
 	const char *make_dir;
+	int (*save_base)(void *arg, char *msg, size_t n);
 	int (*restore_base)(void *arg, char *msg, size_t n);
 	int (*reboot)(void *arg, char *msg, size_t n);
 };

@@ -145,11 +145,52 @@ static int vm_reboot(void *arg, char *msg, size_t n)
 	return 0;
 }
 
+/* Where the base images wait in the guest while the sheet's cleanup runs
+ * (root's, on the root disk). */
+#define SAVED_BASES "/var/tmp/inception-check-bases.tar"
+
+/* check_opts.save_base: the project's base images the guest has (the
+ * agent's `bases` setting), kept with `docker save` before the sheet's
+ * cleanup removes them.  Loaded back after it, they are the same images
+ * (the same IDs), as a registry pull of the same tag gives the evaluator:
+ * so the build cache the cleanup leaves finds its steps. */
+static int vm_save_base(void *arg, char *msg, size_t n)
+{
+	struct vm_side *v = arg;
+	struct err e = {"", 0};
+	char conf[PATH_MAX], q[PATH_MAX + 8], cmd[2 * PATH_MAX + 512], *out = NULL;
+	int status = -1;
+
+	snprintf(conf, sizeof(conf), "/home/%s/.local/share/inception/agent.conf", v->login);
+	if (shell_quote(conf, q, sizeof(q), &e) < 0) {
+		snprintf(msg, n, "%s", e.msg);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd),
+	         "sudo -n sh -c 'rm -f %s; p=; for i in $(sed -n \"s/^bases=//p\" \"$1\" | "
+	         "tr \" \" \"\\n\" | cut -d\"|\" -f1 | sort -u); do docker image inspect "
+	         "\"$i\" >/dev/null 2>&1 && p=\"$p $i\"; done; [ -z \"$p\" ] || docker save -o "
+	         "%s $p && echo $p' sh %s 2>&1",
+	         SAVED_BASES, SAVED_BASES, q);
+	if (remote_capture(v->s, cmd, 900, &out, &status, &e) < 0 || status != 0) {
+		snprintf(msg, n, "docker save of the base images in the VM failed: %s",
+		         e.msg[0] ? e.msg : (out ? out : ""));
+		free(out);
+		return -1;
+	}
+	if (out)
+		out[strcspn(out, "\n")] = '\0';
+	snprintf(msg, n, "base images kept with docker save: %s",
+	         out && out[0] ? out : "none present");
+	free(out);
+	return 0;
+}
+
 /* check_opts.restore_base: the project's base images back after the
- * sheet's cleanup, as up does it: each one the agent finds missing
- * (`--missing-bases`) streamed from this host's Docker when it has it, then
- * the guest agent's base step for the rest (pull, or built from the
- * Debian mirror). */
+ * sheet's cleanup: the ones saved before it loaded (vm_save_base), then as
+ * up does it: each one the agent still finds missing (`--missing-bases`)
+ * streamed from this host's Docker when it has it, then the guest agent's
+ * base step for the rest (pull, or built from the Debian mirror). */
 static int vm_restore_base(void *arg, char *msg, size_t n)
 {
 	struct vm_side *v = arg;
@@ -157,13 +198,30 @@ static int vm_restore_base(void *arg, char *msg, size_t n)
 	struct err e = {"", 0};
 	char agent[PATH_MAX], q[PATH_MAX + 8], cmd[PATH_MAX + 64], *out = NULL, *line, *save = NULL;
 	long t0 = report_now_ms();
-	int status = -1, streamed = 0;
+	int status = -1, streamed = 0, loaded = 0;
 
 	snprintf(agent, sizeof(agent), "/home/%s/.local/share/inception/agent", v->login);
 	if (shell_quote(agent, q, sizeof(q), &e) < 0) {
 		snprintf(msg, n, "%s", e.msg);
 		return -1;
 	}
+	if (remote_capture(v->s,
+	                   "sudo -n sh -c 'test -s " SAVED_BASES
+	                   " || exit 0; docker load -i " SAVED_BASES " && rm -f " SAVED_BASES
+	                   "' 2>&1",
+	                   900, &out, &status, &e) < 0 ||
+	    status != 0) {
+		snprintf(msg, n, "docker load of the base images saved before the cleanup: %s",
+		         e.msg[0] ? e.msg : (out ? out : "failed"));
+		free(out);
+		return -1;
+	}
+	for (line = strtok_r(out ? out : (char *)"", "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		loaded += strncmp(line, "Loaded image", 12) == 0;
+	free(out);
+	out = NULL;
+	save = NULL;
 	snprintf(cmd, sizeof(cmd), "sudo -n %s --missing-bases", q);
 	if (remote_capture(v->s, cmd, 60, &out, &status, &e) < 0 || status != 0) {
 		snprintf(msg, n, "asking the agent for the missing base images (%s): %s", cmd,
@@ -184,9 +242,9 @@ static int vm_restore_base(void *arg, char *msg, size_t n)
 		return -1;
 	}
 	snprintf(msg, n,
-	         "base images back: %d streamed from this host's Docker, the rest by the agent's "
-	         "base step (%.1f s)",
-	         streamed, (double)(report_now_ms() - t0) / 1000.0);
+	         "base images back: %d loaded from the copy saved before the cleanup, %d streamed "
+	         "from this host's Docker, the rest by the agent's base step (%.1f s)",
+	         loaded, streamed, (double)(report_now_ms() - t0) / 1000.0);
 	return 0;
 }
 
@@ -250,6 +308,7 @@ static int vm_side_open(struct cli *cli, struct vm_side *v, struct check_opts *o
 	snprintf(v->remote, sizeof(v->remote), "%s", remote);
 	snprintf(v->login, sizeof(v->login), "%s", cli->cfg.login ? cli->cfg.login : "");
 	o->make_dir = v->remote;
+	o->save_base = vm_save_base;
 	o->restore_base = vm_restore_base;
 	o->reboot = vm_reboot;
 	return 0;

@@ -522,6 +522,57 @@ static void run_free(struct stack_run *r)
 	free(r->conf);
 }
 
+/* 1 when wiping or moving dir would touch the home directory, "/" or our
+ * own directory META (dir is it or one of its parents). */
+static int tree_is_shared(const char *dir, const char *login, const char *meta)
+{
+	char home[PATH_MAX];
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	snprintf(home, sizeof(home), "/home/%s", login);
+	if (n <= 1 || (strlen(home) == n && strncmp(dir, home, n) == 0) ||
+	    (n == 5 && strncmp(dir, "/home", 5) == 0))
+		return 1;
+	return strncmp(meta, dir, n) == 0 && (meta[n] == '/' || meta[n] == '\0');
+}
+
+/* The old project's files (those its make created included: stamps, build
+ * output, secrets its Makefile made) leave push.dir, so that it holds only
+ * the new project; they are kept, not deleted, in META-previous-project
+ * next to META (a bind-mounted data directory inside the old tree survives
+ * there; the one before is dropped). */
+static void set_aside_old_tree(struct stack_run *r)
+{
+	char qd[PATH_MAX + 64], qp[PATH_MAX + 64], prev[PATH_MAX], cmd[4 * PATH_MAX + 512];
+	char *out = NULL;
+	struct err e2 = {.msg = ""};
+	int status = -1;
+
+	if (tree_is_shared(r->remote, r->cli->cfg.login, r->meta)) {
+		report_warn("push.dir %s is the home directory or holds ours: the old project's "
+		            "files left in it",
+		            r->remote);
+		return;
+	}
+	if (path_join(prev, sizeof(prev), &e2, "%s-previous-project", r->meta) < 0 ||
+	    shell_quote(r->remote, qd, sizeof(qd), &e2) < 0 ||
+	    shell_quote(prev, qp, sizeof(qp), &e2) < 0)
+		return;
+	snprintf(cmd, sizeof(cmd),
+	         "if [ -d %s ]; then sudo -n rm -rf --one-file-system -- %s && "
+	         "sudo -n mv -- %s %s; fi 2>&1",
+	         qd, qp, qd, qp);
+	if (remote_capture(r->s, cmd, r->tmo, &out, &status, &e2) < 0 || status != 0)
+		report_warn("moving the old project's files out of %s: %s", r->remote,
+		            e2.msg[0] ? e2.msg : (out && *out ? out : "failed"));
+	else
+		report_info("the old project's files moved to %s (push.dir now holds only %s)",
+		            prev, project_label(&r->proj));
+	free(out);
+}
+
 /* Another project ran in this VM: its containers are stopped (volumes
  * kept) before its files are replaced.  Its compose projects are found by
  * the label compose puts on their containers (the compose file's
@@ -550,6 +601,8 @@ static void stop_old_project(struct stack_run *r)
 	if (remote_capture(r->s, cmd, r->tmo, &out, &status, &e2) < 0)
 		report_warn("stopping the old project's containers: %s", e2.msg);
 	free(out);
+	out = NULL;
+	set_aside_old_tree(r);
 }
 
 /* The "push" step: the project's files and generated inputs to push.dir,

@@ -29,6 +29,7 @@ gen_of() { # the directory the VM's state keeps the generated inputs in
 inc p1 --json up --generate-missing "$proj"; rc=$?
 gen=$(gen_of)
 inc p1-ls ssh -- "cd inception && ls -A && stat -c '%a %n' secrets secrets/db_password.txt && cat secrets/db_password.txt"
+inc p1-prev ssh -- "ls -A .local/share/inception-previous-project"
 code=$(curl -sS -k --max-time 60 --resolve "$pdomain:$PHTTPS:127.0.0.1" -o /dev/null -w '%{http_code}' \
 	"https://$pdomain:$PHTTPS/" 2>"$logdir/p1-curl.err")
 if [ $rc -eq 0 ] && grep -q 'stopping its containers (docker compose down, volumes kept)' "$logdir/p1.log" &&
@@ -45,6 +46,13 @@ if [ "$(sed -n 1,5p "$logdir/p1-ls.log" | tr '\n' ' ')" = ".gitignore Makefile s
 	t_ok "push.dir holds only the project and its generated secrets (0600, the state dir's); nothing of ours"
 else
 	t_fail "push.dir holds only the project" "$(head -8 "$logdir/p1-ls.log" | tr '\n' ' ')"
+fi
+# the bundled stack's tree, with what its make made (build/ stamps), set aside, not deleted
+if grep -qx Makefile "$logdir/p1-prev.log" && grep -qx build "$logdir/p1-prev.log" &&
+	grep -q 'old project.s files moved to' "$logdir/p1.log"; then
+	t_ok "the old project's files (its make's build/ included) moved out of push.dir to inception-previous-project"
+else
+	t_fail "the old project's files set aside" "$(tr '\n' ' ' <"$logdir/p1-prev.log")"
 fi
 "$INC" $OPTS --json status >"$logdir/p1-status.json" 2>&1
 "$INC" $OPTS --json creds >"$logdir/p1-creds.json" 2>&1
