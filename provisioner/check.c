@@ -92,7 +92,8 @@ struct check_ctx {
 	struct compose cf;
 	struct service_df *dfs;
 	size_t ndfs;
-	int git; /* DIR is in a git work tree */
+	const char **roles; /* per compose service: "nginx", "wordpress", "mariadb" or NULL */
+	int git;            /* DIR is in a git work tree */
 	char **tracked;
 	size_t ntracked;
 	/* runtime, loaded on first use */
@@ -219,12 +220,30 @@ static int read_text(const char *path, char **text)
 	return read_file_max(path, text, &len, 8u << 20, &e);
 }
 
+/* Which of the mandatory three a service is (load_roles), NULL for any
+ * other; a service the compose file does not name: from its name. */
+static const char *svc_role(const struct check_ctx *c, const char *service)
+{
+	size_t i;
+
+	for (i = 0; c->roles && i < c->cf.nsvc; i++)
+		if (strcmp(c->cf.svc[i].name, service) == 0)
+			return c->roles[i];
+	return ck_mandatory_role(service);
+}
+
+/* A bonus service's role (redis, ftp...), NULL for a mandatory one. */
+static const char *svc_bonus_role(const struct check_ctx *c, const char *service)
+{
+	return svc_role(c, service) ? NULL : ck_bonus_role(service);
+}
+
 static const char *role_service(struct check_ctx *c, const char *role)
 {
 	size_t i;
 
 	for (i = 0; i < c->cf.nsvc; i++) {
-		const char *r = ck_mandatory_role(c->cf.svc[i].name);
+		const char *r = svc_role(c, c->cf.svc[i].name);
 		if (r && strcmp(r, role) == 0)
 			return c->cf.svc[i].name;
 	}
@@ -242,6 +261,38 @@ static struct service_df *service_dockerfile(struct check_ctx *c, const char *se
 }
 
 /* ------------------------------------------------------------- loading */
+/* Each service's role: from its name (nginx, wordpress, mariadb, db...);
+ * a service whose name says nothing and is no known bonus service (web,
+ * php...) gets the role its Dockerfile's content shows, unless another
+ * service has that role already. */
+static void load_roles(struct check_ctx *c)
+{
+	size_t i, k;
+
+	c->roles = calloc(c->cf.nsvc ? c->cf.nsvc : 1, sizeof(*c->roles));
+	if (c->roles == NULL)
+		abort();
+	for (i = 0; i < c->cf.nsvc; i++)
+		c->roles[i] = ck_mandatory_role(c->cf.svc[i].name);
+	for (i = 0; i < c->cf.nsvc; i++) {
+		const struct service_df *d;
+		const char *r;
+
+		if (c->roles[i] || ck_bonus_role(c->cf.svc[i].name))
+			continue;
+		for (d = NULL, k = 0; k < c->ndfs; k++)
+			if (strcmp(c->dfs[k].service, c->cf.svc[i].name) == 0)
+				d = &c->dfs[k];
+		if (d == NULL || d->text == NULL || (r = ck_content_role(d->text)) == NULL)
+			continue;
+		for (k = 0; k < c->cf.nsvc; k++)
+			if (c->roles[k] && strcmp(c->roles[k], r) == 0)
+				break;
+		if (k == c->cf.nsvc)
+			c->roles[i] = r;
+	}
+}
+
 static void load_compose(struct check_ctx *c)
 {
 	static const char *names[] = {"docker-compose.yml", "docker-compose.yaml", "compose.yml",
@@ -296,6 +347,7 @@ static void load_compose(struct check_ctx *c)
 		if (read_text(path, &d->text) == 0)
 			dockerfile_parse(d->text, &d->df);
 	}
+	load_roles(c);
 }
 
 /* 1 when path starts with one of the --exclude prefixes */
@@ -369,7 +421,7 @@ static void parse_ctr_line(struct ctr *k, char *line)
 #define INSPECT_FMT                                                                                \
 	"{{.Name}}\t{{index .Config.Labels \"com.docker.compose.service\"}}\t"                     \
 	"{{index .Config.Labels \"com.docker.compose.project\"}}\t{{.State.Status}}\t"             \
-	"{{if .State.Health}}{{.State.Health.Status}}{{end}}\t{{.State.Pid}}\t{{.RestartCount}}\t" \
+	"{{with index .State \"Health\"}}{{.Status}}{{end}}\t{{.State.Pid}}\t{{.RestartCount}}\t"  \
 	"{{.Config.Image}}\t{{range $p, $b := .NetworkSettings.Ports}}{{if $b}}{{$p}}="            \
 	"{{range $b}}{{.HostIp}}:{{.HostPort}},{{end}} {{end}}{{end}}\t"                           \
 	"{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}"
@@ -447,7 +499,7 @@ static int load_runtime(struct check_ctx *c)
 		return -1;
 	}
 	for (i = 0; i < c->nctrs; i++) {
-		const char *r = ck_mandatory_role(c->ctrs[i].service);
+		const char *r = svc_role(c, c->ctrs[i].service);
 		if (r && strcmp(r, "nginx") == 0)
 			c->https_port = port_of_443(c->ctrs[i].ports);
 	}
@@ -461,7 +513,7 @@ static struct ctr *ctr_of_role(struct check_ctx *c, const char *role)
 	size_t i;
 
 	for (i = 0; i < c->nctrs; i++) {
-		const char *r = ck_mandatory_role(c->ctrs[i].service);
+		const char *r = svc_role(c, c->ctrs[i].service);
 		if (r && strcmp(r, role) == 0)
 			return &c->ctrs[i];
 	}
@@ -1165,7 +1217,7 @@ static enum ck_state pt_only_443(struct check_ctx *c, char *ev, size_t n)
 	NEED_COMPOSE(c, ev, n);
 	for (i = 0; i < c->cf.nsvc; i++) {
 		const struct cs_service *s = &c->cf.svc[i];
-		const char *r = ck_mandatory_role(s->name);
+		const char *r = svc_role(c, s->name);
 
 		for (k = 0; k < s->nports; k++) {
 			if (r == NULL)
@@ -1182,7 +1234,7 @@ static enum ck_state pt_only_443(struct check_ctx *c, char *ev, size_t n)
 	if (!c->o.static_only && load_runtime(c) == 0) {
 		for (i = 0; i < c->nctrs; i++) {
 			struct ctr *kk = &c->ctrs[i];
-			const char *r = ck_mandatory_role(kk->service);
+			const char *r = svc_role(c, kk->service);
 			char tmp[512], *save = NULL, *w;
 
 			snprintf(tmp, sizeof(tmp), "%s", kk->ports);
@@ -2004,6 +2056,39 @@ static int cred_from(struct check_ctx *c, struct ctr *k, const char *envtext,
 	return -1;
 }
 
+/* The database user's password from a compose secret, when no variable
+ * names it: the first file of the container's /run/secrets whose name has
+ * "db" and "pass" and not "root" (db_password, wp_db_password.txt...). */
+static int secret_db_password(struct check_ctx *c, struct ctr *k, char *buf, size_t n)
+{
+	char *out = NULL, *line, *save = NULL, path[300] = "";
+	int st = RT(c, &out, 30, "docker", "exec", k->id, "ls", "/run/secrets");
+
+	for (line = st == 0 && out ? strtok_r(out, "\n", &save) : NULL; line && !path[0];
+	     line = strtok_r(NULL, "\n", &save)) {
+		char low[256];
+		size_t i;
+
+		for (i = 0; line[i] && i + 1 < sizeof(low); i++)
+			low[i] = (char)tolower((unsigned char)line[i]);
+		low[i] = '\0';
+		if (strstr(low, "db") && strstr(low, "pass") && !strstr(low, "root") &&
+		    !strchr(line, '/'))
+			snprintf(path, sizeof(path), "/run/secrets/%s", line);
+	}
+	free(out);
+	out = NULL;
+	if (!path[0] || RT(c, &out, 30, "docker", "exec", k->id, "cat", path) != 0) {
+		free(out);
+		return -1;
+	}
+	chomp(out);
+	snprintf(buf, n, "%s", out);
+	memset(out, 0, strlen(out));
+	free(out);
+	return buf[0] ? 0 : -1;
+}
+
 /* Longer than 60 lines: the user, database and password each looked for in the environment and in
  * *_FILE files, in that order, for one container. */
 static int load_db(struct check_ctx *c)
@@ -2057,6 +2142,12 @@ static int load_db(struct check_ctx *c)
 		if (env)
 			memset(env, 0, strlen(env));
 		free(env);
+	}
+	for (r = 0; !have[2] && r < 2; r++) {
+		struct ctr *k = ctr_of_role(c, roles[r]);
+
+		if (k)
+			have[2] = secret_db_password(c, k, pw, sizeof(pw)) == 0;
 	}
 	if (!have[0] || !have[1] || !have[2] || ctr_of_role(c, "mariadb") == NULL) {
 		snprintf(
@@ -2132,8 +2223,10 @@ static enum ck_state pt_db_user(struct check_ctx *c, char *ev, size_t n)
 		free(out);
 		return CK_FAIL;
 	}
-	ev_set(ev, n, "mariadb -u%s %s (credentials from the container's environment): %s tables",
-	       c->db_user, c->db_name, l);
+	ev_set(
+	    ev, n,
+	    "mariadb -u%s %s (credentials from the containers' environment or secrets): %s tables",
+	    c->db_user, c->db_name, l);
 	free(out);
 	return atoi(l) > 0 ? CK_PASS : CK_FAIL;
 }
@@ -2533,7 +2626,7 @@ static struct ctr *bonus_ctr(struct check_ctx *c, const char *role)
 	size_t i;
 
 	for (i = 0; i < c->nctrs; i++) {
-		const char *r = ck_bonus_role(c->ctrs[i].service);
+		const char *r = svc_bonus_role(c, c->ctrs[i].service);
 		if (r && strcmp(r, role) == 0)
 			return &c->ctrs[i];
 	}
@@ -2814,7 +2907,7 @@ static int adminer_port(struct check_ctx *c, const struct ctr *adm)
 		struct ck_port p[16];
 		size_t np;
 
-		const char *role = ck_bonus_role(k->service);
+		const char *role = svc_bonus_role(c, k->service);
 
 		if (i > 0 && (k == adm || role == NULL || strcmp(role, "redis") == 0 ||
 		              strcmp(role, "ftp") == 0))
@@ -2887,21 +2980,22 @@ static enum ck_state pt_bonus(struct check_ctx *c, char *ev, size_t n)
 
 	if (c->compose_ok)
 		for (i = 0; i < c->cf.nsvc; i++)
-			if (ck_mandatory_role(c->cf.svc[i].name) == NULL)
-				ev_append(
-				    ck_bonus_role(c->cf.svc[i].name) ? known : list,
-				    ck_bonus_role(c->cf.svc[i].name) ? sizeof(known) : sizeof(list),
-				    "%s%s",
-				    (ck_bonus_role(c->cf.svc[i].name) ? known : list)[0] ? ", "
-				                                                         : "",
-				    c->cf.svc[i].name);
+			if (svc_role(c, c->cf.svc[i].name) == NULL)
+				ev_append(svc_bonus_role(c, c->cf.svc[i].name) ? known : list,
+				          svc_bonus_role(c, c->cf.svc[i].name) ? sizeof(known)
+				                                               : sizeof(list),
+				          "%s%s",
+				          (svc_bonus_role(c, c->cf.svc[i].name) ? known : list)[0]
+				              ? ", "
+				              : "",
+				          c->cf.svc[i].name);
 	if (!c->o.static_only && load_runtime(c) == 0)
 		for (i = 0; i < c->nctrs; i++) {
 			const char *s = c->ctrs[i].service;
-			char *dst = ck_bonus_role(s) ? known : list;
-			size_t dn = ck_bonus_role(s) ? sizeof(known) : sizeof(list);
+			char *dst = svc_bonus_role(c, s) ? known : list;
+			size_t dn = svc_bonus_role(c, s) ? sizeof(known) : sizeof(list);
 
-			if (ck_mandatory_role(s) == NULL && !strstr(list, s) && !strstr(known, s))
+			if (svc_role(c, s) == NULL && !strstr(list, s) && !strstr(known, s))
 				ev_append(dst, dn, "%s%s", dst[0] ? ", " : "", s);
 		}
 	if (list[0] == '\0') {
@@ -3076,6 +3170,7 @@ static void ctx_free(struct check_ctx *c)
 		dockerfile_free(&c->dfs[i].df);
 	}
 	free(c->dfs);
+	free(c->roles);
 	for (i = 0; i < c->ntracked; i++)
 		free(c->tracked[i]);
 	free(c->tracked);

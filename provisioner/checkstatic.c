@@ -1607,6 +1607,37 @@ const char *ck_mandatory_role(const char *service)
 	return NULL;
 }
 
+const char *ck_content_role(const char *dockerfile)
+{
+	int db = 0, fpm = 0, php = 0, web = 0;
+	const char *line = dockerfile;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line), i, o = 0;
+		char low[1024];
+
+		for (i = 0; i < len && o + 1 < sizeof(low); i++)
+			if (o > 0 || (line[i] != ' ' && line[i] != '\t'))
+				low[o++] = (char)tolower((unsigned char)line[i]);
+		low[o] = '\0';
+		if (low[0] != '#') {
+			db |= strstr(low, "mariadb-server") || strstr(low, "mysql-server") ||
+			      strncmp(low, "from mariadb", 12) == 0 ||
+			      strncmp(low, "from mysql", 10) == 0;
+			fpm |= strstr(low, "fpm") != NULL;
+			php |= strstr(low, "php") != NULL || strstr(low, "wordpress") != NULL;
+			web |= strstr(low, "nginx") != NULL;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	if (db)
+		return "mariadb";
+	if (php && fpm)
+		return "wordpress";
+	return web ? "nginx" : NULL;
+}
+
 /* ----------------------------------------------------------- credentials */
 int cred_line(const char *line, char *why, size_t n)
 {

@@ -179,6 +179,12 @@ const struct cs_service *compose_service(const struct compose *c, const char *na
  * "mariadb", or NULL for any other (a bonus service). */
 const char *ck_mandatory_role(const char *service);
 
+/* Which of the mandatory three a service is from what its Dockerfile
+ * installs (comments left out): "mariadb" (mariadb-server, mysql-server, FROM
+ * mariadb/mysql), else "wordpress" (php with fpm), else "nginx", else NULL.
+ * For a project whose services are named otherwise (web, php, db...). */
+const char *ck_content_role(const char *dockerfile);
+
 /* What a bonus service is, from its name: "redis", "ftp", "adminer",
  * "site" (a static website), or NULL (a mandatory one, or another). */
 const char *ck_bonus_role(const char *service);

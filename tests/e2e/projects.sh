@@ -7,6 +7,7 @@
 #       push.dir, healthy through the forwarded port; status and creds name
 #       the project and its commit
 #   P2. `up PROJECT` again: a no-op (0 files sent, agent steps cached)
+#   P2b. `check` on it in the VM: exactly its violations' FAILs
 #   P3. a local change, `push` (the VM's project): that file sent, make and
 #       health run; the project's own .env as it is, the generated secrets
 #       the same as before (kept, not made again)
@@ -76,6 +77,28 @@ if [ $rc -eq 0 ] && pushed_nothing p2 && cached p2 hosts docker data base make; 
 	t_ok "up on the same project again is a no-op: 0 files sent, agent steps cached"
 else
 	t_fail "up on fixture a again is a no-op" "exit $rc; $(outcomes p2)"
+fi
+
+# P2b. `inception check` on this student's project in the VM: a project in
+# another style (services web/php/db, the password in a docker secret) whose
+# violations are real: its images are not named after its services, and its
+# WordPress is not installed (the installer answers, the database is empty,
+# so no administrator to look at).  Exactly those FAILs, exit 1; the
+# services found by what their Dockerfiles install (web is nginx...).
+"$INC" $OPTS --json check >"$logdir/p2-check.json" 2>"$logdir/p2-check.err"; rc=$?
+got=$(python3 - "$logdir/p2-check.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"type":"check"')]
+print(";".join(sorted(r["point"] for r in rows if r["state"] == "FAIL")))
+print(len([r for r in rows if r["section"] == "nginx" and r["state"] == "PASS"]))
+PY
+)
+want='administrator login has no "admin";each image named after its service;https://LOGIN.42.fr is the installed site;the WordPress user logs in, DB not empty'
+if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$got" | sed -n 1p)" = "$want" ] &&
+	[ "$(printf '%s\n' "$got" | sed -n 2p)" -ge 6 ]; then
+	t_ok "check on fixture a in the VM: exactly its 4 FAILs (image names, WordPress not installed), exit 1; web checked as its nginx"
+else
+	t_fail "check on fixture a in the VM: exactly its FAILs" "exit $rc; FAILs: $(printf '%s\n' "$got" | sed -n 1p); nginx PASS: $(printf '%s\n' "$got" | sed -n 2p); $(tail -2 "$logdir/p2-check.err")"
 fi
 
 # P3. a local change, then push (the VM's project)

@@ -352,6 +352,25 @@ static void test_image_names(void **state)
 	assert_string_equal(ck_mandatory_role("WordPress"), "wordpress");
 	assert_string_equal(ck_mandatory_role("db"), "mariadb");
 	assert_null(ck_mandatory_role("redis"));
+	/* by content, for services named otherwise */
+	assert_string_equal(ck_content_role("FROM debian:bookworm\nRUN apt-get update && \\\n"
+	                                    "    apt-get install -y nginx openssl\n"),
+	                    "nginx");
+	assert_string_equal(ck_content_role("FROM debian:bookworm\nRUN apt-get install -y "
+	                                    "php8.2-fpm php8.2-mysql curl\n"),
+	                    "wordpress");
+	assert_string_equal(ck_content_role("FROM alpine:3.22\nRUN apk add php83 php83-fpm\n"),
+	                    "wordpress");
+	assert_string_equal(ck_content_role("FROM debian:bookworm\nRUN apt-get install -y "
+	                                    "mariadb-server\n"),
+	                    "mariadb");
+	/* php-mysql is WordPress's client, not a database server */
+	assert_string_equal(ck_content_role("RUN apt-get install -y php-fpm php-mysql nginx\n"),
+	                    "wordpress");
+	/* a comment says nothing; neither does a Dockerfile without any of them */
+	assert_null(ck_content_role("FROM debian:bookworm\n  # like nginx\nRUN true\n"));
+	assert_null(ck_content_role("FROM redis:7\n"));
+	assert_null(ck_content_role(""));
 }
 
 static void test_expand(void **state)

@@ -15,7 +15,7 @@ shift
 
 # all_healthy: 0 all healthy, 1 some still starting, 2 some never will be.
 all_healthy() {
-	out=$(docker inspect -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$@" 2>&1) ||
+	out=$(docker inspect -f '{{.Name}} {{.State.Status}} {{with index .State "Health"}}{{.Status}}{{else}}none{{end}}' "$@" 2>&1) ||
 		return 2
 	rc=0
 	for s in $(printf '%s\n' "$out" | awk '{print $2 ":" $3}'); do
