@@ -786,7 +786,12 @@ void tree_key(const struct settings *s, char *key, size_t n)
 static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n, struct err *e)
 {
 	const char *argv[] = {"make", "-C", a->s.tree, NULL};
-	char key[80], why[1024];
+	char key[80], why[1024], home[SET_STR + 16], user[SET_STR + 8], logname[SET_STR + 16];
+	/* make runs as root (the engine's socket) but as the login's session
+	 * would see it: a Makefile's $(HOME)/data or /home/$(USER) is the
+	 * login's, as on the evaluator's machine, not /root */
+	const char *menv[] = {home, user, logname, "DOCKER_CONFIG=/root/.docker", NULL};
+	const struct passwd *pw = getpwnam(a->s.login);
 
 	tree_key(&a->s, key, sizeof(key));
 	if (!a->force && strcmp(key, "-") != 0 && agstate_done(&a->st, "make", key)) {
@@ -817,7 +822,11 @@ static int step_make(struct agent *a, enum step_outcome *oc, char *msg, size_t n
 	}
 	if (agstate_put(&a->st, a->s.state_file, "make", "running", key, e) < 0)
 		return -1;
-	if (run_logged(a, argv, NULL, 3600, e) < 0) {
+	/* (root's docker CLI state stays in root's home: DOCKER_CONFIG) */
+	snprintf(home, sizeof(home), "HOME=%s%s", pw ? "" : "/home/", pw ? pw->pw_dir : a->s.login);
+	snprintf(user, sizeof(user), "USER=%s", a->s.login);
+	snprintf(logname, sizeof(logname), "LOGNAME=%s", a->s.login);
+	if (run_logged(a, argv, menv, 3600, e) < 0) {
 		agstate_put(&a->st, a->s.state_file, "make", "fail", key, NULL);
 		return -1;
 	}

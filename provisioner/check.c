@@ -2290,9 +2290,14 @@ static enum ck_state pt_admin_name(struct check_ctx *c, char *ev, size_t n)
 	"2>/dev/null"
 #define MAKE_LOG "/var/log/inception/check-make.log"
 /* make in $1 in the background, detached (setsid: no hangup when the
- * session that started it ends), its output in $2, its status in $2.rc */
+ * session that started it ends), its output in $2, its status in $2.rc;
+ * with $3, a login: as root (the engine's socket), but with that login's
+ * HOME, USER and LOGNAME, as the evaluator's own session has them (a
+ * Makefile's $(HOME)/data), root's docker CLI state kept in root's home */
 static const char make_start[] =
-    "mkdir -p \"$(dirname \"$2\")\" && rm -f \"$2.rc\" && setsid sh -c 'cd \"$1\" && make "
+    "mkdir -p \"$(dirname \"$2\")\" && rm -f \"$2.rc\" && if [ -n \"$3\" ]; then "
+    "h=$(getent passwd \"$3\" | cut -d: -f6); export HOME=\"${h:-/home/$3}\" USER=\"$3\" "
+    "LOGNAME=\"$3\" DOCKER_CONFIG=/root/.docker; fi; setsid sh -c 'cd \"$1\" && make "
     ">\"$2\" 2>&1; echo $? >\"$2.rc\"' sh \"$1\" \"$2\" </dev/null >/dev/null 2>&1 &";
 #define MAKE_LIMIT_S 3600
 
@@ -2373,7 +2378,8 @@ static int make_timed(struct check_ctx *c, char *ev, size_t n)
 	long t0 = report_now_ms();
 	int st, rc = -1;
 
-	st = RT(c, &out, 60, "sh", "-c", (char *)make_start, "sh", (char *)c->o.make_dir, MAKE_LOG);
+	st = RT(c, &out, 60, "sh", "-c", (char *)make_start, "sh", (char *)c->o.make_dir, MAKE_LOG,
+	        (char *)(c->o.make_login ? c->o.make_login : ""));
 	free(out);
 	if (st != 0) {
 		ev_set(ev, n, "make in %s could not be started (exit %d)", c->o.make_dir, st);

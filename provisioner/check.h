@@ -59,6 +59,7 @@ struct check_opts {
 	 * reboot reboots that machine and reconnects (bounded); both return 0
 	 * or -1, with what they did or what failed in msg. */
 	const char *make_dir;
+	const char *make_login; /* make gets this login's HOME, USER, LOGNAME (NULL: as is) */
 	int (*save_base)(void *arg, char *msg, size_t n);
 	int (*restore_base)(void *arg, char *msg, size_t n);
 	int (*reboot)(void *arg, char *msg, size_t n);

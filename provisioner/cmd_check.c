@@ -280,10 +280,23 @@ static int vm_side_open(struct cli *cli, struct vm_side *v, struct check_opts *o
 
 	if (vm_target(&cli->cfg, &v->vt, e) < 0 || vmstate_load(&v->vt.paths, &st, e) < 0)
 		return -1;
-	if (stack_find_top(top, topn, e) < 0 || creds_paths(v->vt.paths.dir, &cp, e) < 0)
+	/* the project the VM runs (vm.state: a URL's clone, a directory), else
+	 * the bundled stack; its compose file's directory as the guest has it */
+	if (st.project_dir[0] && access(st.project_dir, R_OK | X_OK) == 0) {
+		if (path_join(top, topn, e, "%s", st.project_dir) < 0)
+			return -1;
+	} else if (stack_find_top(top, topn, e) < 0) {
+		return -1;
+	}
+	if (creds_paths(v->vt.paths.dir, &cp, e) < 0)
 		return -1;
 	snprintf(env, n, "%s", cp.env);
-	snprintf(srcs, n, "%s/srcs", remote);
+	if (st.project_compose[0] && strchr(st.project_compose, '/'))
+		snprintf(srcs, n, "%s/%.*s", remote,
+		         (int)(strrchr(st.project_compose, '/') - st.project_compose),
+		         st.project_compose);
+	else
+		snprintf(srcs, n, "%s/srcs", remote);
 	o->dir = top;
 	o->env_file = access(env, R_OK) == 0 ? env : NULL;
 	o->runtime_srcs = srcs;
@@ -308,6 +321,7 @@ static int vm_side_open(struct cli *cli, struct vm_side *v, struct check_opts *o
 	snprintf(v->remote, sizeof(v->remote), "%s", remote);
 	snprintf(v->login, sizeof(v->login), "%s", cli->cfg.login ? cli->cfg.login : "");
 	o->make_dir = v->remote;
+	o->make_login = v->login[0] ? v->login : NULL;
 	o->save_base = vm_save_base;
 	o->restore_base = vm_restore_base;
 	o->reboot = vm_reboot;
