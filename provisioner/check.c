@@ -3187,13 +3187,16 @@ static void ctx_free(struct check_ctx *c)
 	}
 }
 
-/* LOGIN, DOMAIN and the data dir: flags, else the env file. */
+/* LOGIN, DOMAIN and the data dir: flags, else the env file, else the
+ * domain's first label, else login_default (the VM's login). */
 static void ctx_names(struct check_ctx *c)
 {
 	const char *login = c->o.login, *domain = ck_env_get(&c->env, "DOMAIN_NAME");
 
 	if (login == NULL)
 		login = ck_env_get(&c->env, "LOGIN");
+	if (login == NULL && !(domain && strstr(domain, ".42.fr")))
+		login = c->o.login_default;
 	if (login == NULL && domain && strstr(domain, ".42.fr"))
 		snprintf(c->login, sizeof(c->login), "%.*s",
 		         (int)(strstr(domain, ".42.fr") - domain), domain);

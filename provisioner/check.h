@@ -32,6 +32,7 @@ struct check_opts {
 	const char *project;               /* compose project; NULL: by the compose dir label */
 	const char *data_dir;              /* NULL: /home/LOGIN/data */
 	const char *login;                 /* NULL: the env file's LOGIN, else DOMAIN_NAME's */
+	const char *login_default;         /* when neither login nor the env file names one */
 	const char *wp_user, *wp_password; /* a WordPress user (comment) */
 	const char *wp_admin, *wp_admin_password; /* the administrator (page edit) */
 	const char *today;                        /* YYYY-MM-DD; NULL: today */

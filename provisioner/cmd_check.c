@@ -302,8 +302,9 @@ static int vm_side_open(struct cli *cli, struct vm_side *v, struct check_opts *o
 	o->runtime_srcs = srcs;
 	o->https_port = forward_443(st.forwards);
 	o->where = "in the VM";
-	if (o->login == NULL)
-		o->login = cli->cfg.login;
+	/* the project's own LOGIN (its .env) first: a student's data dir is
+	 * /home/THEIR-LOGIN/data whatever the VM's login */
+	o->login_default = cli->cfg.login;
 	if (o->wp_user == NULL && creds_env_get(cp.env, "WP_USER", wp_user, wn, NULL) == 0 &&
 	    creds_secret(&cp, "wp_user_password", wp_pw, wn, NULL) == 0) {
 		o->wp_user = wp_user;
@@ -458,7 +459,9 @@ int cmd_check(struct cli *cli, int argc, char **argv, struct err *e)
 		                argv[optind + (local ? 1 : 0)],
 		                local ? "" : " (a directory goes with --local)");
 	o.dir = optind < argc ? argv[optind] : ".";
-	if (o.login == NULL && cli->cfg.login &&
+	/* --local: the login the configuration sets names the student; in the
+	 * VM it is the VM's login, used only when the project names none */
+	if (local && o.login == NULL && cli->cfg.login &&
 	    strcmp(config_origin(&cli->cfg, "login"), "default") != 0)
 		o.login = cli->cfg.login;
 	if (o.today && (strlen(o.today) != 10 || o.today[4] != '-' || o.today[7] != '-'))
