@@ -41,10 +41,11 @@ struct key {
 #f, offsetof(struct settings, f), 0                                                \
 	}
 static const struct key keys[] = {
-    STR(login),     STR(domain),       STR(tree),          STR(meta),          STR(compose),
-    STR(services),  STR(bases),        STR(data_dirs),     STR(docker_source), STR(apt_mirror),
-    STR(apt_proxy), STR(hosts_file),   STR(cloud_cfg_dir), STR(state_file),    STR(log_dir),
-    STR(cert_file), INT(pull_timeout), INT(health_tries),  INT(health_wait),   INT(health_port),
+    STR(login),       STR(domain),    STR(tree),         STR(meta),          STR(compose),
+    STR(services),    STR(bases),     STR(data_dirs),    STR(docker_source), STR(docker_cache),
+    STR(apt_mirror),  STR(apt_proxy), STR(hosts_file),   STR(cloud_cfg_dir), STR(state_file),
+    STR(log_dir),     STR(cert_file), INT(pull_timeout), INT(health_tries),  INT(health_wait),
+    INT(health_port),
 };
 
 /* A path with no "." or ".." component and no empty one inside. */

@@ -22,6 +22,9 @@
  *   data_dirs       colon-separated absolute host directories of the compose
  *                   file's bind volumes, made by the data step
  *   docker_source   debian (Debian's docker.io + compose v2) | docker (Docker's repo)
+ *   docker_cache    the project's Docker cache the VM's Docker disk was made
+ *                   from (another VM's), if any: the first docker step removes
+ *                   its containers, volumes and networks (images, build cache kept)
  *   apt_mirror      Debian mirror URL for apt and the base image (optional)
  *   apt_proxy       HTTP proxy for apt (optional)
  *   hosts_file      default /etc/hosts
@@ -47,6 +50,7 @@ struct settings {
 	char domain[SET_STR];
 	char tree[SET_STR];
 	char docker_source[16];
+	char docker_cache[SET_STR];
 	char apt_mirror[SET_STR];
 	char apt_proxy[SET_STR];
 	char hosts_file[SET_STR];

@@ -436,7 +436,7 @@ static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t
 	                                      NULL};
 	static const char *const update[] = {"update", NULL};
 	char ver[64] = "";
-	int i, installed = 0;
+	int i, installed = 0, cleared = 0;
 
 	if (!a->force && agstate_done(&a->st, "docker", a->s.docker_source) &&
 	    docker_socket_answers() && user_in_group(a->s.login, "docker")) {
@@ -480,11 +480,31 @@ static int step_docker(struct agent *a, enum step_outcome *oc, char *msg, size_t
 		if (run_logged(a, argv, NULL, 60, e) < 0)
 			return -1;
 	}
+	if (a->s.docker_cache[0] && !agstate_done(&a->st, "docker", a->s.docker_source)) {
+		/* the Docker disk is a copy of another VM's: its images and build
+		 * cache serve this VM's make; its containers, volumes (data!) and
+		 * networks were that VM's, and go */
+		const char *argv[] = {
+		    "sh", "-c",
+		    "c=$(docker ps -aq) && { [ -z \"$c\" ] || docker rm -f $c; } && "
+		    "v=$(docker volume ls -q) && { [ -z \"$v\" ] || docker volume rm -f $v; } && "
+		    "docker network prune -f",
+		    NULL};
+
+		if (run_logged(a, argv, NULL, 300, e) < 0)
+			return err_wrap(
+			    e, "removing the containers and volumes of the Docker cache %s",
+			    a->s.docker_cache);
+		cleared = 1;
+	}
 	if (agstate_put(&a->st, a->s.state_file, "docker", "ok", a->s.docker_source, e) < 0)
 		return -1;
 	*oc = STEP_OK;
-	snprintf(msg, n, "%s compose %s (%s)", installed ? "installed," : "present,", ver,
-	         a->s.docker_source);
+	snprintf(msg, n, "%s compose %s (%s)%s", installed ? "installed," : "present,", ver,
+	         a->s.docker_source,
+	         cleared ? "; from the project's Docker cache: its images and build cache kept, "
+	                   "the other VM's containers, volumes and networks removed"
+	                 : "");
 	return 0;
 }
 

@@ -462,8 +462,20 @@ static int prepare_project(struct stack_run *r, struct err *e)
 	if (project_compose_info(&r->proj, &r->in, r->ci.gen, &r->info, e) < 0 ||
 	    project_bases(&r->proj, &r->bases, &r->nbases, e) < 0)
 		return -1;
-	return stack_agent_conf(&r->cli->cfg, &r->proj, &r->info, r->bases, r->nbases, r->remote,
-	                        r->meta, &r->conf, e);
+	if (stack_agent_conf(&r->cli->cfg, &r->proj, &r->info, r->bases, r->nbases, r->remote,
+	                     r->meta, &r->conf, e) < 0)
+		return -1;
+	/* the VM's Docker disk came from a project's cache (another VM's):
+	 * the agent's first docker step removes what was that VM's own */
+	if (r->vs.cache_from[0] && !strpbrk(r->vs.cache_from, "\n\r")) {
+		char *more = NULL;
+
+		if (asprintf(&more, "%sdocker_cache=%s\n", r->conf, r->vs.cache_from) < 0)
+			return err_set(e, "out of memory");
+		free(r->conf);
+		r->conf = more;
+	}
+	return 0;
 }
 
 /* The project, the VM's target and state, the generated inputs, the agent's

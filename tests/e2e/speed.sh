@@ -66,8 +66,8 @@ if [ $rc -eq 0 ] && grep -q '"step":"health","state":"\(ok\|cached\)"' "$logdir/
 else
 	t_fail "rebuild from the golden layer and the Docker cache" "exit $rc after ${took}s, base $base, cache $dcache, $ncached CACHED; steps: $(outcomes speed-rebuild)"
 fi
-grep -q '"step":"docker","state":"ok".*present' "$logdir/speed-rebuild.log" &&
-	t_ok "the agent's docker step found Docker present in the golden layer (no apt)" ||
+grep -q '"step":"docker","state":"ok".*present.*the other VM.s containers, volumes and networks removed' "$logdir/speed-rebuild.log" &&
+	t_ok "the agent's docker step found Docker present in the golden layer (no apt), and removed the cached disk's containers, volumes and networks (the other VM's)" ||
 	t_fail "docker present in the golden layer" "$(grep '"step":"docker","state":"\(ok\|fail\)"' "$logdir/speed-rebuild.log")"
 kept=$(speed_status docker_cache_saved)
 
