@@ -52,17 +52,19 @@ int cmd_push(struct cli *cli, int argc, char **argv, struct err *e)
 	return rc;
 }
 
-/* The bundled stack's WordPress and database logins, when its generated
- * settings and passwords are there. */
+/* The WordPress and database logins the generated settings name (the
+ * bundled stack's, or a project's .env made from its example): each
+ * password from its secret file, else from the .env; a login whose name
+ * or password is not there is left out. */
 static int creds_wordpress(const struct creds_paths *cp, struct err *e)
 {
 	static const struct {
-		const char *label, *user_key, *secret;
+		const char *label, *user_key, *secret, *pw_key;
 	} rows[] = {
-	    {"wordpress admin", "WP_ADMIN_USER", "wp_admin_password"},
-	    {"wordpress user", "WP_USER", "wp_user_password"},
-	    {"database user", "MYSQL_USER", "db_password"},
-	    {"database root", NULL, "db_root_password"},
+	    {"wordpress admin", "WP_ADMIN_USER", "wp_admin_password", "WP_ADMIN_PASSWORD"},
+	    {"wordpress user", "WP_USER", "wp_user_password", "WP_USER_PASSWORD"},
+	    {"database user", "MYSQL_USER", "db_password", "MYSQL_PASSWORD"},
+	    {"database root", NULL, "db_root_password", "MYSQL_ROOT_PASSWORD"},
 	};
 	char domain[128], url[160], user[128], pw[128], key[64];
 	size_t i;
@@ -77,14 +79,13 @@ static int creds_wordpress(const struct creds_paths *cp, struct err *e)
 	snprintf(url, sizeof(url), "https://%s/wp-admin/", domain);
 	report_kv("login page", url, NULL);
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (rows[i].user_key) {
-			if (creds_env_get(cp->env, rows[i].user_key, user, sizeof(user), e) < 0)
-				return -1;
-		} else {
+		if (rows[i].user_key == NULL)
 			snprintf(user, sizeof(user), "root");
-		}
-		if (creds_secret(cp, rows[i].secret, pw, sizeof(pw), e) < 0)
-			return -1;
+		else if (creds_env_get(cp->env, rows[i].user_key, user, sizeof(user), NULL) < 0)
+			continue;
+		if (creds_secret(cp, rows[i].secret, pw, sizeof(pw), NULL) < 0 &&
+		    creds_env_get(cp->env, rows[i].pw_key, pw, sizeof(pw), NULL) < 0)
+			continue;
 		snprintf(key, sizeof(key), "%s", rows[i].label);
 		report_kv(key, user, NULL);
 		snprintf(key, sizeof(key), "%s password", rows[i].label);
