@@ -81,10 +81,12 @@ fi
 
 # P2b. `inception check` on this student's project in the VM: a project in
 # another style (services web/php/db, the password in a docker secret) whose
-# violations are real: its images are not named after its services, and its
-# WordPress is not installed (the installer answers, the database is empty,
-# so no administrator to look at).  Exactly those FAILs, exit 1; the
-# services found by what their Dockerfiles install (web is nginx...).
+# violations are real: its srcs/.env is committed (tracked, not ignored), its
+# images are not named after its services, and its WordPress is not
+# installed (the installer answers, the database is empty, so no
+# administrator to look at).  Exactly those six FAILs, exit 1; the services
+# found by what their Dockerfiles install (web is nginx...); its volumes
+# under /home/jdoe/data, the project's LOGIN, PASS.
 "$INC" $OPTS --json check >"$logdir/p2-check.json" 2>"$logdir/p2-check.err"; rc=$?
 got=$(python3 - "$logdir/p2-check.json" <<'PY'
 import json, sys
@@ -93,10 +95,10 @@ print(";".join(sorted(r["point"] for r in rows if r["state"] == "FAIL")))
 print(len([r for r in rows if r["section"] == "nginx" and r["state"] == "PASS"]))
 PY
 )
-want='administrator login has no "admin";each image named after its service;https://LOGIN.42.fr is the installed site;the WordPress user logs in, DB not empty'
+want='.env and secrets/ are git-ignored;administrator login has no "admin";each image named after its service;https://LOGIN.42.fr is the installed site;no credentials in tracked files;the WordPress user logs in, DB not empty'
 if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$got" | sed -n 1p)" = "$want" ] &&
 	[ "$(printf '%s\n' "$got" | sed -n 2p)" -ge 6 ]; then
-	t_ok "check on fixture a in the VM: exactly its 4 FAILs (image names, WordPress not installed), exit 1; web checked as its nginx"
+	t_ok "check on fixture a in the VM: exactly its 6 FAILs (committed .env, image names, WordPress not installed), exit 1; web checked as its nginx"
 else
 	t_fail "check on fixture a in the VM: exactly its FAILs" "exit $rc; FAILs: $(printf '%s\n' "$got" | sed -n 1p); nginx PASS: $(printf '%s\n' "$got" | sed -n 2p); $(tail -2 "$logdir/p2-check.err")"
 fi
