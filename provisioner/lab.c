@@ -746,7 +746,9 @@ static int check_lock(struct lab_ctx *x, struct err *e)
 int lab_up(struct lab_ctx *x, int locked, struct err *e)
 {
 	int *want = calloc(x->l->nseats + 1, sizeof(int));
-	const char *up_args[] = {"up", NULL};
+	/* a seat is for someone else to use: the inputs a project lacks
+	 * (secrets, .env) are generated, kept in the seat's state */
+	const char *up_args[] = {"up", "--generate-missing", NULL};
 	size_t i, failed = 0;
 	int ret = -1;
 
