@@ -100,6 +100,11 @@ mmdebstrap --mode=root --variant=apt --components=main \
 for f in vmlinuz initrd.img; do
 	[ -e "$rootfs/$f" ] || die "no kernel or initrd in the rootfs"
 done
+# The package list, next to the image (OUT.packages): what a lab's LAB.lock
+# records of it, one PACKAGE=VERSION a line, sorted.
+# shellcheck disable=SC2016 # dpkg-query's format, not the shell's
+chroot "$rootfs" dpkg-query -W -f '${Package}=${Version}\n' | LC_ALL=C sort >"$out.packages.tmp" ||
+	die "dpkg-query in the rootfs failed"
 step "rootfs $(du -sm "$rootfs" | cut -f1) MiB"
 
 step "disk: partition table, ext4 from the rootfs, GRUB"
@@ -122,6 +127,7 @@ dd if="$work/core.img" of="$disk" bs=512 seek=1 conv=notrunc status=none
 
 step "qcow2"
 qemu-img convert -f raw -O qcow2 "$disk" "$out.tmp"
+mv "$out.packages.tmp" "$out.packages"
 mv "$out.tmp" "$out"
 rm -rf "$rootfs" "$disk"
 step "done $(du -m "$out" | cut -f1) MiB"

@@ -1498,6 +1498,8 @@ static void prune_one(const char *path, size_t *removed, uint64_t *freed)
 	}
 	snprintf(info, sizeof(info), "%s.info", path);
 	unlink(info);
+	snprintf(info, sizeof(info), "%s.packages", path);
+	unlink(info);
 }
 
 /* Longer than 60 lines: one directory walk deciding per file (in use, partial, stale) under one
@@ -1541,7 +1543,8 @@ int image_prune(const struct config *c, int all, size_t *removed, uint64_t *free
 		int fd;
 
 		if (de->d_name[0] == '.' || ends_with(de->d_name, ".info") ||
-		    ends_with(de->d_name, ".lock") || strcmp(de->d_name, "logs") == 0)
+		    ends_with(de->d_name, ".lock") || ends_with(de->d_name, ".packages") ||
+		    strcmp(de->d_name, "logs") == 0)
 			continue;
 		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
 			continue;

@@ -91,6 +91,9 @@ static void state_load(struct lab_ctx *x)
 		r->secs = strtol(v, NULL, 10);
 		field(line, "image", r->image, sizeof(r->image));
 		field(line, "sha", r->image_sha, sizeof(r->image_sha));
+		field(line, "golden", r->golden, sizeof(r->golden));
+		field(line, "gsha", r->golden_sha, sizeof(r->golden_sha));
+		field(line, "gpkgs", r->golden_pkgs, sizeof(r->golden_pkgs));
 		field(line, "base", r->base, sizeof(r->base));
 		field(line, "commit", r->commit, sizeof(r->commit));
 	}
@@ -119,11 +122,12 @@ static int state_save(const struct lab_ctx *x, struct err *e)
 		for (char *u = health; *u; u++)
 			*u = *u == ' ' ? '_' : *u;
 		fprintf(f,
-		        "%s ssh=%u https=%u result=%s secs=%ld health=%s image=%s sha=%s base=%s "
-		        "commit=%s\n",
+		        "%s ssh=%u https=%u result=%s secs=%ld health=%s image=%s sha=%s golden=%s "
+		        "gsha=%s gpkgs=%s base=%s commit=%s\n",
 		        r->seat->name, r->ports.ssh, r->ports.https, or_dash(r->result), r->secs,
-		        or_dash(health), or_dash(r->image), or_dash(r->image_sha), or_dash(r->base),
-		        or_dash(r->commit));
+		        or_dash(health), or_dash(r->image), or_dash(r->image_sha),
+		        or_dash(r->golden), or_dash(r->golden_sha), or_dash(r->golden_pkgs),
+		        or_dash(r->base), or_dash(r->commit));
 	}
 	fclose(f);
 	ret = state_path(x, path, sizeof(path), e) < 0
@@ -136,7 +140,8 @@ static int state_save(const struct lab_ctx *x, struct err *e)
 /* "-" in the file is "nothing". */
 static void undash(struct lab_seat_run *r)
 {
-	char *f[] = {r->result, r->health, r->image, r->image_sha, r->base, r->commit};
+	char *f[] = {r->result,     r->health,      r->image, r->image_sha, r->golden,
+	             r->golden_sha, r->golden_pkgs, r->base,  r->commit};
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -374,11 +379,43 @@ static void base_image_id(char *out, size_t n)
 	free(text);
 }
 
+/* The golden layer c's seats are made from (made now when missing), its
+ * sha256, and "N:SHA" of its package list (image-build.sh's
+ * IMAGE.packages, `dpkg-query -W` sorted); all "" when none applies. */
+static int seat_golden(const struct config *c, char *file, char *sha, char *pkgs, struct err *e)
+{
+	char why[256], path[PATH_MAX], list[PATH_MAX + 16], *text = NULL;
+	const char *slash;
+	size_t len = 0, i, count = 0;
+
+	file[0] = sha[0] = pkgs[0] = '\0';
+	if (image_golden_why(c, why, sizeof(why)) != 1)
+		return 0;
+	if (image_golden(c, path, sizeof(path), e) < 0 || sha256_file(path, sha, e) < 0)
+		return -1;
+	slash = strrchr(path, '/');
+	snprintf(file, 160, "%.159s", slash ? slash + 1 : path);
+	snprintf(list, sizeof(list), "%s.packages", path);
+	if (read_file(list, &text, &len, NULL) == 0) {
+		char dg[65];
+
+		for (i = 0; i < len; i++)
+			count += text[i] == '\n';
+		sha256_mem(text, len, dg);
+		snprintf(pkgs, 100, "%zu:%s", count, dg);
+		free(text);
+	} else {
+		snprintf(pkgs, 100, "unrecorded");
+	}
+	return 0;
+}
+
 /* The image of every prepared seat, made once per distinct configuration
  * (downloaded or built here, before any seat starts), and its digest. */
 static int seat_images(struct lab_ctx *x, struct config *cfgs, struct err *e)
 {
 	char done_key[8][1200], done_file[8][160], done_sha[8][65], key[1200], path[PATH_MAX];
+	char done_golden[8][160], done_gsha[8][65], done_gpkgs[8][100];
 	size_t i, ndone = 0, j;
 
 	for (i = 0; i < x->l->nseats; i++) {
@@ -407,11 +444,19 @@ static int seat_images(struct lab_ctx *x, struct config *cfgs, struct err *e)
 			snprintf(done_file[j], sizeof(done_file[j]), "%.159s",
 			         slash ? slash + 1 : path);
 			snprintf(done_key[j], sizeof(done_key[j]), "%s", key);
+			if (seat_golden(&cfgs[i], done_golden[j], done_gsha[j], done_gpkgs[j], e) <
+			    0) {
+				report_step_end("image", "fail", 0, e->msg);
+				return -1;
+			}
 			report_step_end("image", "ok", 0, done_file[j]);
 			ndone++;
 		}
 		snprintf(r->image, sizeof(r->image), "%s", done_file[j]);
 		snprintf(r->image_sha, sizeof(r->image_sha), "%s", done_sha[j]);
+		snprintf(r->golden, sizeof(r->golden), "%s", done_golden[j]);
+		snprintf(r->golden_sha, sizeof(r->golden_sha), "%s", done_gsha[j]);
+		snprintf(r->golden_pkgs, sizeof(r->golden_pkgs), "%s", done_gpkgs[j]);
 	}
 	return 0;
 }
@@ -436,7 +481,11 @@ int lab_lock_format(const struct lab_ctx *x, char **out, struct err *e)
 		const char *n = r->seat->name;
 		fprintf(f, "seat.%s.image: %s\n", n, or_dash(r->image));
 		fprintf(f, "seat.%s.image_sha256: %s\n", n, or_dash(r->image_sha));
-		fprintf(f, "seat.%s.golden: none\n", n);
+		fprintf(f, "seat.%s.golden: %s\n", n, r->golden[0] ? r->golden : "none");
+		fprintf(f, "seat.%s.golden_sha256: %s\n", n,
+		        r->golden_sha[0] ? r->golden_sha : "none");
+		fprintf(f, "seat.%s.golden_packages: %s\n", n,
+		        r->golden_pkgs[0] ? r->golden_pkgs : "none");
 		fprintf(f, "seat.%s.base_image: %s\n", n,
 		        r->vm_only   ? "none"
 		        : r->base[0] ? r->base
@@ -467,18 +516,21 @@ static const char *lock_value(const char *lock, const char *key, char *buf, size
 void lab_lock_diff(const struct lab_ctx *x, size_t i, const char *lock, char *buf, size_t n)
 {
 	const struct lab_seat_run *r = &x->r[i];
-	const char *names[] = {"image", "image_sha256", "golden", "base_image", "commit"};
-	const char *now[5];
+	const char *names[] = {"image",           "image_sha256", "golden", "golden_sha256",
+	                       "golden_packages", "base_image",   "commit"};
+	const char *now[7];
 	char key[128], was[256];
 	size_t k, used = 0;
 
 	now[0] = or_dash(r->image);
 	now[1] = or_dash(r->image_sha);
-	now[2] = "none";
-	now[3] = r->vm_only ? "none" : r->base[0] ? r->base : "absent";
-	now[4] = r->commit[0] ? r->commit : "none";
+	now[2] = r->golden[0] ? r->golden : "none";
+	now[3] = r->golden_sha[0] ? r->golden_sha : "none";
+	now[4] = r->golden_pkgs[0] ? r->golden_pkgs : "none";
+	now[5] = r->vm_only ? "none" : r->base[0] ? r->base : "absent";
+	now[6] = r->commit[0] ? r->commit : "none";
 	buf[0] = '\0';
-	for (k = 0; k < 5 && used < n; k++) {
+	for (k = 0; k < 7 && used < n; k++) {
 		snprintf(key, sizeof(key), "seat.%s.%s", r->seat->name, names[k]);
 		if (lock_value(lock, key, was, sizeof(was)) == NULL) {
 			snprintf(buf, n, "not in %s", "LAB.lock");
@@ -1072,8 +1124,9 @@ int lab_verify(struct lab_ctx *x, struct err *e)
 			continue;
 		}
 		lab_lock_diff(x, i, lock, diff, sizeof(diff));
-		/* the VM's disk sits on the base volume of the locked image */
-		base_volume_name(r->image, want, sizeof(want));
+		/* the VM's disk sits on the base volume of the locked golden
+		 * layer, or of the locked image where none applies */
+		base_volume_name(r->golden[0] ? r->golden : r->image, want, sizeof(want));
 		if (strcmp(s.base_vol, want) != 0)
 			snprintf(diff + strlen(diff), sizeof(diff) - strlen(diff),
 			         "%sbase volume: the VM has %s, the image gives %s",

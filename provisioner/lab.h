@@ -43,6 +43,9 @@ struct lab_seat_run {
 	char commit[48];    /* its commit ("" outside git; "-dirty" appended) */
 	char image[160];    /* inputs: image file name, its sha256, base image ID */
 	char image_sha[65];
+	char golden[160];      /* the golden layer's file name ("" when none applies), */
+	char golden_sha[65];   /* its sha256, */
+	char golden_pkgs[100]; /* the sha256 of its package list and how many ("N:SHA") */
 	char base[80];
 	char result[16]; /* up, failed, refused, skipped, absent, running, shut-off, ... */
 	char health[24];

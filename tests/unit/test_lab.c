@@ -303,6 +303,9 @@ static void test_lock_diff(void **state)
 	r[1].seat = &L.seats[1];
 	snprintf(r[0].image, sizeof(r[0].image), "build-trixie-aa.qcow2");
 	snprintf(r[0].image_sha, sizeof(r[0].image_sha), "11");
+	snprintf(r[0].golden, sizeof(r[0].golden), "golden-trixie-ab.qcow2");
+	snprintf(r[0].golden_sha, sizeof(r[0].golden_sha), "g1");
+	snprintf(r[0].golden_pkgs, sizeof(r[0].golden_pkgs), "312:p1");
 	r[1] = r[0];
 	r[1].seat = &L.seats[1];
 	r[1].vm_only = 0;
@@ -311,6 +314,9 @@ static void test_lock_diff(void **state)
 	assert_int_equal(lab_lock_format(&x, &lock, &E), 0);
 	assert_non_null(strstr(lock, "seat.s2.commit: c0ffee\n"));
 	assert_non_null(strstr(lock, "seat.s1.base_image: none\n"));
+	assert_non_null(strstr(lock, "seat.s1.golden: golden-trixie-ab.qcow2\n"
+	                             "seat.s1.golden_sha256: g1\n"
+	                             "seat.s1.golden_packages: 312:p1\n"));
 	lab_lock_diff(&x, 0, lock, diff, sizeof(diff));
 	assert_string_equal(diff, "");
 	lab_lock_diff(&x, 1, lock, diff, sizeof(diff));
@@ -325,6 +331,14 @@ static void test_lock_diff(void **state)
 	snprintf(r[0].image_sha, sizeof(r[0].image_sha), "22");
 	lab_lock_diff(&x, 0, lock, diff, sizeof(diff));
 	assert_string_equal(diff, "image_sha256: LAB.lock has 11, now 22");
+	/* the golden layer rebuilt from a mirror that moved on: other packages */
+	snprintf(r[0].image_sha, sizeof(r[0].image_sha), "11");
+	snprintf(r[0].golden_sha, sizeof(r[0].golden_sha), "g2");
+	snprintf(r[0].golden_pkgs, sizeof(r[0].golden_pkgs), "313:p2");
+	lab_lock_diff(&x, 0, lock, diff, sizeof(diff));
+	assert_string_equal(diff,
+	                    "golden_sha256: LAB.lock has g1, now g2; golden_packages: LAB.lock "
+	                    "has 312:p1, now 313:p2");
 	lab_lock_diff(&x, 0, "lab: ws\n", diff, sizeof(diff));
 	assert_string_equal(diff, "not in LAB.lock");
 	free(lock);
