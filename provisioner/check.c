@@ -267,7 +267,7 @@ static struct service_df *service_dockerfile(struct check_ctx *c, const char *se
  * service has that role already. */
 static void load_roles(struct check_ctx *c)
 {
-	size_t i, k;
+	size_t i;
 
 	c->roles = calloc(c->cf.nsvc ? c->cf.nsvc : 1, sizeof(*c->roles));
 	if (c->roles == NULL)
@@ -280,15 +280,9 @@ static void load_roles(struct check_ctx *c)
 
 		if (c->roles[i] || ck_bonus_role(c->cf.svc[i].name))
 			continue;
-		for (d = NULL, k = 0; k < c->ndfs; k++)
-			if (strcmp(c->dfs[k].service, c->cf.svc[i].name) == 0)
-				d = &c->dfs[k];
-		if (d == NULL || d->text == NULL || (r = ck_content_role(d->text)) == NULL)
-			continue;
-		for (k = 0; k < c->cf.nsvc; k++)
-			if (c->roles[k] && strcmp(c->roles[k], r) == 0)
-				break;
-		if (k == c->cf.nsvc)
+		d = service_dockerfile(c, c->cf.svc[i].name);
+		if (d && d->text && (r = ck_content_role(d->text)) != NULL &&
+		    role_service(c, r) == NULL)
 			c->roles[i] = r;
 	}
 }
@@ -2065,17 +2059,10 @@ static int secret_db_password(struct check_ctx *c, struct ctr *k, char *buf, siz
 	int st = RT(c, &out, 30, "docker", "exec", k->id, "ls", "/run/secrets");
 
 	for (line = st == 0 && out ? strtok_r(out, "\n", &save) : NULL; line && !path[0];
-	     line = strtok_r(NULL, "\n", &save)) {
-		char low[256];
-		size_t i;
-
-		for (i = 0; line[i] && i + 1 < sizeof(low); i++)
-			low[i] = (char)tolower((unsigned char)line[i]);
-		low[i] = '\0';
-		if (strstr(low, "db") && strstr(low, "pass") && !strstr(low, "root") &&
-		    !strchr(line, '/'))
+	     line = strtok_r(NULL, "\n", &save))
+		if (strcasestr(line, "db") && strcasestr(line, "pass") &&
+		    !strcasestr(line, "root") && !strchr(line, '/'))
 			snprintf(path, sizeof(path), "/run/secrets/%s", line);
-	}
 	free(out);
 	out = NULL;
 	if (!path[0] || RT(c, &out, 30, "docker", "exec", k->id, "cat", path) != 0) {
@@ -2985,16 +2972,14 @@ static enum ck_state pt_bonus(struct check_ctx *c, char *ev, size_t n)
 	size_t i;
 
 	if (c->compose_ok)
-		for (i = 0; i < c->cf.nsvc; i++)
-			if (svc_role(c, c->cf.svc[i].name) == NULL)
-				ev_append(svc_bonus_role(c, c->cf.svc[i].name) ? known : list,
-				          svc_bonus_role(c, c->cf.svc[i].name) ? sizeof(known)
-				                                               : sizeof(list),
-				          "%s%s",
-				          (svc_bonus_role(c, c->cf.svc[i].name) ? known : list)[0]
-				              ? ", "
-				              : "",
-				          c->cf.svc[i].name);
+		for (i = 0; i < c->cf.nsvc; i++) {
+			const char *s = c->cf.svc[i].name;
+			char *dst = svc_bonus_role(c, s) ? known : list;
+
+			if (svc_role(c, s) == NULL)
+				ev_append(dst, dst == known ? sizeof(known) : sizeof(list), "%s%s",
+				          dst[0] ? ", " : "", s);
+		}
 	if (!c->o.static_only && load_runtime(c) == 0)
 		for (i = 0; i < c->nctrs; i++) {
 			const char *s = c->ctrs[i].service;

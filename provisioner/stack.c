@@ -613,7 +613,6 @@ static void stop_old_project(struct stack_run *r)
 	if (remote_capture(r->s, cmd, r->tmo, &out, &status, &e2) < 0)
 		report_warn("stopping the old project's containers: %s", e2.msg);
 	free(out);
-	out = NULL;
 	set_aside_old_tree(r);
 }
 
